@@ -1,0 +1,58 @@
+// api_apitest.cpp: small endpoints that exercise each part of the stack, and dev-only helpers.
+#include <ctime>
+
+#include <pqxx/pqxx>
+
+#include "app/api/routes.h"
+#include "app/core/config.h"
+#include "app/core/log.h"
+#include "app/core/template.h"
+#include "app/model/db.h"
+#include "app/red/red.h"
+
+namespace api {
+namespace {
+
+const auto lg = core::logger("api.apitest");
+
+core::Reply counter(core::Request&)
+{
+    return core::raw_json_reply(200, core::json_member("counter", red::incr("counter")));
+}
+
+core::Reply example_html(core::Request&)
+{
+    char now[32];
+    const std::time_t t = std::time(nullptr);
+    std::strftime(now, sizeof now, "%Y-%m-%d %H:%M:%S", std::localtime(&t));
+    core::TemplateData data;
+    data.set("time", now);
+    return core::html_reply(200, core::render("example.html", data));
+}
+
+core::Reply db_truncate(core::Request&)
+{
+    pqxx::work tx{model::db()};
+    model::truncate_all(tx);
+    tx.commit();
+    LOG4CPLUS_WARN(lg, "all tables emptied");
+    return core::raw_json_reply(200, "{}");
+}
+
+}  // namespace
+
+void add_apitest_routes(core::Router& r)
+{
+    using core::Role;
+    r.add("GET", "/apitest/counter", Role::visitor, counter,
+          "Increment a counter in Redis atomically and return it.");
+    r.add("GET", "/examplehtml", Role::visitor, example_html,
+          "A server-rendered HTML page (mustache template) with the current time.");
+    // Not registered at all outside local development, so production answers 404 and the
+    // route never shows in /api/list there.
+    if (core::config().flag("local_dev"))
+        r.add("POST", "/apitest/dbtruncate", Role::visitor, db_truncate,
+              "Empty all tables. Local development only.");
+}
+
+}  // namespace api

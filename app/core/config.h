@@ -1,0 +1,44 @@
+// config.h: the process-wide settings, one flat JSON object (conf/server-config.json) with every key
+// overridable by an environment variable APP_<KEY in upper case>, e.g. APP_WORKERS=8.
+#pragma once
+#include <cstdint>
+#include <map>
+#include <string>
+#include <variant>
+#include <vector>
+
+namespace core {
+
+class Config {
+public:
+    using Value = std::variant<bool, std::int64_t, double, std::string, std::vector<std::string>>;
+
+    // Reads the file, then applies APP_* overrides, converting each to the type the file gives the
+    // key (lists: comma-separated). Throws ConfigError on a missing file, bad JSON or a bad value.
+    static Config load(const std::string& path);
+    // The path to load: --config on the command line, else $APP_CONFIG, else conf/server-config.json.
+    static std::string path_from(int argc, char** argv);
+
+    // Typed getters throw ConfigError naming the key when it is missing or of another type.
+    const std::string& str(const std::string& key) const;
+    std::int64_t integer(const std::string& key) const;
+    double number(const std::string& key) const;
+    bool flag(const std::string& key) const;
+    const std::vector<std::string>& list(const std::string& key) const;
+    bool has(const std::string& key) const { return values_.count(key) > 0; }
+
+    void set(const std::string& key, Value v) { values_[key] = std::move(v); }  // tests, overrides
+    const std::map<std::string, Value>& values() const { return values_; }
+    const std::string& file() const { return file_; }
+
+private:
+    const Value& at(const std::string& key) const;
+    std::map<std::string, Value> values_;
+    std::string file_;
+};
+
+// The config of this process, set once by main before anything else runs.
+const Config& config();
+void set_config(Config c);
+
+}  // namespace core

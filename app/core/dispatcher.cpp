@@ -1,0 +1,228 @@
+// dispatcher.cpp: one request from routing to its log line.
+#include "app/core/dispatcher.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <initializer_list>
+
+#include "app/core/config.h"
+#include "app/core/errors.h"
+#include "app/core/log.h"
+
+namespace core {
+namespace {
+
+const auto lg = logger("dispatch");
+constexpr std::size_t kMaxLoggedParams = 1000;
+
+bool is_secret(const std::string& key, const std::vector<std::string>& secret_keys)
+{
+    std::string k;
+    for (char c : key)
+        k += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    return std::any_of(secret_keys.begin(), secret_keys.end(),
+                       [&](const std::string& s) { return k.find(s) != std::string::npos; });
+}
+
+// Writes a JSON value with every member under a secret key replaced by "X", at any depth.
+void write_masked(const rapidjson::Value& v, JsonWriter& w, const std::vector<std::string>& secrets)
+{
+    if (v.IsObject()) {
+        w.StartObject();
+        for (const auto& m : v.GetObject()) {
+            const std::string key(m.name.GetString(), m.name.GetStringLength());
+            w.Key(key.c_str(), static_cast<rapidjson::SizeType>(key.size()));
+            if (is_secret(key, secrets))
+                w.String("X");
+            else
+                write_masked(m.value, w, secrets);
+        }
+        w.EndObject();
+    } else if (v.IsArray()) {
+        w.StartArray();
+        for (const auto& it : v.GetArray())
+            write_masked(it, w, secrets);
+        w.EndArray();
+    } else {
+        v.Accept(w);
+    }
+}
+
+std::string masked_params(const Params& params, const std::vector<std::string>& secrets)
+{
+    rapidjson::StringBuffer sb;
+    JsonWriter w(sb);
+    w.StartObject();
+    for (const auto& [k, v] : params) {
+        w.Key(k.c_str(), static_cast<rapidjson::SizeType>(k.size()));
+        const std::string& shown = is_secret(k, secrets) ? std::string("X") : v;
+        w.String(shown.c_str(), static_cast<rapidjson::SizeType>(shown.size()));
+    }
+    w.EndObject();
+    return sb.GetString();
+}
+
+bool is_local_origin(const std::string& origin)
+{
+    for (const char* prefix : {"http://localhost:", "http://127.0.0.1:"}) {
+        const std::string p(prefix);
+        if (origin.rfind(p, 0) == 0 && origin.size() > p.size() &&
+            std::all_of(origin.begin() + p.size(), origin.end(), ::isdigit))
+            return true;
+    }
+    return false;
+}
+
+}  // namespace
+
+std::string loggable_params(const Request& req, const std::vector<std::string>& secret_keys)
+{
+    std::string out;
+    if (!req.query_params().empty())
+        out = masked_params(req.query_params(), secret_keys);
+    std::string body;
+    if (!req.form_params().empty()) {
+        body = masked_params(req.form_params(), secret_keys);
+    } else if (!req.body().empty()) {
+        try {
+            rapidjson::StringBuffer sb;
+            JsonWriter w(sb);
+            write_masked(req.json_object().value(), w, secret_keys);
+            body = sb.GetString();
+        } catch (const HttpError&) {
+            body = "<" + std::to_string(req.body().size()) + " bytes, not JSON>";  // may hold secrets
+        }
+    }
+    if (!body.empty())
+        out += (out.empty() ? "" : " ") + body;
+    if (out.size() > kMaxLoggedParams)
+        out = out.substr(0, kMaxLoggedParams) + "...";
+    return out;
+}
+
+std::string allowed_origin(const std::string& origin, const std::vector<std::string>& allowed,
+                           bool local_dev)
+{
+    if (allowed.size() == 1 && allowed[0] == "*" && !(local_dev && !origin.empty()))
+        return "*";
+    if (origin.empty())
+        return "";
+    if (std::find(allowed.begin(), allowed.end(), origin) != allowed.end() ||
+        std::find(allowed.begin(), allowed.end(), "*") != allowed.end())
+        return origin;
+    return local_dev && is_local_origin(origin) ? origin : "";
+}
+
+Dispatcher::Dispatcher(const Router& router)
+    : router_(router),
+      origins_(config().list("cors_origins")),
+      local_dev_(config().flag("local_dev")),
+      secret_keys_(config().list("log_secret_keys"))
+{
+}
+
+void Dispatcher::add_cors(const Request& req, Reply& reply) const
+{
+    const auto origin = req.header("Origin").value_or("");
+    const auto allow = allowed_origin(origin, origins_, local_dev_);
+    if (!allow.empty())
+        reply.header("Access-Control-Allow-Origin", allow);
+    if (allow != "*")
+        reply.header("Vary", "Origin");  // the reply depends on the Origin: caches must know
+    reply.header("Access-Control-Allow-Methods", "GET,POST,PUT,DELETE,OPTIONS");
+    reply.header("Access-Control-Allow-Headers", "Content-Type");
+    reply.header("Access-Control-Allow-Credentials", "true");
+}
+
+Reply Dispatcher::from_exception(const Request& req, const Route* route) const
+{
+    const std::string where = req.method() + " " + req.path();
+    try {
+        throw;
+    } catch (const HttpError& e) {
+        return error_reply(e.status, e.what());
+    } catch (const std::exception& e) {
+        for (const auto& t : translators_)
+            if (auto mapped = t(e)) {
+                LOG4CPLUS_ERROR(lg, where << ": " << e.what());
+                return error_reply(mapped->status, mapped->what());
+            }
+        LOG4CPLUS_ERROR(lg, "internal error in " << where << " ("
+                                                 << (route ? route->source : "-")
+                                                 << "): " << e.what());
+    } catch (...) {
+        LOG4CPLUS_ERROR(lg, "internal error in " << where << ": unknown exception");
+    }
+    return error_reply(500, "internal error");
+}
+
+Reply Dispatcher::route(Request& req, const Route*& matched) const
+{
+    if (req.method() == "OPTIONS")  // CORS preflight: open to all, no login
+        return Reply{204, "text/plain", "", {}};
+    const std::string method = req.method() == "HEAD" ? "GET" : req.method();
+    auto m = router_.match(method, req.path());
+    if (!m) {
+        const auto methods = router_.methods_for(req.path());
+        if (methods.empty())
+            return error_reply(404, req.path());
+        Reply r = error_reply(405, "method " + req.method() + " not allowed on " + req.path());
+        std::string allow;
+        for (const auto& x : methods)
+            allow += (allow.empty() ? "" : ",") + x;
+        r.header("Allow", allow + ",OPTIONS");
+        return r;
+    }
+    matched = m->route;
+    req.path_params = std::move(m->params);
+    if (session_loader_)
+        session_loader_(req);
+    if (req.session.logged_in())
+        set_log_context(req.session.user_id, req.client_ip());
+    if (matched->min_role != Role::visitor) {
+        const auto role = role_from_name(req.session.role);
+        const bool ok = req.session.logged_in() &&
+                        (matched->min_role == Role::user || (role && *role >= matched->min_role));
+        if (!ok) {
+            LOG4CPLUS_WARN(lg, "no access: " << req.method() << " " << req.path() << " needs "
+                                             << role_name(matched->min_role) << ", user "
+                                             << (req.session.logged_in() ? req.session.user_id : "anon"));
+            return error_reply(401, "not authorized");
+        }
+    }
+    return matched->handler(req);
+}
+
+Reply Dispatcher::handle(Request& req) const
+{
+    const auto start = std::chrono::steady_clock::now();
+    set_log_context("anon", req.client_ip());
+    const Route* matched = nullptr;
+    Reply reply;
+    try {
+        reply = route(req, matched);
+    } catch (...) {
+        reply = from_exception(req, matched);
+    }
+    add_cors(req, reply);
+
+    const double ms =
+        std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+    char took[32];
+    std::snprintf(took, sizeof took, "%.1fms", ms);
+    const std::string line = (matched ? matched->source : std::string("-")) + " " + req.method() +
+                             " " + req.path() + " " + loggable_params(req, secret_keys_) + " -> " +
+                             std::to_string(reply.status) + " " + took;
+    if (reply.status >= 400)
+        LOG4CPLUS_ERROR(lg, line << " " << reply.body.substr(0, 200));
+    else
+        LOG4CPLUS_INFO(lg, line);
+    if (ms > 1000.0)
+        LOG4CPLUS_WARN(lg, "SLOW! " << ms / 1000.0 << " s " << req.method() << " " << req.path());
+    clear_log_context();
+    return reply;
+}
+
+}  // namespace core
+

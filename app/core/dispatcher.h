@@ -1,0 +1,54 @@
+// dispatcher.h: turns a Request into a Reply: CORS, routing (404/405), role check, the handler,
+// exceptions into error replies, and the one log line per request. It never throws.
+#pragma once
+#include <exception>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "app/core/errors.h"
+#include "app/core/reply.h"
+#include "app/core/request.h"
+#include "app/core/router.h"
+
+namespace core {
+
+// Maps a library's exception (e.g. pqxx::broken_connection) onto an HttpError; nullopt = not mine.
+// Lets core stay free of the model's and red's libraries.
+using ErrorTranslator = std::function<std::optional<HttpError>(const std::exception&)>;
+
+// Fills req.session before the role check (sessions come from the account module).
+using SessionLoader = std::function<void(Request&)>;
+
+class Dispatcher {
+public:
+    explicit Dispatcher(const Router& router);
+
+    void add_error_translator(ErrorTranslator t) { translators_.push_back(std::move(t)); }
+    void set_session_loader(SessionLoader l) { session_loader_ = std::move(l); }
+
+    Reply handle(Request& req) const;
+
+private:
+    Reply route(Request& req, const Route*& matched) const;
+    Reply from_exception(const Request& req, const Route* route) const;
+    void add_cors(const Request& req, Reply& reply) const;
+
+    const Router& router_;
+    std::vector<ErrorTranslator> translators_;
+    SessionLoader session_loader_;
+    std::vector<std::string> origins_;  // "*" or an allow-list
+    bool local_dev_;
+    std::vector<std::string> secret_keys_;
+};
+
+// The request's parameters (query, form or JSON body) for the log: secret values replaced by X,
+// the whole cut at 1000 characters. A plain function so a unit test can call it.
+std::string loggable_params(const Request& req, const std::vector<std::string>& secret_keys);
+
+// The Access-Control-Allow-Origin value for this Origin, "" when the origin is not allowed.
+std::string allowed_origin(const std::string& origin, const std::vector<std::string>& allowed,
+                           bool local_dev);
+
+}  // namespace core

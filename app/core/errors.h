@@ -1,0 +1,32 @@
+// errors.h: exceptions that the dispatcher turns into HTTP error replies {"err": "<status>: <msg>"}.
+#pragma once
+#include <stdexcept>
+#include <string>
+
+namespace core {
+
+// A failure the client should see, with its status and message.
+struct HttpError : std::runtime_error {
+    int status;
+    HttpError(int status_, const std::string& msg) : std::runtime_error(msg), status(status_) {}
+};
+
+struct BadRequest : HttpError {
+    explicit BadRequest(const std::string& msg) : HttpError(400, msg) {}
+};
+
+struct NotFound : HttpError {
+    explicit NotFound(const std::string& msg) : HttpError(404, msg) {}
+};
+
+// A backing service (PostgreSQL, Redis) is down: a fast 503, never a hang.
+struct Unavailable : HttpError {
+    explicit Unavailable(const std::string& msg) : HttpError(503, msg) {}
+};
+
+// Startup problems (config gaps, bad arguments): the binary exits non-zero with the message.
+struct ConfigError : std::runtime_error {
+    using std::runtime_error::runtime_error;
+};
+
+}  // namespace core

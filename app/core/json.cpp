@@ -1,0 +1,124 @@
+// json.cpp: safe parsing of request bodies (iterative, UTF-8 validated) and small writers.
+#include "app/core/json.h"
+
+#include <rapidjson/error/en.h>
+
+#include "app/core/errors.h"
+
+namespace core {
+namespace {
+
+constexpr unsigned kParseFlags = rapidjson::kParseIterativeFlag | rapidjson::kParseValidateEncodingFlag;
+
+// Parses one JSON value; anything but white space after it is an error too.
+bool parse_into(rapidjson::Document& doc, std::string_view text, std::string* why)
+{
+    doc.Parse<kParseFlags>(text.data(), text.size());
+    if (doc.HasParseError()) {
+        if (why)
+            *why = std::string(rapidjson::GetParseError_En(doc.GetParseError())) + " at offset " +
+                   std::to_string(doc.GetErrorOffset());
+        return false;
+    }
+    return true;
+}
+
+const rapidjson::Value* find(const rapidjson::Document& doc, const char* key)
+{
+    auto it = doc.FindMember(key);
+    if (it == doc.MemberEnd() || it->value.IsNull())
+        return nullptr;
+    return &it->value;
+}
+
+}  // namespace
+
+JsonObject JsonObject::parse(std::string_view text)
+{
+    JsonObject o;
+    std::string why;
+    if (text.empty())
+        throw BadRequest("request body must be a JSON object");
+    if (!parse_into(o.doc_, text, &why))
+        throw BadRequest("malformed JSON: " + why);
+    if (!o.doc_.IsObject())
+        throw BadRequest("request body must be a JSON object");
+    return o;
+}
+
+bool JsonObject::has(const char* key) const
+{
+    return find(doc_, key) != nullptr;
+}
+
+std::string JsonObject::required_string(const char* key) const
+{
+    auto v = optional_string(key);
+    if (!v)
+        throw BadRequest(std::string("missing field: ") + key);
+    return *v;
+}
+
+std::optional<std::string> JsonObject::optional_string(const char* key) const
+{
+    const auto* v = find(doc_, key);
+    if (!v)
+        return std::nullopt;
+    if (!v->IsString())
+        throw BadRequest(std::string(key) + " must be a string");
+    return std::string(v->GetString(), v->GetStringLength());
+}
+
+std::optional<bool> JsonObject::optional_bool(const char* key) const
+{
+    const auto* v = find(doc_, key);
+    if (!v)
+        return std::nullopt;
+    if (!v->IsBool())
+        throw BadRequest(std::string(key) + " must be true or false");
+    return v->GetBool();
+}
+
+std::optional<std::int64_t> JsonObject::optional_int(const char* key) const
+{
+    const auto* v = find(doc_, key);
+    if (!v)
+        return std::nullopt;
+    if (!v->IsInt64())
+        throw BadRequest(std::string(key) + " must be an integer");
+    return v->GetInt64();
+}
+
+std::vector<std::string> JsonObject::keys() const
+{
+    std::vector<std::string> out;
+    for (const auto& m : doc_.GetObject())
+        out.emplace_back(m.name.GetString(), m.name.GetStringLength());
+    return out;
+}
+
+std::string json_escape(std::string_view s)
+{
+    rapidjson::StringBuffer sb;
+    JsonWriter w(sb);
+    w.String(s.data(), static_cast<rapidjson::SizeType>(s.size()));
+    return std::string(sb.GetString(), sb.GetSize());
+}
+
+std::string json_member(const std::string& key, const std::string& value)
+{
+    return "{" + json_escape(key) + ":" + json_escape(value) + "}";
+}
+
+std::string json_member(const std::string& key, std::int64_t value)
+{
+    return "{" + json_escape(key) + ":" + std::to_string(value) + "}";
+}
+
+bool is_valid_json(std::string_view text)
+{
+    rapidjson::Document doc;
+    return parse_into(doc, text, nullptr);
+}
+
+}  // namespace core

@@ -1,0 +1,70 @@
+// request.h: one HTTP request as nginx passes it over FastCGI (CGI params plus body). Built from a
+// plain map so that tests can make one without a server.
+#pragma once
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "app/core/json.h"
+
+namespace core {
+
+using Params = std::vector<std::pair<std::string, std::string>>;  // ordered, may repeat
+
+// application/x-www-form-urlencoded (query strings and form bodies); '+' is a space.
+Params parse_urlencoded(std::string_view text);
+std::string url_decode(std::string_view text);
+// "a=1; b=2" as sent in the Cookie header.
+std::map<std::string, std::string> parse_cookies(std::string_view header);
+
+// Who is calling: filled in by the dispatcher from the session (empty for a visitor).
+struct Session {
+    std::string user_id;
+    std::string role;
+    bool logged_in() const { return !user_id.empty(); }
+};
+
+class Request {
+public:
+    Request(std::map<std::string, std::string> cgi, std::string body);
+
+    const std::string& method() const { return method_; }
+    const std::string& path() const { return path_; }
+    const std::string& query_string() const { return param("QUERY_STRING"); }
+    const std::string& client_ip() const { return client_ip_; }
+    const std::string& body() const { return body_; }
+    const std::string& param(const std::string& cgi_name) const;  // "" when absent
+
+    // "Content-Type" or "X-Real-IP" style names.
+    std::optional<std::string> header(const std::string& name) const;
+    std::optional<std::string> cookie(const std::string& name) const;
+    std::optional<std::string> query(const std::string& key) const;  // first value
+    const Params& query_params() const { return query_; }
+    // An integer query parameter: absent -> def; not a whole number in [lo, hi] -> 400.
+    std::int64_t query_int(const std::string& key, std::int64_t def, std::int64_t lo,
+                           std::int64_t hi) const;
+    std::optional<std::string> form(const std::string& key) const;  // urlencoded body
+    const Params& form_params() const;
+
+    // The body as a JSON object, parsed once (400 when it is not one).
+    const JsonObject& json_object() const;
+    bool is_json() const;
+
+    std::map<std::string, std::string> path_params;  // {id} and friends, set by the router
+    Session session;                                 // set by the dispatcher
+
+private:
+    std::map<std::string, std::string> cgi_;
+    std::string body_, method_, path_, client_ip_;
+    Params query_;
+    mutable std::optional<Params> form_;
+    mutable std::shared_ptr<const JsonObject> json_;
+    mutable std::optional<std::map<std::string, std::string>> cookies_;
+};
+
+}  // namespace core

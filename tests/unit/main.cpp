@@ -1,0 +1,7 @@
+// main.cpp: the unit suite's entry point; the global fixture loads the config like a main does.
+#define BOOST_TEST_MODULE unit
+#include <boost/test/unit_test.hpp>
+
+#include "tests/fixture.h"
+
+BOOST_TEST_GLOBAL_FIXTURE(test::ConfigFixture);
