@@ -1,0 +1,127 @@
+// db.cpp: the per-process connection. It is opened lazily so that a master that forks never
+// holds a socket its children would share; a broken one is dropped and reopened on next use.
+#include "app/model/db.h"
+
+#include <cctype>
+
+#include "app/core/config.h"
+
+namespace model {
+namespace {
+
+const auto lg = core::logger("db");
+const auto lg_sql = core::logger("sql");
+
+std::unique_ptr<pqxx::connection> g_conn;
+
+// libpq conninfo value syntax: single quotes, with \ and ' escaped by a backslash.
+std::string quoted(const std::string& v)
+{
+    std::string out = "'";
+    for (char ch : v) {
+        if (ch == '\\' || ch == '\'')
+            out += '\\';
+        out += ch;
+    }
+    return out + "'";
+}
+
+std::string trimmed(std::string s)
+{
+    while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back())))
+        s.pop_back();
+    return s;
+}
+
+}  // namespace
+
+std::string conninfo(const core::Config& c, const std::string& extra_options)
+{
+    std::string ci;
+    // An empty host or password means the libpq default (Unix socket, ~/.pgpass), so leave it out.
+    if (!c.str("db_host").empty())
+        ci += "host=" + quoted(c.str("db_host")) + " ";
+    ci += "port=" + quoted(std::to_string(c.integer("db_port")));
+    ci += " dbname=" + quoted(c.str("db_name"));
+    ci += " user=" + quoted(c.str("db_user"));
+    if (!c.str("db_password").empty())
+        ci += " password=" + quoted(c.str("db_password"));
+    ci += " connect_timeout=" + quoted(std::to_string(c.integer("db_connect_timeout_s")));
+    // The server kills a runaway query before the worker's harakiri would kill the worker.
+    const auto timeout_ms = c.integer("db_statement_timeout_ms");
+    std::string options = "-c statement_timeout=" + std::to_string(timeout_ms);
+    if (!extra_options.empty())
+        options += " " + extra_options;
+    ci += " options=" + quoted(options);
+    return ci;
+}
+
+std::unique_ptr<pqxx::connection> connect(const std::string& conninfo)
+{
+    try {
+        auto c = std::make_unique<pqxx::connection>(conninfo);
+        // 6.x would silently reconnect a broken connection on the next transaction; 7.x won't.
+        // We reconnect explicitly (db_reset / db()), so switch the old behaviour off.
+        c->inhibit_reactivation(true);
+        return c;
+    } catch (const pqxx::broken_connection& e) {
+        const std::string why = trimmed(e.what());
+        LOG4CPLUS_ERROR(lg, "cannot connect to the database: " << why);
+        throw DbUnavailable(why);
+    }
+}
+
+pqxx::connection_base& db()
+{
+    if (!g_conn || !g_conn->is_open()) {
+        g_conn.reset();  // a failed connect below leaves no half-dead object behind
+        g_conn = connect(conninfo(core::config()));
+    }
+    return *g_conn;
+}
+
+void db_reset()
+{
+    g_conn.reset();
+}
+
+namespace detail {
+void log_statement(const std::string& sql)
+{
+    LOG4CPLUS_INFO(lg_sql, sql);
+}
+}  // namespace detail
+
+void truncate_all(pqxx::transaction_base& tx)
+{
+    // CASCADE reaches any table added later that references these; schema_migrations does not.
+    exec(tx, "TRUNCATE users, movies RESTART IDENTITY CASCADE");
+}
+
+bool is_uuid(std::string_view s)
+{
+    if (s.size() != 36)
+        return false;
+    for (std::size_t i = 0; i < s.size(); ++i) {
+        if (i == 8 || i == 13 || i == 18 || i == 23) {
+            if (s[i] != '-')
+                return false;
+        } else if (!std::isxdigit(static_cast<unsigned char>(s[i]))) {
+            return false;
+        }
+    }
+    return true;
+}
+
+std::string like_contains(std::string_view s)
+{
+    std::string out = "%";
+    for (char ch : s) {
+        if (ch == '%' || ch == '_' || ch == '\\')
+            out += '\\';
+        out += ch;
+    }
+    return out + "%";
+}
+
+}  // namespace model

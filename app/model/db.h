@@ -1,0 +1,72 @@
+// db.h: the process's one PostgreSQL connection (opened lazily, after any fork), the SQL helper
+// every statement goes through, and small helpers the model and the API share.
+#pragma once
+#include <memory>
+#include <string>
+#include <string_view>
+#include <utility>
+
+#include <pqxx/pqxx>
+
+#include "app/core/errors.h"
+#include "app/core/log.h"
+
+namespace core {
+class Config;
+}
+
+namespace model {
+
+// A failed connect: a 503 for clients ("database unavailable"); reason holds libpq's words for
+// the log and for command-line tools such as migrate.
+struct DbUnavailable : core::Unavailable {
+    std::string reason;
+    explicit DbUnavailable(std::string why)
+        : core::Unavailable("database unavailable"), reason(std::move(why))
+    {
+    }
+};
+
+// The libpq conninfo for the db_* config keys, values quoted. extra_options are appended to the
+// server options (e.g. "-c search_path=x"), after the statement timeout.
+std::string conninfo(const core::Config& c, const std::string& extra_options = "");
+
+// The connection of this process, opened on first use and reopened when it is found closed.
+// Throws DbUnavailable (a core::Unavailable) when the server cannot be reached.
+pqxx::connection_base& db();
+
+// Drops the connection; the next db() reconnects. The dispatcher calls it after catching
+// pqxx::broken_connection, so the next request gets a fresh socket.
+void db_reset();
+
+// Opens a connection that is not the process's one (tools, tests). Throws DbUnavailable.
+std::unique_ptr<pqxx::connection> connect(const std::string& conninfo);
+
+namespace detail {
+void log_statement(const std::string& sql);
+}
+
+// Runs one statement with $n parameters. With core::log_sql() on, the statement (never its
+// parameter values, which may be secrets) is logged at INFO on logger "sql".
+template <typename... Args>
+pqxx::result exec(pqxx::transaction_base& tx, const std::string& sql, Args&&... args)
+{
+    if (core::log_sql())
+        detail::log_statement(sql);
+    return tx.exec_params(sql, std::forward<Args>(args)...);
+}
+
+// Empties every app table and restarts the id sequences; schema_migrations is kept.
+void truncate_all(pqxx::transaction_base& tx);
+
+// True for the canonical 8-4-4-4-12 hex uuid text. Check ids before they reach SQL, so a
+// malformed id is a 404 and never a SQL error.
+bool is_uuid(std::string_view s);
+
+// A LIKE pattern matching s anywhere, with %, _ and \ in s taken literally (use ESCAPE '\').
+std::string like_contains(std::string_view s);
+
+// The SQL expression for a timestamptz column as ISO 8601 UTC text without zone.
+#define MODEL_ISO_UTC(col) "to_char(" col " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS')"
+
+}  // namespace model

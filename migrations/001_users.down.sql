@@ -1,0 +1,3 @@
+-- 001_users.down.sql: undoes 001_users.sql.
+DROP TABLE users;
+DROP TYPE role;

@@ -1,0 +1,102 @@
+// http.cpp: the Beast client behind test::http.
+#include "tests/api/http.h"
+
+#include <cstdlib>
+
+#include <boost/asio/connect.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+
+namespace test {
+namespace beast = boost::beast;
+
+std::string env_or(const char* name, const std::string& fallback)
+{
+    const char* v = std::getenv(name);
+    return v && *v ? v : fallback;
+}
+
+namespace {
+// "http://127.0.0.1:8101" -> host and port.
+std::pair<std::string, int> parse_base()
+{
+    std::string url = env_or("API_BASE_URL", "http://127.0.0.1:8101");
+    if (url.rfind("http://", 0) == 0)
+        url = url.substr(7);
+    const auto colon = url.rfind(':');
+    if (colon == std::string::npos)
+        return {url, 80};
+    return {url.substr(0, colon), std::atoi(url.substr(colon + 1).c_str())};
+}
+}  // namespace
+
+std::string base_host()
+{
+    return parse_base().first;
+}
+
+int base_port()
+{
+    return parse_base().second;
+}
+
+std::string HttpReply::header(const std::string& lower_name) const
+{
+    auto it = headers.find(lower_name);
+    return it == headers.end() ? "" : it->second;
+}
+
+HttpReply http(const std::string& method, const std::string& target, const std::string& body,
+               const std::map<std::string, std::string>& headers)
+{
+    boost::asio::io_context io;
+    boost::asio::ip::tcp::resolver resolver(io);
+    beast::tcp_stream stream(io);
+    stream.expires_after(std::chrono::seconds(30));
+    stream.connect(resolver.resolve(base_host(), std::to_string(base_port())));
+
+    beast::http::request<beast::http::string_body> req{beast::http::string_to_verb(method), target, 11};
+    req.set(beast::http::field::host, base_host());
+    req.set(beast::http::field::user_agent, "restpie-api-tests");
+    for (const auto& [k, v] : headers)
+        req.set(k, v);
+    if (!body.empty() || method == "POST" || method == "PUT") {
+        req.body() = body;
+        req.prepare_payload();
+    }
+    beast::http::write(stream, req);
+
+    beast::flat_buffer buffer;
+    beast::http::response_parser<beast::http::string_body> parser;
+    parser.body_limit(64 * 1024 * 1024);
+    beast::http::read(stream, buffer, parser);
+    const auto& res = parser.get();
+
+    HttpReply out;
+    out.status = static_cast<int>(res.result_int());
+    out.body = res.body();
+    for (const auto& f : res) {
+        std::string name(f.name_string());
+        for (auto& c : name)
+            c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+        if (name == "set-cookie")
+            out.cookies.emplace_back(f.value());
+        out.headers[name] = std::string(f.value());
+    }
+    beast::error_code ec;
+    stream.socket().shutdown(boost::asio::ip::tcp::socket::shutdown_both, ec);
+    return out;
+}
+
+HttpReply get(const std::string& target)
+{
+    return http("GET", target);
+}
+
+HttpReply post_json(const std::string& target, const std::string& json)
+{
+    return http("POST", target, json, {{"Content-Type", "application/json"}});
+}
+
+}  // namespace test

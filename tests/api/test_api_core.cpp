@@ -1,0 +1,129 @@
+// test_api_core.cpp: routing, error shapes, CORS and self-description, over HTTP through nginx.
+#include <boost/test/unit_test.hpp>
+
+#include <rapidjson/document.h>
+
+#include "app/api/routes.h"
+#include "tests/api/http.h"
+
+using test::get;
+using test::http;
+
+BOOST_AUTO_TEST_SUITE(api_core)
+
+BOOST_AUTO_TEST_CASE(root_redirects_to_the_list)
+{
+    auto r = get("/");
+    BOOST_TEST(r.status == 302);
+    BOOST_TEST(r.header("location") == "/api/list");
+}
+
+BOOST_AUTO_TEST_CASE(api_list_shows_every_route_with_its_doc)
+{
+    auto r = get("/api/list");
+    BOOST_TEST(r.status == 200);
+    BOOST_TEST(r.header("content-type").find("text/html") == 0u);
+    core::Router router;  // the same registry the server builds
+    api::add_all_routes(router);
+    BOOST_TEST(router.routes().size() >= 8u);
+    for (const auto& route : router.routes()) {
+        BOOST_TEST_CONTEXT(route.method << " " << route.pattern)
+        {
+            BOOST_TEST(r.body.find("<code>" + route.pattern + "</code>") != std::string::npos);
+            BOOST_TEST(!route.doc.empty());
+            BOOST_TEST(r.body.find(route.doc.substr(0, 30)) != std::string::npos);
+        }
+    }
+    BOOST_TEST(r.body.find(std::to_string(router.routes().size()) + " routes") != std::string::npos);
+    BOOST_TEST(r.body.find("uptime:") != std::string::npos);
+    BOOST_TEST(r.body.find("local_dev: on") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(openapi_document_lists_the_registry)
+{
+    auto r = get("/api/openapi.json");
+    BOOST_TEST(r.status == 200);
+    BOOST_TEST(r.header("content-type") == "application/json");
+    rapidjson::Document doc;
+    doc.Parse(r.body.c_str());
+    BOOST_REQUIRE(!doc.HasParseError());
+    BOOST_TEST(std::string(doc["openapi"].GetString()).rfind("3.", 0) == 0u);
+    const auto& op = doc["paths"]["/api/movies/{id}"]["get"];
+    BOOST_TEST(std::string(op["summary"].GetString()) == "Get one movie by id.");
+    BOOST_TEST(std::string(op["x-required-role"].GetString()) == "visitor");
+    BOOST_TEST(std::string(op["parameters"][0]["name"].GetString()) == "id");
+    BOOST_TEST(std::string(op["parameters"][0]["in"].GetString()) == "path");
+}
+
+BOOST_AUTO_TEST_CASE(unknown_path_is_404_json)
+{
+    auto r = get("/api/nothing/here");
+    BOOST_TEST(r.status == 404);
+    BOOST_TEST(r.header("content-type") == "application/json");
+    BOOST_TEST(r.body == R"({"err":"404: /api/nothing/here"})");
+    auto outside = get("/not-for-the-app");  // answered by nginx itself, same shape
+    BOOST_TEST(outside.status == 404);
+    BOOST_TEST(outside.body.find("\"err\"") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(wrong_method_is_405_json)
+{
+    auto r = http("DELETE", "/api/list");
+    BOOST_TEST(r.status == 405);
+    BOOST_TEST(r.header("content-type") == "application/json");
+    BOOST_TEST(r.body.find("\"err\":\"405: ") != std::string::npos);
+    BOOST_TEST(r.header("allow").find("GET") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(cors_headers_on_every_reply)
+{
+    for (const auto& r : {get("/api/list"), get("/api/nothing"), get("/api/movies/abc")}) {
+        BOOST_TEST(r.header("access-control-allow-origin") == "*");
+        BOOST_TEST(r.header("access-control-allow-methods") == "GET,POST,PUT,DELETE,OPTIONS");
+        BOOST_TEST(r.header("access-control-allow-headers") == "Content-Type");
+        BOOST_TEST(r.header("access-control-allow-credentials") == "true");
+    }
+}
+
+BOOST_AUTO_TEST_CASE(preflight_is_open_and_echoes_local_origins)
+{
+    auto r = http("OPTIONS", "/api/movies/", "",
+                  {{"Origin", "http://localhost:5173"}, {"Access-Control-Request-Method", "POST"}});
+    BOOST_TEST((r.status == 200 || r.status == 204));
+    BOOST_TEST(r.header("access-control-allow-origin") == "http://localhost:5173");
+    BOOST_TEST(r.header("vary") == "Origin");
+    BOOST_TEST(r.header("access-control-allow-credentials") == "true");
+    auto login_only = http("OPTIONS", "/api/me", "", {{"Origin", "http://127.0.0.1:3000"}});
+    BOOST_TEST((login_only.status == 200 || login_only.status == 204));
+}
+
+BOOST_AUTO_TEST_CASE(dbtruncate_exists_in_local_dev_and_answers_empty_object)
+{
+    auto r = test::post_json("/apitest/dbtruncate", "");
+    BOOST_TEST(r.status == 200);
+    BOOST_TEST(r.body == "{}");
+    BOOST_TEST(get("/apitest/dbtruncate").status == 405);
+}
+
+BOOST_AUTO_TEST_CASE(examplehtml_renders_the_time)
+{
+    auto r = get("/examplehtml");
+    BOOST_TEST(r.status == 200);
+    BOOST_TEST(r.header("content-type").find("text/html") == 0u);
+    BOOST_TEST(r.body.find("The time is now <b>20") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(counter_increments_atomically_in_redis)
+{
+    auto a = get("/apitest/counter");
+    auto b = get("/apitest/counter");
+    BOOST_TEST(a.status == 200);
+    rapidjson::Document da, db;
+    da.Parse(a.body.c_str());
+    db.Parse(b.body.c_str());
+    BOOST_REQUIRE(da.IsObject());
+    BOOST_REQUIRE(db.IsObject());
+    BOOST_TEST(db["counter"].GetInt64() == da["counter"].GetInt64() + 1);
+}
+
+BOOST_AUTO_TEST_SUITE_END()

@@ -1,0 +1,108 @@
+// test_api_server.cpp: the running server as a whole: a killed worker is respawned and the next
+// requests are served; the request log masks secrets and marks errors.
+#include <boost/test/unit_test.hpp>
+
+#include <signal.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <set>
+#include <sstream>
+#include <thread>
+
+#include "tests/api/http.h"
+
+namespace fs = std::filesystem;
+
+namespace {
+
+pid_t master_pid()
+{
+    std::ifstream in(test::env_or("SERVER_PID_FILE", "var/test/run/server.pid"));
+    pid_t pid = 0;
+    in >> pid;
+    BOOST_REQUIRE_MESSAGE(pid > 0, "no server pid file; run through deploy/local.sh test");
+    return pid;
+}
+
+// Children of a pid, read from /proc (field 4 of /proc/<pid>/stat is the parent).
+std::set<pid_t> children_of(pid_t parent)
+{
+    std::set<pid_t> out;
+    for (const auto& e : fs::directory_iterator("/proc")) {
+        const auto name = e.path().filename().string();
+        if (name.find_first_not_of("0123456789") != std::string::npos)
+            continue;
+        std::ifstream stat(e.path() / "stat");
+        std::string line;
+        std::getline(stat, line);
+        const auto close = line.rfind(')');
+        if (close == std::string::npos)
+            continue;
+        std::istringstream rest(line.substr(close + 2));
+        char state;
+        pid_t ppid = 0;
+        rest >> state >> ppid;
+        if (ppid == parent && state != 'Z')
+            out.insert(std::stoi(name));
+    }
+    return out;
+}
+
+std::string read_file(const std::string& path)
+{
+    std::ifstream in(path);
+    std::stringstream ss;
+    ss << in.rdbuf();
+    return ss.str();
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(api_server)
+
+BOOST_AUTO_TEST_CASE(killed_worker_is_respawned_and_requests_go_on)
+{
+    const pid_t master = master_pid();
+    const auto before = children_of(master);
+    BOOST_REQUIRE(!before.empty());
+    const pid_t victim = *before.begin();
+    BOOST_REQUIRE(kill(victim, SIGKILL) == 0);
+
+    for (int i = 0; i < 20; ++i)
+        BOOST_TEST(test::get("/api/list").status == 200);
+
+    std::set<pid_t> after;
+    for (int i = 0; i < 50; ++i) {  // respawn is immediate; allow the master its one-second tick
+        after = children_of(master);
+        if (after.size() == before.size() && !after.count(victim))
+            break;
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    BOOST_TEST(after.size() == before.size());
+    BOOST_TEST(!after.count(victim));
+    BOOST_TEST(test::get("/apitest/counter").status == 200);
+}
+
+BOOST_AUTO_TEST_CASE(request_log_masks_secrets_and_marks_errors)
+{
+    const std::string log_file = test::env_or("APP_LOG_FILE", "");
+    BOOST_REQUIRE_MESSAGE(!log_file.empty(), "APP_LOG_FILE is not set");
+    const std::string secret = "Sekret" + std::to_string(getpid()) + "Pw1";
+    test::get("/api/movies/?search=zz&password=" + secret);
+    test::http("POST", "/apitest/dbtruncate", R"({"pwd": ")" + secret + R"(", "note": "keep me"})",
+               {{"Content-Type", "application/json"}});
+    test::get("/api/nothing-" + secret.substr(0, 6));
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+
+    const auto log = read_file(log_file);
+    BOOST_TEST(log.find(secret) == std::string::npos);
+    BOOST_TEST(log.find(R"(GET /api/movies/ {"search":"zz","password":"X"} -> 200)") != std::string::npos);
+    BOOST_TEST(log.find(R"("pwd":"X","note":"keep me")") != std::string::npos);
+    BOOST_TEST(log.find("ERROR anon@127.0.0.1 - GET /api/nothing-" + secret.substr(0, 6)) != std::string::npos);
+    BOOST_TEST(log.find("INFO  anon@127.0.0.1 api_movies.cpp GET /api/movies/") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_SUITE_END()

@@ -1,0 +1,100 @@
+// test_config.cpp: loading the settings file and APP_* environment overrides.
+#include <boost/test/unit_test.hpp>
+
+#include <cstdlib>
+#include <fstream>
+#include <map>
+
+#include "app/core/config.h"
+#include "app/core/errors.h"
+
+extern char** environ;
+
+namespace {
+
+// Moves every APP_* variable aside for one test (the test command exports many), then restores.
+struct CleanEnv {
+    std::map<std::string, std::string> saved;
+    std::string path = "/tmp/restpie-test-config.json";
+    CleanEnv()
+    {
+        for (char** e = environ; *e; ++e) {
+            std::string s(*e);
+            if (s.rfind("APP_", 0) == 0)
+                saved[s.substr(0, s.find('='))] = s.substr(s.find('=') + 1);
+        }
+        for (const auto& kv : saved)
+            unsetenv(kv.first.c_str());
+        std::ofstream(path) << R"({"workers": 4, "local_dev": false, "db_host": "db", "ratio": 0.5,
+                                  "cors_origins": ["*"]})";
+    }
+    ~CleanEnv()
+    {
+        for (const char* k : {"APP_WORKERS", "APP_LOCAL_DEV", "APP_DB_HOST", "APP_CORS_ORIGINS",
+                              "APP_RATIO", "APP_NO_SUCH_KEY"})
+            unsetenv(k);
+        for (const auto& kv : saved)
+            setenv(kv.first.c_str(), kv.second.c_str(), 1);
+        std::remove(path.c_str());
+    }
+};
+
+}  // namespace
+
+BOOST_FIXTURE_TEST_SUITE(config, CleanEnv)
+
+BOOST_AUTO_TEST_CASE(file_values_are_typed)
+{
+    auto c = core::Config::load(path);
+    BOOST_TEST(c.integer("workers") == 4);
+    BOOST_TEST(!c.flag("local_dev"));
+    BOOST_TEST(c.str("db_host") == "db");
+    BOOST_TEST(c.number("ratio") == 0.5);
+    BOOST_TEST(c.list("cors_origins").at(0) == "*");
+    BOOST_CHECK_THROW(c.str("workers"), core::ConfigError);
+    BOOST_CHECK_THROW(c.integer("missing"), core::ConfigError);
+}
+
+BOOST_AUTO_TEST_CASE(environment_overrides_each_type)
+{
+    setenv("APP_WORKERS", "8", 1);
+    setenv("APP_LOCAL_DEV", "true", 1);
+    setenv("APP_DB_HOST", "10.0.0.5", 1);
+    setenv("APP_CORS_ORIGINS", "https://a.example,https://b.example", 1);
+    auto c = core::Config::load(path);
+    BOOST_TEST(c.integer("workers") == 8);
+    BOOST_TEST(c.flag("local_dev"));
+    BOOST_TEST(c.str("db_host") == "10.0.0.5");
+    BOOST_TEST(c.list("cors_origins").size() == 2u);
+    BOOST_TEST(c.list("cors_origins")[1] == "https://b.example");
+}
+
+BOOST_AUTO_TEST_CASE(bad_overrides_fail_at_start)
+{
+    setenv("APP_WORKERS", "eight", 1);
+    BOOST_CHECK_THROW(core::Config::load(path), core::ConfigError);
+    unsetenv("APP_WORKERS");
+    setenv("APP_LOCAL_DEV", "maybe", 1);
+    BOOST_CHECK_THROW(core::Config::load(path), core::ConfigError);
+    unsetenv("APP_LOCAL_DEV");
+    setenv("APP_NO_SUCH_KEY", "1", 1);  // a typo must not pass silently
+    BOOST_CHECK_THROW(core::Config::load(path), core::ConfigError);
+}
+
+BOOST_AUTO_TEST_CASE(bad_files_fail)
+{
+    BOOST_CHECK_THROW(core::Config::load("/nonexistent/config.json"), core::ConfigError);
+    std::ofstream(path) << "{\"a\": ";
+    BOOST_CHECK_THROW(core::Config::load(path), core::ConfigError);
+    std::ofstream(path) << "[1]";
+    BOOST_CHECK_THROW(core::Config::load(path), core::ConfigError);
+}
+
+BOOST_AUTO_TEST_CASE(the_committed_template_loads)
+{
+    auto c = core::Config::load("conf/server-config.json");
+    BOOST_TEST(c.integer("workers") == 4);
+    BOOST_TEST(c.str("db_password").empty());  // no secrets in the repository
+}
+
+BOOST_AUTO_TEST_SUITE_END()

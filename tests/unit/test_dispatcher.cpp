@@ -1,0 +1,158 @@
+// test_dispatcher.cpp: secret masking, CORS, error replies and role checks, without a server.
+#include <boost/test/unit_test.hpp>
+
+#include "app/core/dispatcher.h"
+#include "app/core/errors.h"
+
+namespace {
+
+const std::vector<std::string> kSecrets{"password", "passwd", "pwd", "token"};
+
+core::Request make(const std::string& method, const std::string& path, std::string body = "",
+                   const std::string& type = "application/json", const std::string& query = "")
+{
+    return core::Request({{"REQUEST_METHOD", method}, {"DOCUMENT_URI", path}, {"CONTENT_TYPE", type},
+                          {"QUERY_STRING", query}, {"HTTP_X_REAL_IP", "10.0.0.1"}},
+                         std::move(body));
+}
+
+struct Fixture {
+    core::Router router;
+    Fixture()
+    {
+        using core::Role;
+        router.add("GET", "/open", Role::visitor, [](core::Request&) { return core::raw_json_reply(200, "{}"); }, "");
+        router.add("GET", "/editor", Role::editor, [](core::Request&) { return core::raw_json_reply(200, "{}"); }, "");
+        router.add("GET", "/user", Role::user, [](core::Request&) { return core::raw_json_reply(200, "{}"); }, "");
+        router.add("GET", "/boom", Role::visitor, [](core::Request&) -> core::Reply { throw std::runtime_error("secret detail"); }, "");
+        router.add("GET", "/gone", Role::visitor, [](core::Request&) -> core::Reply { throw core::NotFound("thing 7"); }, "");
+    }
+    std::string header(const core::Reply& r, const std::string& name)
+    {
+        for (const auto& [k, v] : r.headers)
+            if (k == name)
+                return v;
+        return "";
+    }
+};
+
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(masking)
+
+BOOST_AUTO_TEST_CASE(json_secrets_are_replaced_at_any_depth)
+{
+    auto req = make("POST", "/api/login", R"({"email":"a@b.c","password":"Hunter2x","nested":{"new_PASSWORD":"p2","list":[{"pwd":"p3"}]}})");
+    const auto s = core::loggable_params(req, kSecrets);
+    BOOST_TEST(s.find("Hunter2x") == std::string::npos);
+    BOOST_TEST(s.find("p2") == std::string::npos);
+    BOOST_TEST(s.find("p3") == std::string::npos);
+    BOOST_TEST(s.find("a@b.c") != std::string::npos);
+    BOOST_TEST(s.find(R"("password":"X")") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(query_and_form_secrets_are_replaced)
+{
+    auto form = make("POST", "/auth/postform", "mode=login&passwd=s3cret&email=x", "application/x-www-form-urlencoded",
+                     "token=abc&page=2");
+    const auto s = core::loggable_params(form, kSecrets);
+    BOOST_TEST(s.find("s3cret") == std::string::npos);
+    BOOST_TEST(s.find("abc") == std::string::npos);
+    BOOST_TEST(s.find("\"page\":\"2\"") != std::string::npos);
+    auto bad = make("POST", "/api/login", "password=oops-not-json");
+    BOOST_TEST(core::loggable_params(bad, kSecrets).find("oops") == std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(long_params_are_cut)
+{
+    auto req = make("GET", "/x", "", "", "q=" + std::string(5000, 'a'));
+    BOOST_TEST(core::loggable_params(req, kSecrets).size() <= 1003u);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(cors)
+
+BOOST_AUTO_TEST_CASE(allowed_origin_rules)
+{
+    const std::vector<std::string> any{"*"}, list{"https://app.example"};
+    BOOST_TEST(core::allowed_origin("", any, false) == "*");
+    BOOST_TEST(core::allowed_origin("https://x.example", any, false) == "*");
+    BOOST_TEST(core::allowed_origin("https://app.example", list, false) == "https://app.example");
+    BOOST_TEST(core::allowed_origin("https://evil.example", list, false) == "");
+    BOOST_TEST(core::allowed_origin("http://localhost:5173", list, false) == "");
+    BOOST_TEST(core::allowed_origin("http://localhost:5173", list, true) == "http://localhost:5173");
+    BOOST_TEST(core::allowed_origin("http://127.0.0.1:3000", any, true) == "http://127.0.0.1:3000");
+    BOOST_TEST(core::allowed_origin("http://localhost:80x", list, true) == "");
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_FIXTURE_TEST_SUITE(dispatcher, Fixture)
+
+BOOST_AUTO_TEST_CASE(unknown_path_and_wrong_method)
+{
+    core::Dispatcher d(router);
+    auto r404 = make("GET", "/nope");
+    auto reply = d.handle(r404);
+    BOOST_TEST(reply.status == 404);
+    BOOST_TEST(reply.body == R"({"err":"404: /nope"})");
+    BOOST_TEST(header(reply, "Access-Control-Allow-Methods") == "GET,POST,PUT,DELETE,OPTIONS");
+    auto r405 = make("DELETE", "/open");
+    reply = d.handle(r405);
+    BOOST_TEST(reply.status == 405);
+    BOOST_TEST(header(reply, "Allow") == "GET,OPTIONS");
+}
+
+BOOST_AUTO_TEST_CASE(preflight_needs_no_login)
+{
+    core::Dispatcher d(router);
+    auto req = make("OPTIONS", "/editor");
+    auto reply = d.handle(req);
+    BOOST_TEST(reply.status == 204);
+    BOOST_TEST(header(reply, "Access-Control-Allow-Credentials") == "true");
+    BOOST_TEST(header(reply, "Access-Control-Allow-Headers") == "Content-Type");
+}
+
+BOOST_AUTO_TEST_CASE(roles_are_checked_before_the_handler)
+{
+    core::Dispatcher d(router);
+    std::string role;
+    d.set_session_loader([&](core::Request& r) {
+        if (!role.empty())
+            r.session = core::Session{"u1", role};
+    });
+    auto ask = [&](const char* path) {
+        auto req = make("GET", path);
+        return d.handle(req).status;
+    };
+    BOOST_TEST(ask("/open") == 200);
+    BOOST_TEST(ask("/user") == 401);
+    BOOST_TEST(ask("/editor") == 401);
+    role = "readonly";
+    BOOST_TEST(ask("/user") == 200);
+    BOOST_TEST(ask("/editor") == 401);
+    role = "editor";
+    BOOST_TEST(ask("/editor") == 200);
+    role = "superuser";
+    BOOST_TEST(ask("/editor") == 200);
+}
+
+BOOST_AUTO_TEST_CASE(exceptions_become_error_replies)
+{
+    core::Dispatcher d(router);
+    auto boom = make("GET", "/boom");
+    auto reply = d.handle(boom);
+    BOOST_TEST(reply.status == 500);
+    BOOST_TEST(reply.body == R"({"err":"500: internal error"})");  // the detail stays in the log
+    auto gone = make("GET", "/gone");
+    BOOST_TEST(d.handle(gone).body == R"({"err":"404: thing 7"})");
+    d.add_error_translator([](const std::exception& e) -> std::optional<core::HttpError> {
+        if (std::string(e.what()) == "secret detail")
+            return core::Unavailable("database unavailable");
+        return std::nullopt;
+    });
+    BOOST_TEST(d.handle(boom).status == 503);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
