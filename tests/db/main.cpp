@@ -4,4 +4,5 @@
 
 #include "tests/fixture.h"
 
-BOOST_TEST_GLOBAL_FIXTURE(test::ConfigFixture);
+using test::ConfigFixture;
+BOOST_TEST_GLOBAL_FIXTURE(ConfigFixture);
