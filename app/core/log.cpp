@@ -76,7 +76,9 @@ void init_logging(const Config& c, const std::string& process)
     auto root = log4cplus::Logger::getRoot();
     root.removeAllAppenders();
     const std::string file = c.has("log_file") ? c.str("log_file") : "";
-    if (c.flag("local_dev") || file.empty())
+    // Local development logs to the console; test mode keeps the file, which the tests read.
+    const bool test_mode = c.has("test_mode") && c.flag("test_mode");
+    if (file.empty() || (c.flag("local_dev") && !test_mode))
         root.addAppender(console_appender());
     else
         root.addAppender(file_appender(file));
