@@ -211,8 +211,9 @@ Reply Dispatcher::handle(Request& req) const
         std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
     char took[32];
     std::snprintf(took, sizeof took, "%.1fms", ms);
+    const auto params = loggable_params(req, secret_keys_);
     const std::string line = (matched ? matched->source : std::string("-")) + " " + req.method() +
-                             " " + req.path() + " " + loggable_params(req, secret_keys_) + " -> " +
+                             " " + req.path() + (params.empty() ? "" : " " + params) + " -> " +
                              std::to_string(reply.status) + " " + took;
     if (reply.status >= 400)
         LOG4CPLUS_ERROR(lg, line << " " << reply.body.substr(0, 200));

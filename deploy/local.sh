@@ -1,0 +1,455 @@
+#!/usr/bin/env bash
+# local.sh: a private stack for development and tests under var/<env>/ (PostgreSQL, Redis, nginx,
+# the server), on its own ports, so it never meets a system service. Processes are stopped by
+# their pid files only, and only those this invocation started.
+#
+#   deploy/local.sh run               install what is missing, build, start the dev stack, migrate,
+#                                     run the server in the foreground (log on the console);
+#                                     Ctrl-C (or SIGTERM) stops everything it started
+#   deploy/local.sh test              the same on the test stack, server in the background, then
+#                                     ctest; stops it all and exits with ctest's status
+#   deploy/local.sh stack [dev|test]  start the stack without the server and leave it running;
+#                                     prints the environment: eval "$(deploy/local.sh stack test)"
+#   deploy/local.sh stop [dev|test]   stop what an earlier invocation left running (default: both)
+#
+#   env    http   postgres  redis   files
+#   dev    8100   54320     63790   var/dev/{run,log,pg,redis,nginx}
+#   test   8101   54321     63791   var/test/...
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)
+# shellcheck source=deploy/lib.sh
+source "$ROOT/deploy/lib.sh"
+cd "$ROOT"
+
+PGBIN=/usr/lib/postgresql/15/bin
+DB_NAME=restpie
+DB_USER=restpie
+STARTED=()       # what this invocation started, stopped in reverse order on exit
+SERVER_PID=
+
+usage() {
+    sed -n '6,18s/^# \{0,1\}//p' "${BASH_SOURCE[0]}" >&2
+    exit 2
+}
+
+# select_env dev|test: the ports and paths of one stack.
+select_env() {
+    ENV_NAME=$1
+    case "$ENV_NAME" in
+        dev) HTTP_PORT=8100 PG_PORT=54320 REDIS_PORT=63790 ;;
+        test) HTTP_PORT=8101 PG_PORT=54321 REDIS_PORT=63791 ;;
+        *) die "unknown environment '$ENV_NAME' (dev or test)" ;;
+    esac
+    VAR=$ROOT/var/$ENV_NAME
+    RUN=$VAR/run
+    LOG=$VAR/log
+    APP_SOCK=$RUN/app.sock
+    NGINX_DIR=$VAR/nginx
+}
+
+check_paths() {
+    # The path goes unquoted into nginx.conf and pg_ctl -o, and unix socket paths end at 107 bytes.
+    [[ $ROOT =~ ^[A-Za-z0-9_./+@~-]+$ ]] ||
+        die "the project path has spaces or special characters; move it: $ROOT"
+    [ ${#VAR} -le 80 ] || die "the project path is too long for unix sockets; move it: $ROOT"
+}
+
+build() {
+    say "building (build/)"
+    # Output to stderr: `stack` keeps stdout for the environment it prints.
+    cmake -S . -B build -DCMAKE_BUILD_TYPE=Release >&2
+    cmake --build build -j"$(nproc)" >&2
+}
+
+export_app_env() {
+    export APP_CONFIG=${APP_CONFIG:-$ROOT/conf/server-config.json}
+    export APP_LOCAL_DEV=true APP_PRODUCTION=false APP_TEST_MODE=false
+    export APP_LISTEN=unix:$APP_SOCK
+    export APP_DB_HOST=127.0.0.1 APP_DB_PORT=$PG_PORT APP_DB_NAME=$DB_NAME APP_DB_USER=$DB_USER
+    export APP_DB_PASSWORD=  # trust auth on the private cluster's 127.0.0.1
+    export APP_REDIS_HOST=127.0.0.1 APP_REDIS_PORT=$REDIS_PORT
+    export APP_LOG_FILE=  # empty: the console
+    if [ "$ENV_NAME" = test ]; then
+        export APP_TEST_MODE=true
+        export APP_LOG_FILE=$LOG/app.log  # the tests grep it
+    fi
+    export API_BASE_URL=http://127.0.0.1:$HTTP_PORT
+    export SERVER_PID_FILE=$RUN/server.pid
+}
+
+print_env() {
+    local v
+    for v in APP_CONFIG APP_LOCAL_DEV APP_PRODUCTION APP_TEST_MODE APP_LISTEN APP_DB_HOST \
+        APP_DB_PORT APP_DB_NAME APP_DB_USER APP_DB_PASSWORD APP_REDIS_HOST APP_REDIS_PORT \
+        APP_LOG_FILE API_BASE_URL SERVER_PID_FILE; do
+        printf 'export %s=%q\n' "$v" "${!v}"
+    done
+}
+
+# ---- PostgreSQL: refuses to run as root, so as root it runs as the postgres user.
+
+as_pg() {
+    # From /, as the postgres user may not be able to enter our working directory.
+    if is_root; then (cd / && runuser -u postgres -- "$@"); else "$@"; fi
+}
+
+psql_admin() {
+    PGOPTIONS='-c client_min_messages=warning' "$PGBIN/psql" -X -q -v ON_ERROR_STOP=1 \
+        -h 127.0.0.1 -p "$PG_PORT" -U postgres -d postgres "$@"
+}
+
+# pg_locate: PG_DIR (socket, log, data/) is var/<env>/pg, or where its symlink points.
+pg_locate() {
+    PG_DIR=$(readlink -f "$VAR/pg" 2>/dev/null || true)
+    PGDATA=$PG_DIR/data
+}
+
+pg_make_dir() {
+    if [ ! -e "$VAR/pg" ] && [ ! -L "$VAR/pg" ]; then
+        if is_root && ! (cd / && runuser -u postgres -- test -x "$VAR"); then
+            local real
+            real=/var/tmp/restpie-$(printf '%s' "$ROOT" | sha1sum | cut -c1-8)-$ENV_NAME
+            ln -s "$real" "$VAR/pg"
+            say "var/$ENV_NAME/pg links to $real: the postgres user cannot reach $ROOT"
+        else
+            mkdir "$VAR/pg"
+        fi
+    fi
+    # Our link points into world-writable /var/tmp: what we find there must be a directory of
+    # root's or postgres's, never someone's symlink to elsewhere.
+    PG_DIR=$VAR/pg
+    [ -L "$PG_DIR" ] && PG_DIR=$(readlink "$PG_DIR")
+    [ -L "$PG_DIR" ] && die "$PG_DIR is a symlink we did not make; remove it"
+    [ -d "$PG_DIR" ] || mkdir -m 700 "$PG_DIR"
+    if is_root; then
+        case "$(stat -c %U "$PG_DIR")" in
+            root | postgres) chown postgres:postgres "$PG_DIR" ;;
+            *) die "$PG_DIR belongs to someone else; remove it" ;;
+        esac
+    fi
+    PGDATA=$PG_DIR/data
+    chmod 700 "$PG_DIR"
+    ln -sfn "$PG_DIR/postgres.log" "$LOG/postgres.log"
+}
+
+pg_running() {
+    [ -f "$PGDATA/PG_VERSION" ] && as_pg "$PGBIN/pg_ctl" -D "$PGDATA" status >/dev/null 2>&1
+}
+
+pg_start() {
+    pg_make_dir
+    if [ ! -f "$PGDATA/PG_VERSION" ]; then
+        say "creating the database cluster in $PGDATA"
+        as_pg rm -rf "$PGDATA"  # what an interrupted initdb left
+        as_pg "$PGBIN/initdb" -D "$PGDATA" -U postgres -E UTF8 --locale=C.UTF-8 --auth=trust \
+            >"$LOG/initdb.log" 2>&1 || { tail_log "$LOG/initdb.log"; die "initdb failed"; }
+        # Trust, but only on the private socket (mode 700 dir) and on 127.0.0.1.
+        printf 'local all all trust\nhost all all 127.0.0.1/32 trust\n' |
+            as_pg tee "$PGDATA/pg_hba.conf" >/dev/null
+    fi
+    if pg_running; then
+        say "postgres already runs on port $PG_PORT: using it (and leaving it running)"
+        return 0
+    fi
+    say "starting postgres on 127.0.0.1:$PG_PORT"
+    local opts="-p $PG_PORT -k $PG_DIR -c listen_addresses=127.0.0.1"
+    # Test data is thrown away, so skip the disk syncs.
+    [ "$ENV_NAME" = test ] &&
+        opts+=" -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+    STARTED+=(pg)
+    as_pg "$PGBIN/pg_ctl" -D "$PGDATA" -l "$PG_DIR/postgres.log" -o "$opts" -w -t 60 start >&2 ||
+        { tail_log "$PG_DIR/postgres.log"; die "postgres did not start"; }
+    wait_until 30 "$PGBIN/pg_isready" -q -h 127.0.0.1 -p "$PG_PORT" || die "postgres is not ready"
+}
+
+# pg_setup_db [fresh]: creates the role and the database if missing; fresh: recreates the database.
+pg_setup_db() {
+    if [ "$(psql_admin -tAc "SELECT 1 FROM pg_roles WHERE rolname = '$DB_USER'")" != 1 ]; then
+        say "creating role $DB_USER"
+        psql_admin -c "CREATE ROLE $DB_USER LOGIN"
+    fi
+    if [ "${1:-}" = fresh ]; then
+        say "recreating database $DB_NAME (tests start from an empty schema)"
+        psql_admin -c "DROP DATABASE IF EXISTS $DB_NAME WITH (FORCE)"
+    fi
+    if [ "$(psql_admin -tAc "SELECT 1 FROM pg_database WHERE datname = '$DB_NAME'")" != 1 ]; then
+        say "creating database $DB_NAME"
+        psql_admin -c "CREATE DATABASE $DB_NAME OWNER $DB_USER"
+    fi
+}
+
+pg_stop() {
+    pg_locate
+    [ -n "$PG_DIR" ] && pg_running || return 0
+    say "stopping postgres (port $PG_PORT)"
+    as_pg "$PGBIN/pg_ctl" -D "$PGDATA" -m fast -w -t 60 stop >&2 || warn "pg_ctl stop failed"
+}
+
+# ---- Redis
+
+redis_ping() { [ "$(redis-cli -h 127.0.0.1 -p "$REDIS_PORT" ping 2>/dev/null)" = PONG ]; }
+
+redis_start() {
+    local pid
+    if pid=$(live_pid "$RUN/redis.pid"); then
+        say "redis already runs (pid $pid): using it (and leaving it running)"
+        return 0
+    fi
+    redis_ping && die "port $REDIS_PORT answers, but not with our redis: who runs there?"
+    mkdir -p "$VAR/redis"
+    # dev keeps an RDB file in var/dev/redis across restarts; test needs nothing kept.
+    local keep=(--save "" --appendonly no)
+    [ "$ENV_NAME" = dev ] && keep=(--save "300 1 60 1000" --dbfilename dump.rdb)
+    say "starting redis on 127.0.0.1:$REDIS_PORT"
+    STARTED+=(redis)
+    redis-server --bind 127.0.0.1 --port "$REDIS_PORT" --daemonize yes \
+        --pidfile "$RUN/redis.pid" --logfile "$LOG/redis.log" --dir "$VAR/redis" "${keep[@]}" ||
+        die "redis-server failed"
+    if ! wait_until 10 redis_ping || ! wait_until 5 live_pid "$RUN/redis.pid"; then
+        tail_log "$LOG/redis.log"
+        die "redis did not start"
+    fi
+}
+
+redis_stop() {
+    local pid
+    pid=$(live_pid "$RUN/redis.pid") || return 0
+    stop_pid redis "$pid" TERM 30  # dev: saves the RDB file on the way out
+}
+
+# ---- nginx
+
+nginx_cmd() { nginx -p "$NGINX_DIR/" -c nginx.conf -e "$LOG/nginx-error.log" "$@"; }
+
+nginx_start() {
+    mkdir -p "$NGINX_DIR/tmp"
+    local user_line=
+    # As root, the workers would run as nobody, who can reach neither the app socket nor conf/
+    # when the project is under /root.
+    is_root && user_line='user root;'
+    sed -e "s|@USER_LINE@|$user_line|" -e "s|@ROOT@|$ROOT|g" -e "s|@VAR@|$VAR|g" \
+        -e "s|@PORT@|$HTTP_PORT|g" nginx/local.conf.in >"$NGINX_DIR/nginx.conf"
+    nginx_cmd -t -q || die "bad nginx config: $NGINX_DIR/nginx.conf"
+    local pid
+    if pid=$(live_pid "$RUN/nginx.pid"); then
+        say "nginx already runs (pid $pid): reloading its config (and leaving it running)"
+        kill -HUP "$pid"
+        return 0
+    fi
+    say "starting nginx on http://127.0.0.1:$HTTP_PORT"
+    STARTED+=(nginx)
+    nginx_cmd || { tail_log "$LOG/nginx-error.log"; die "nginx did not start"; }
+    wait_until 10 curl -fsS -o /dev/null "http://127.0.0.1:$HTTP_PORT/robots.txt" ||
+        { tail_log "$LOG/nginx-error.log"; die "nginx does not answer on $HTTP_PORT"; }
+}
+
+nginx_stop() {
+    local pid
+    pid=$(live_pid "$RUN/nginx.pid") || return 0
+    stop_pid nginx "$pid" QUIT 15  # QUIT: finish the requests in flight
+}
+
+# ---- the app's processes: server, and cron and spooler once they exist. Each runs in its own
+# session (setsid), so a Ctrl-C reaches only this script, which stops them in order, and whatever
+# is left of a process group after its leader exits can be killed as one.
+
+# proc_start NAME OUT [ARGS...]: starts build/NAME in the background, its output appended to
+# the file OUT ("-": our own), its pid in run/NAME.pid.
+proc_start() {
+    local name=$1 out=$2
+    shift 2
+    [ -x "build/$name" ] || die "build/$name is missing: the build did not make it"
+    STARTED+=("$name")
+    if [ "$out" = - ]; then
+        setsid "build/$name" "$@" </dev/null &
+    else
+        setsid "build/$name" "$@" </dev/null >>"$out" 2>&1 &
+    fi
+    echo $! >"$RUN/$name.pid"
+}
+
+# ours PID NAME: PID runs build/NAME (a pid file can outlive its process, and pids get reused).
+ours() { tr '\0' ' ' 2>/dev/null <"/proc/$1/cmdline" | grep -q "build/$2"; }
+
+# group_leftovers PGID: the processes of group PGID that run a binary from our build/.
+group_leftovers() {
+    local f pid stat pgrp
+    for f in /proc/[0-9]*/stat; do
+        stat=$(cat "$f" 2>/dev/null) || continue
+        read -r _ _ pgrp _ <<<"${stat##*) }"  # after the command name: state ppid pgrp
+        [ "$pgrp" = "$1" ] || continue
+        pid=${f#/proc/}
+        pid=${pid%/stat}
+        [[ $(readlink "/proc/$pid/exe" 2>/dev/null) == "$ROOT/build/"* ]] && echo "$pid"
+    done
+    return 0
+}
+
+proc_stop() {
+    local name=$1 pid left i
+    pid=$(tr -dc 0-9 2>/dev/null <"$RUN/$name.pid") || true
+    [ -n "$pid" ] || return 0
+    if is_running "$pid" && ours "$pid" "$name"; then
+        stop_pid "$name" "$pid" TERM 35  # the server's own grace for requests in flight is 30 s
+        wait "$pid" 2>/dev/null || true  # reap it, when it is our child
+    fi
+    # Workers that outlive their master (it crashed or was killed) would keep the socket.
+    for ((i = 0; i < 25; i++)); do
+        left=$(group_leftovers "$pid")
+        [ -z "$left" ] && break
+        sleep 0.2
+    done
+    if [ -n "$left" ]; then
+        warn "$name left processes behind: SIGKILL to ${left//$'\n'/ }"
+        # shellcheck disable=SC2086  # a list of pids
+        kill -s KILL $left 2>/dev/null || true
+    fi
+    rm -f "$RUN/$name.pid"
+}
+
+server_stop() { proc_stop server; }
+cron_stop() { proc_stop cron; }
+spooler_stop() { proc_stop spooler; }
+
+refuse_leftover_server() {
+    local pid
+    if pid=$(live_pid "$RUN/server.pid") && ours "$pid" server; then
+        die "a server from an earlier run still runs (pid $pid): deploy/local.sh stop $ENV_NAME"
+    fi
+}
+
+wait_for_server() {
+    local url=$API_BASE_URL/api/list i
+    say "waiting for $url"
+    for ((i = 0; i < 150; i++)); do  # about 30 s
+        curl -fsS -o /dev/null --max-time 2 "$url" 2>/dev/null && return 0
+        if ! is_running "$SERVER_PID"; then
+            tail_log "$LOG/server.out"
+            tail_log "$APP_LOG_FILE"
+            die "the server exited while starting"
+        fi
+        sleep 0.2
+    done
+    tail_log "$LOG/server.out"
+    tail_log "$APP_LOG_FILE"
+    die "no answer from $url in 30 s"
+}
+
+migrate() {
+    [ -x build/migrate ] ||
+        die "build/migrate is missing: it is built from app/bin/migrate.cpp; is it there yet?"
+    say "migrating database $DB_NAME"
+    build/migrate up >&2 || die "build/migrate up failed"
+}
+
+# ---- cleanup: stops what this invocation started, newest first, whatever way it ends.
+
+cleanup() {
+    local rc=$? i
+    trap '' INT TERM  # a second Ctrl-C must not cut the cleanup short
+    set +e
+    for ((i = ${#STARTED[@]} - 1; i >= 0; i--)); do
+        "${STARTED[i]}_stop"
+    done
+    exit "$rc"
+}
+
+# ---- commands
+
+# bring_up [fresh]: steps 1-6: packages, build, postgres, redis, migrate, nginx.
+bring_up() {
+    check_paths
+    refuse_leftover_server
+    ensure_packages "${PACKAGES[@]}"
+    build
+    mkdir -p "$RUN" "$LOG"
+    export_app_env
+    trap cleanup EXIT
+    trap 'exit 130' INT
+    trap 'exit 143' TERM
+    pg_start
+    pg_setup_db "${1:-}"
+    redis_start
+    migrate
+    nginx_start
+}
+
+cmd_run() {
+    select_env dev
+    bring_up
+    say "serving on $API_BASE_URL (Ctrl-C stops the server, nginx, redis and postgres)"
+    proc_start server - --config "$APP_CONFIG"
+    SERVER_PID=$(<"$RUN/server.pid")
+    # cron and spooler come with their own issue; run them too once they are built.
+    local b
+    for b in cron spooler; do
+        [ -x "build/$b" ] && proc_start "$b" - --config "$APP_CONFIG"
+    done
+    # wait, not a foreground child: bash runs a trap only after the foreground child exits,
+    # so a SIGTERM to this script would never reach the server.
+    local rc=0
+    wait "$SERVER_PID" || rc=$?
+    say "the server exited with status $rc"
+    exit "$rc"
+}
+
+cmd_test() {
+    select_env test
+    bring_up fresh
+    redis-cli -h 127.0.0.1 -p "$REDIS_PORT" flushall >/dev/null  # when a `stack test` left it
+    [ -f "$APP_LOG_FILE" ] && mv -f "$APP_LOG_FILE" "$APP_LOG_FILE.prev"  # no old lines to grep
+    say "starting the server (log: $APP_LOG_FILE, output: $LOG/server.out)"
+    printf '\n==== %s deploy/local.sh test\n' "$(date '+%F %T')" >>"$LOG/server.out"
+    proc_start server "$LOG/server.out" --config "$APP_CONFIG"
+    SERVER_PID=$(<"$RUN/server.pid")
+    wait_for_server
+    say "running the tests"
+    local rc=0
+    ctest --test-dir build --output-on-failure || rc=$?
+    if [ "$rc" -ne 0 ]; then
+        say "tests failed (exit $rc); logs: $LOG/"
+        if [ "${CI:-}" = true ]; then
+            tail_log "$LOG/server.out" 100
+            tail_log "$APP_LOG_FILE" 100
+            tail_log "$LOG/nginx-error.log" 20
+        fi
+    fi
+    exit "$rc"
+}
+
+cmd_stack() {
+    select_env "${1:-dev}"
+    bring_up
+    STARTED=()  # success: leave it all running
+    say "the $ENV_NAME stack runs; stop it with: deploy/local.sh stop $ENV_NAME"
+    print_env
+}
+
+cmd_stop() {
+    local envs=("${1:-all}")
+    [ "${envs[0]}" = all ] && envs=(dev test)
+    local e
+    for e in "${envs[@]}"; do
+        select_env "$e"
+        [ -d "$VAR" ] || continue
+        proc_stop server
+        proc_stop cron
+        proc_stop spooler
+        nginx_stop
+        redis_stop
+        pg_stop
+    done
+}
+
+main() {
+    case "${1:-}" in
+        run) cmd_run ;;
+        test) cmd_test ;;
+        stack) cmd_stack "${2:-dev}" ;;
+        stop) cmd_stop "${2:-all}" ;;
+        *) usage ;;
+    esac
+}
+
+main "$@"
