@@ -14,7 +14,7 @@
 #
 #   env    http   postgres  redis   files
 #   dev    8100   54320     63790   var/dev/{run,log,pg,redis,nginx}
-#   test   8101   54321     63791   var/test/...
+#   test   8101   54321     63791   var/test/...   (TEST_SLOT=N: ports +10*N, var/testN)
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)
@@ -38,10 +38,13 @@ select_env() {
     ENV_NAME=$1
     case "$ENV_NAME" in
         dev) HTTP_PORT=8100 PG_PORT=54320 REDIS_PORT=63790 ;;
-        test) HTTP_PORT=8101 PG_PORT=54321 REDIS_PORT=63791 ;;
+        # TEST_SLOT=N gives a second test stack (ports +10*N, var/testN) for parallel work.
+        test) local n=${TEST_SLOT:-0}
+              [[ $n =~ ^[0-9]$ ]] || die "TEST_SLOT must be a digit"
+              HTTP_PORT=$((8101 + 10 * n)) PG_PORT=$((54321 + 10 * n)) REDIS_PORT=$((63791 + 10 * n)) ;;
         *) die "unknown environment '$ENV_NAME' (dev or test)" ;;
     esac
-    VAR=$ROOT/var/$ENV_NAME
+    VAR=$ROOT/var/$ENV_NAME${TEST_SLOT:+$TEST_SLOT}
     RUN=$VAR/run
     LOG=$VAR/log
     APP_SOCK=$RUN/app.sock
@@ -109,7 +112,7 @@ pg_make_dir() {
     if [ ! -e "$VAR/pg" ] && [ ! -L "$VAR/pg" ]; then
         if is_root && ! (cd / && runuser -u postgres -- test -x "$VAR"); then
             local real
-            real=/var/tmp/restpie-$(printf '%s' "$ROOT" | sha1sum | cut -c1-8)-$ENV_NAME
+            real=/var/tmp/restpie-$(printf '%s' "$ROOT" | sha1sum | cut -c1-8)-$(basename "$VAR")
             ln -s "$real" "$VAR/pg"
             say "var/$ENV_NAME/pg links to $real: the postgres user cannot reach $ROOT"
         else
