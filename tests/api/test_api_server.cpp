@@ -70,6 +70,10 @@ BOOST_AUTO_TEST_CASE(killed_worker_is_respawned_and_requests_go_on)
     BOOST_REQUIRE(!before.empty());
     const pid_t victim = *before.begin();
     BOOST_REQUIRE(kill(victim, SIGKILL) == 0);
+    // kill() returns before the process is gone; a connection it accepts meanwhile would be its
+    // own in-flight request. Wait until it is dead (gone or a zombie) before sending traffic.
+    for (int i = 0; i < 100 && children_of(master).count(victim); ++i)
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
 
     for (int i = 0; i < 20; ++i)
         BOOST_TEST(test::get("/api/list").status == 200);
