@@ -50,9 +50,15 @@ void add_apitest_routes(core::Router& r)
           "A server-rendered HTML page (mustache template) with the current time.");
     // Not registered at all outside local development, so production answers 404 and the
     // route never shows in /api/list there.
-    if (core::config().flag("local_dev"))
+    if (core::config().flag("local_dev")) {
         r.add("POST", "/apitest/dbtruncate", Role::visitor, db_truncate,
               "Empty all tables. Local development only.");
+        r.add("GET", "/apitest/freshsession", Role::user,
+              [](core::Request&) { return core::raw_json_reply(200, "{\"fresh\":true}"); },
+              "A route that needs a fresh session: the IP and user agent of the login. Local "
+              "development only.")
+            .fresh_session = true;
+    }
 }
 
 }  // namespace api

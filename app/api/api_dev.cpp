@@ -38,7 +38,8 @@ core::Reply api_list(const core::Router& router)
         row.set("method", r.method);
         row.set("path", r.pattern);
         row.set("doc", r.doc);
-        row.set("role", core::role_name(r.min_role));
+        row.set("role", std::string(core::role_name(r.min_role)) +
+                            (r.fresh_session ? ", fresh session" : ""));
         row.set("source", r.source);
         routes.push_back(row);
     }
@@ -67,6 +68,10 @@ void write_operation(core::JsonWriter& w, const core::Route& r)
     w.EndArray();
     w.Key("x-required-role");
     w.String(core::role_name(r.min_role));
+    if (r.fresh_session) {  // the IP and user agent of the login, else 401
+        w.Key("x-fresh-session");
+        w.Bool(true);
+    }
     w.Key("parameters");
     w.StartArray();
     for (const auto& seg : r.segments)

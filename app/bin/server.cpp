@@ -10,6 +10,7 @@
 #include <log4cplus/initializer.h>
 
 #include "app/api/routes.h"
+#include "app/api/session.h"
 #include "app/core/config.h"
 #include "app/core/dispatcher.h"
 #include "app/core/errors.h"
@@ -28,6 +29,7 @@ int run_worker(int n)
     api::add_all_routes(router);
     core::Dispatcher dispatcher(router);
     dispatcher.add_error_translator(model::translate_db_error);
+    dispatcher.set_session_loader(api::load_session);
     return core::serve_fcgi(dispatcher, static_cast<std::size_t>(core::config().integer("max_body_bytes")));
 }
 

@@ -140,6 +140,8 @@ Reply Dispatcher::from_exception(const Request& req, const Route* route) const
     const std::string where = req.method() + " " + req.path();
     try {
         throw;
+    } catch (const AccountDisabled& e) {
+        return raw_json_reply(e.status, json_member("err", e.what()));
     } catch (const HttpError& e) {
         return error_reply(e.status, e.what());
     } catch (const std::exception& e) {
@@ -180,6 +182,11 @@ Reply Dispatcher::route(Request& req, const Route*& matched) const
         session_loader_(req);
     if (req.session.logged_in())
         set_log_context(req.session.user_id, req.client_ip());
+    if (req.session.logged_in() && req.session.role == "disabled") {
+        LOG4CPLUS_WARN(lg, "account disabled: " << req.method() << " " << req.path() << ", user "
+                                                << req.session.user_id);
+        throw AccountDisabled();
+    }
     if (matched->min_role != Role::visitor) {
         const auto role = role_from_name(req.session.role);
         const bool ok = req.session.logged_in() &&
@@ -190,6 +197,12 @@ Reply Dispatcher::route(Request& req, const Route*& matched) const
                                              << (req.session.logged_in() ? req.session.user_id : "anon"));
             return error_reply(401, "not authorized");
         }
+    }
+    if (matched->fresh_session && !req.session.fresh) {
+        LOG4CPLUS_WARN(lg, "stale session: " << req.method() << " " << req.path()
+                                             << " needs the IP and agent of the login, user "
+                                             << (req.session.logged_in() ? req.session.user_id : "anon"));
+        return error_reply(401, "fresh login required");
     }
     return matched->handler(req);
 }
@@ -205,6 +218,7 @@ Reply Dispatcher::handle(Request& req) const
     } catch (...) {
         reply = from_exception(req, matched);
     }
+    reply.headers.insert(reply.headers.end(), req.reply_headers.begin(), req.reply_headers.end());
     add_cors(req, reply);
 
     const double ms =

@@ -18,7 +18,9 @@ namespace core {
 // Lets core stay free of the model's and red's libraries.
 using ErrorTranslator = std::function<std::optional<HttpError>(const std::exception&)>;
 
-// Fills req.session before the role check (sessions come from the account module).
+// Fills req.session before the role check (sessions come from the account module). A session
+// whose role is "disabled" is refused with AccountDisabled; the loader drops it (and puts the
+// expiring cookie in req.reply_headers).
 using SessionLoader = std::function<void(Request&)>;
 
 class Dispatcher {

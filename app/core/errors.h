@@ -19,6 +19,12 @@ struct NotFound : HttpError {
     explicit NotFound(const std::string& msg) : HttpError(404, msg) {}
 };
 
+// A disabled account, refused at the door: 400 with exactly {"err": "account disabled"}, without
+// the status prefix of other errors (RESTPie3's reply, which clients may compare).
+struct AccountDisabled : HttpError {
+    AccountDisabled() : HttpError(400, "account disabled") {}
+};
+
 // A backing service (PostgreSQL, Redis) is down: a fast 503, never a hang.
 struct Unavailable : HttpError {
     explicit Unavailable(const std::string& msg) : HttpError(503, msg) {}

@@ -2,6 +2,7 @@
 // plain map so that tests can make one without a server.
 #pragma once
 #include <cstdint>
+#include <any>
 #include <map>
 #include <memory>
 #include <optional>
@@ -22,10 +23,12 @@ std::string url_decode(std::string_view text);
 // "a=1; b=2" as sent in the Cookie header.
 std::map<std::string, std::string> parse_cookies(std::string_view header);
 
-// Who is calling: filled in by the dispatcher from the session (empty for a visitor).
+// Who is calling: filled in by the dispatcher's session loader (empty for a visitor).
 struct Session {
     std::string user_id;
     std::string role;
+    std::string id{};    // the session id from the cookie; "" for a visitor
+    bool fresh = false;  // same client IP and user agent as at login
     bool logged_in() const { return !user_id.empty(); }
 };
 
@@ -57,6 +60,10 @@ public:
 
     std::map<std::string, std::string> path_params;  // {id} and friends, set by the router
     Session session;                                 // set by the dispatcher
+    // Headers for whatever reply goes out, an error reply too (a renewed session cookie,
+    // Retry-After); the dispatcher appends them.
+    std::vector<std::pair<std::string, std::string>> reply_headers;
+    std::any myself;  // the calling user, loaded at most once per request by the api layer
 
 private:
     std::map<std::string, std::string> cgi_;

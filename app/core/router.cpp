@@ -69,7 +69,7 @@ std::optional<Role> role_from_name(const std::string& name)
     return std::nullopt;
 }
 
-void Router::add(const std::string& method, const std::string& pattern, Role min_role,
+Route& Router::add(const std::string& method, const std::string& pattern, Role min_role,
                  Handler handler, std::string doc, const char* source)
 {
     for (const auto& r : routes_)
@@ -77,6 +77,7 @@ void Router::add(const std::string& method, const std::string& pattern, Role min
             throw std::logic_error("duplicate route " + method + " " + pattern);
     routes_.push_back(Route{method, pattern, min_role, std::move(handler), std::move(doc),
                             basename(source), split_path(pattern)});
+    return routes_.back();
 }
 
 std::optional<Match> Router::match(const std::string& method, const std::string& path) const

@@ -28,6 +28,9 @@ struct Route {
     std::string doc;     // first sentence becomes the OpenAPI summary
     std::string source;  // declaring file, shown in /api/list and the request log
     std::vector<std::string> segments;  // pattern split on '/', "{id}" kept as is
+    // Critical operations: the session must still have the IP and user agent of its login,
+    // else 401. Set on the route add() returns: r.add(...).fresh_session = true;
+    bool fresh_session = false;
 };
 
 struct Match {
@@ -37,8 +40,9 @@ struct Match {
 
 class Router {
 public:
-    // Throws std::logic_error on a duplicate method + pattern, at startup.
-    void add(const std::string& method, const std::string& pattern, Role min_role, Handler handler,
+    // Throws std::logic_error on a duplicate method + pattern, at startup. The reference is
+    // valid until the next add().
+    Route& add(const std::string& method, const std::string& pattern, Role min_role, Handler handler,
              std::string doc, const char* source = __builtin_FILE());
     std::optional<Match> match(const std::string& method, const std::string& path) const;
     // Methods that some route accepts on this path (for 405 and its Allow header).

@@ -26,6 +26,8 @@ struct Fixture {
         router.add("GET", "/user", Role::user, [](core::Request&) { return core::raw_json_reply(200, "{}"); }, "");
         router.add("GET", "/boom", Role::visitor, [](core::Request&) -> core::Reply { throw std::runtime_error("secret detail"); }, "");
         router.add("GET", "/gone", Role::visitor, [](core::Request&) -> core::Reply { throw core::NotFound("thing 7"); }, "");
+        router.add("GET", "/fresh", Role::user, [](core::Request&) { return core::raw_json_reply(200, "{}"); }, "")
+            .fresh_session = true;
     }
     std::string header(const core::Reply& r, const std::string& name)
     {
@@ -136,6 +138,51 @@ BOOST_AUTO_TEST_CASE(roles_are_checked_before_the_handler)
     BOOST_TEST(ask("/editor") == 200);
     role = "superuser";
     BOOST_TEST(ask("/editor") == 200);
+}
+
+BOOST_AUTO_TEST_CASE(disabled_account_is_refused_at_the_door)
+{
+    core::Dispatcher d(router);
+    bool ran = false;
+    d.set_session_loader([&](core::Request& r) {
+        ran = true;
+        r.session = core::Session{"u1", "disabled"};
+        r.reply_headers.emplace_back("Set-Cookie", "session=; Max-Age=0");  // as the loader drops it
+    });
+    for (const char* path : {"/open", "/user", "/editor"}) {
+        auto req = make("GET", path);
+        const auto reply = d.handle(req);
+        BOOST_TEST(reply.status == 400);
+        BOOST_TEST(reply.body == R"({"err":"account disabled"})");  // no "400: " prefix
+        BOOST_TEST(header(reply, "Set-Cookie") == "session=; Max-Age=0");
+    }
+    BOOST_TEST(ran);
+}
+
+BOOST_AUTO_TEST_CASE(fresh_routes_need_the_login_ip_and_agent)
+{
+    core::Dispatcher d(router);
+    bool fresh = false;
+    d.set_session_loader([&](core::Request& r) { r.session = core::Session{"u1", "readonly", "sid", fresh}; });
+    auto ask = [&](const char* path) {
+        auto req = make("GET", path);
+        return d.handle(req);
+    };
+    BOOST_TEST(ask("/fresh").status == 401);
+    BOOST_TEST(ask("/fresh").body == R"({"err":"401: fresh login required"})");
+    BOOST_TEST(ask("/user").status == 200);  // other routes do not care
+    fresh = true;
+    BOOST_TEST(ask("/fresh").status == 200);
+}
+
+BOOST_AUTO_TEST_CASE(reply_headers_go_out_on_every_reply)
+{
+    core::Dispatcher d(router);
+    d.set_session_loader([](core::Request& r) { r.reply_headers.emplace_back("Retry-After", "9"); });
+    for (const char* path : {"/open", "/editor", "/boom", "/gone"}) {
+        auto req = make("GET", path);
+        BOOST_TEST(header(d.handle(req), "Retry-After") == "9");
+    }
 }
 
 BOOST_AUTO_TEST_CASE(exceptions_become_error_replies)

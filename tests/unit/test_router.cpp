@@ -61,6 +61,17 @@ BOOST_AUTO_TEST_CASE(duplicate_route_throws)
     BOOST_CHECK_NO_THROW(r.add("POST", "/a", core::Role::visitor, echo_handler, "three"));
 }
 
+BOOST_AUTO_TEST_CASE(fresh_session_flag_is_set_on_the_added_route)
+{
+    core::Router r;
+    r.add("GET", "/a", core::Role::user, echo_handler, "plain");
+    r.add("POST", "/a", core::Role::user, echo_handler, "critical").fresh_session = true;
+    r.add("PUT", "/a", core::Role::user, echo_handler, "later");  // the vector may have moved
+    BOOST_TEST(!r.match("GET", "/a")->route->fresh_session);
+    BOOST_TEST(r.match("POST", "/a")->route->fresh_session);
+    BOOST_TEST(!r.match("PUT", "/a")->route->fresh_session);
+}
+
 BOOST_AUTO_TEST_CASE(roles_order_and_names)
 {
     BOOST_TEST(core::Role::readonly < core::Role::editor);

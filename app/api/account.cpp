@@ -1,0 +1,139 @@
+// account.cpp: logins, new accounts, the calling user and role changes.
+#include "app/api/account.h"
+
+#include <pqxx/pqxx>
+
+#include "app/api/input.h"
+#include "app/api/session.h"
+#include "app/api/throttle.h"
+#include "app/core/errors.h"
+#include "app/core/log.h"
+#include "app/core/password.h"
+#include "app/core/router.h"
+#include "app/core/text.h"
+#include "app/model/db.h"
+
+namespace api {
+namespace {
+
+const auto lg = core::logger("api.account");
+
+void check_email(const std::string& email)
+{
+    check_line("email", email, kMaxEmail);
+    const auto at = email.find('@');
+    if (at == 0 || at == std::string::npos || at + 1 == email.size() ||
+        email.find(' ') != std::string::npos)
+        throw core::BadRequest("email is not a valid address");
+}
+
+bool is_role(const std::string& role)
+{
+    return role == "disabled" || core::role_from_name(role).has_value();
+}
+
+std::string taken(const std::string& email)
+{
+    return "Signup email taken: " + email;
+}
+
+}  // namespace
+
+model::User check_login(core::Request& req, const std::string& email, const std::string& password)
+{
+    check_line("email", email, kMaxEmail);
+    check_line("password", password, kMaxPassword);
+    check_login_throttle(req, email);
+    std::optional<model::User> u;
+    {
+        pqxx::nontransaction tx{model::db()};
+        u = model::User::get_by_email(tx, email);
+    }
+    // The same scrypt work whether or not the email exists.
+    const bool ok = core::check_password(u ? u->password : core::dummy_hash(), password);
+    if (!u || !ok) {
+        count_login_failure(req, email);
+        LOG4CPLUS_WARN(lg, "login failed for " << core::printable(email) << " ("
+                                               << (u ? "wrong password" : "no such user") << ")");
+        throw core::BadRequest("Invalid login credentials");
+    }
+    return *u;
+}
+
+model::User create_account(const NewAccount& a)
+{
+    check_email(a.email);
+    check_line("first name", a.first_name, kMaxName);
+    check_line("last name", a.last_name, kMaxName);
+    if (!is_role(a.role))
+        throw core::BadRequest("unknown role: " + core::printable(a.role, 40));
+    {
+        pqxx::nontransaction tx{model::db()};
+        if (model::User::get_by_email(tx, a.email))
+            throw core::BadRequest(taken(a.email));
+    }
+    if (auto why = core::password_problem(a.password))
+        throw core::BadRequest(*why);
+    if (auto why = core::line_problem(a.password, kMaxPassword))
+        throw core::BadRequest("password " + *why);
+    model::User u;
+    u.email = a.email;
+    u.password = core::hash_password(a.password);  // before the transaction: it takes a while
+    u.first_name = a.first_name;
+    u.last_name = a.last_name;
+    u.role = a.role;
+    try {
+        pqxx::work tx{model::db()};
+        u.insert(tx);
+        tx.commit();
+    } catch (const pqxx::unique_violation&) {  // taken since the check above
+        throw core::BadRequest(taken(a.email));
+    }
+    LOG4CPLUS_INFO(lg, "account created: " << u.id << " " << core::printable(u.email) << " as "
+                                           << u.role);
+    return u;
+}
+
+void log_in(core::Request& req, const model::User& user, bool remember, const char* event)
+{
+    start_session(req, user, remember);
+    LOG4CPLUS_INFO(lg, event << " agent=" << client_agent(req));
+}
+
+const model::User& get_myself(core::Request& req)
+{
+    if (const auto* u = std::any_cast<model::User>(&req.myself))
+        return *u;
+    if (!req.session.logged_in())
+        throw core::HttpError(401, "not logged in");
+    try {
+        pqxx::nontransaction tx{model::db()};
+        req.myself = model::User::get(tx, req.session.user_id);
+    } catch (const core::NotFound&) {
+        LOG4CPLUS_WARN(lg, "session of a deleted user " << req.session.user_id << ": ended");
+        end_session(req);
+        throw core::HttpError(401, "not logged in");
+    }
+    return std::any_cast<const model::User&>(req.myself);
+}
+
+int set_role(const std::string& email, const std::string& role)
+{
+    if (!is_role(role))
+        throw core::BadRequest("unknown role: " + core::printable(role, 40));
+    std::string id;
+    {
+        pqxx::work tx{model::db()};
+        const auto u = model::User::get_by_email(tx, email);
+        if (!u)
+            throw core::NotFound("user " + core::printable(email));
+        id = u->id;
+        model::User::set_role(tx, id, role);
+        tx.commit();
+    }
+    const int n = set_session_role(id, role);  // after the commit: a login in between reads the new role
+    LOG4CPLUS_WARN(lg, "role of " << id << " set to " << role << ", " << n << " live sessions changed");
+    return n;
+}
+
+}  // namespace api

@@ -1,0 +1,245 @@
+// session.cpp: the session store. Each request of a logged-in user costs one Redis round trip
+// (a small Lua script reads and renews at once); login, logout and role changes a few more.
+#include "app/api/session.h"
+
+#include <algorithm>
+
+#include <rapidjson/document.h>
+
+#include "app/core/cookie.h"
+#include "app/core/errors.h"
+#include "app/core/log.h"
+#include "app/core/password.h"
+#include "app/core/text.h"
+#include "app/red/red.h"
+
+namespace api {
+namespace {
+
+const auto lg = core::logger("api.session");
+constexpr std::size_t kIdBytes = 32;  // 256 bits from getrandom(2)
+
+// KEYS[1] the session; ARGV[1] the index prefix, ARGV[2] the longest lifetime. Renews the
+// session by its own lifetime and the user's index by the longest one, so the index outlives
+// every session in it.
+const char* const kLoadScript = R"(
+local v = redis.call('GET', KEYS[1])
+if not v then return false end
+local ok, s = pcall(cjson.decode, v)
+if not ok or type(s) ~= 'table' or not tonumber(s.ttl) or type(s.uid) ~= 'string' then
+  redis.call('DEL', KEYS[1])
+  return false
+end
+redis.call('EXPIRE', KEYS[1], tonumber(s.ttl))
+redis.call('EXPIRE', ARGV[1] .. s.uid, ARGV[2])
+return v)";
+
+// KEYS[1] the user's index; ARGV[1] the session prefix, ARGV[2] the new role. Rewrites each live
+// session with its time to live kept, and drops ids whose session has expired from the index.
+const char* const kSetRoleScript = R"(
+local n = 0
+for _, id in ipairs(redis.call('SMEMBERS', KEYS[1])) do
+  local k = ARGV[1] .. id
+  local ttl = redis.call('PTTL', k)
+  local v = redis.call('GET', k)
+  if v and ttl > 0 then
+    local s = cjson.decode(v)
+    s.role = ARGV[2]
+    redis.call('SET', k, cjson.encode(s), 'PX', ttl)
+    n = n + 1
+  else
+    redis.call('SREM', KEYS[1], id)
+  end
+end
+return n)";
+
+// KEYS[1] the user's index; ARGV[1] the session prefix.
+const char* const kEndAllScript = R"(
+local n = 0
+for _, id in ipairs(redis.call('SMEMBERS', KEYS[1])) do
+  n = n + redis.call('DEL', ARGV[1] .. id)
+end
+redis.call('DEL', KEYS[1])
+return n)";
+
+const char* const kSessionPrefix = "session:";
+const char* const kIndexPrefix = "user_sessions:";
+
+std::int64_t lifetime(bool remember)
+{
+    return core::config().integer(remember ? "session_lifetime_s" : "session_short_lifetime_s");
+}
+
+bool is_session_id(const std::string& s)
+{
+    return s.size() == 2 * kIdBytes && s.find_first_not_of("0123456789abcdef") == std::string::npos;
+}
+
+// Replaces any session cookie already on its way out (a renewal, when login replaces it).
+void put_cookie(core::Request& req, const std::string& value)
+{
+    const auto prefix = core::config().str("session_cookie_name") + "=";
+    auto& h = req.reply_headers;
+    h.erase(std::remove_if(h.begin(), h.end(),
+                           [&](const auto& kv) {
+                               return kv.first == "Set-Cookie" && kv.second.rfind(prefix, 0) == 0;
+                           }),
+            h.end());
+    h.emplace_back("Set-Cookie", value);
+}
+
+std::string session_json(const model::User& u, const core::Request& req, bool remember)
+{
+    rapidjson::StringBuffer sb;
+    core::JsonWriter w(sb);
+    w.StartObject();
+    w.Key("uid");
+    w.String(u.id);
+    w.Key("role");
+    w.String(u.role);
+    w.Key("ip");
+    w.String(req.client_ip());
+    w.Key("agent");
+    w.String(client_agent(req));
+    w.Key("remember");
+    w.Bool(remember);
+    w.Key("ttl");
+    w.Int64(lifetime(remember));
+    w.Key("created");
+    w.Int64(static_cast<std::int64_t>(std::time(nullptr)));
+    w.EndObject();
+    return sb.GetString();
+}
+
+std::string member(const rapidjson::Document& d, const char* key)
+{
+    auto it = d.FindMember(key);
+    return it != d.MemberEnd() && it->value.IsString()
+               ? std::string(it->value.GetString(), it->value.GetStringLength())
+               : std::string();
+}
+
+// Deletes the caller's session from Redis (not the cookie).
+void drop(const core::Request& req)
+{
+    if (req.session.id.empty())
+        return;
+    red::pipeline({{"DEL", session_key(req.session.id)},
+                   {"SREM", user_sessions_key(req.session.user_id), req.session.id}});
+}
+
+void expire_cookie(core::Request& req)
+{
+    put_cookie(req, session_cookie(core::config(), "", 0, std::time(nullptr)));
+}
+
+int run_on_index(const char* script, const std::string& user_id, const std::string& arg = "")
+{
+    std::vector<std::string> cmd{"EVAL", script, "1", user_sessions_key(user_id), kSessionPrefix};
+    if (!arg.empty())
+        cmd.push_back(arg);
+    const auto r = red::command(cmd);
+    return r->type == REDIS_REPLY_INTEGER ? static_cast<int>(r->integer) : 0;
+}
+
+}  // namespace
+
+std::string session_key(const std::string& id)
+{
+    return kSessionPrefix + id;
+}
+
+std::string user_sessions_key(const std::string& user_id)
+{
+    return kIndexPrefix + user_id;
+}
+
+std::string client_agent(const core::Request& req)
+{
+    return core::printable(req.header("User-Agent").value_or(""), 300);
+}
+
+std::string session_cookie(const core::Config& c, const std::string& id,
+                           std::optional<std::int64_t> max_age, std::time_t now)
+{
+    core::Cookie k;
+    k.name = c.str("session_cookie_name");
+    k.value = id;
+    k.domain = c.str("session_cookie_domain");
+    k.max_age = max_age;
+    k.secure = c.flag("session_cookie_secure") && !c.flag("local_dev");  // no TLS locally
+    return core::set_cookie_header(k, now);
+}
+
+void load_session(core::Request& req)
+{
+    const auto& c = core::config();
+    const auto id = req.cookie(c.str("session_cookie_name"));
+    if (!id || !is_session_id(*id))
+        return;  // no cookie, or one we never made: a visitor, at no cost to Redis
+    const auto r = red::command({"EVAL", kLoadScript, "1", session_key(*id), kIndexPrefix,
+                                 std::to_string(lifetime(true))});
+    if (r->type != REDIS_REPLY_STRING)
+        return;  // unknown or expired
+    rapidjson::Document d;
+    d.Parse(r->str, r->len);
+    if (!d.IsObject())
+        return;
+    req.session.user_id = member(d, "uid");
+    req.session.role = member(d, "role");
+    req.session.id = *id;
+    req.session.fresh = member(d, "ip") == req.client_ip() && member(d, "agent") == client_agent(req);
+    if (req.session.role == "disabled") {  // the dispatcher refuses the request itself
+        drop(req);
+        expire_cookie(req);
+        return;
+    }
+    const auto remember = d.FindMember("remember");
+    if (remember != d.MemberEnd() && remember->value.IsTrue())
+        put_cookie(req, session_cookie(c, *id, lifetime(true), std::time(nullptr)));
+}
+
+void start_session(core::Request& req, const model::User& user, bool remember)
+{
+    if (user.role == "disabled")
+        throw core::AccountDisabled();
+    const auto id = core::random_token(kIdBytes);
+    std::vector<std::vector<std::string>> cmds;
+    if (!req.session.id.empty()) {  // a new id at every login: a planted id is worth nothing
+        cmds.push_back({"DEL", session_key(req.session.id)});
+        cmds.push_back({"SREM", user_sessions_key(req.session.user_id), req.session.id});
+    }
+    cmds.push_back({"SET", session_key(id), session_json(user, req, remember), "EX",
+                    std::to_string(lifetime(remember))});
+    cmds.push_back({"SADD", user_sessions_key(user.id), id});
+    cmds.push_back({"EXPIRE", user_sessions_key(user.id), std::to_string(lifetime(true))});
+    red::pipeline(cmds);
+    put_cookie(req, session_cookie(core::config(), id,
+                                   remember ? std::optional<std::int64_t>(lifetime(true)) : std::nullopt,
+                                   std::time(nullptr)));
+    req.session = core::Session{user.id, user.role, id, true};
+    req.myself = user;
+    core::set_log_context(user.id, req.client_ip());
+}
+
+void end_session(core::Request& req)
+{
+    drop(req);
+    expire_cookie(req);
+    req.session = core::Session{};
+    req.myself.reset();
+}
+
+int set_session_role(const std::string& user_id, const std::string& role)
+{
+    return run_on_index(kSetRoleScript, user_id, role);
+}
+
+int end_user_sessions(const std::string& user_id)
+{
+    const int n = run_on_index(kEndAllScript, user_id);
+    LOG4CPLUS_INFO(lg, "ended " << n << " sessions of user " << user_id);
+    return n;
+}
+
+}  // namespace api

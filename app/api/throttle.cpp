@@ -1,0 +1,107 @@
+// throttle.cpp: the failed-login counters in Redis.
+#include "app/api/throttle.h"
+
+#include <algorithm>
+#include <cctype>
+
+#include "app/core/config.h"
+#include "app/core/errors.h"
+#include "app/core/log.h"
+#include "app/core/text.h"
+#include "app/red/red.h"
+
+namespace api {
+namespace {
+
+const auto lg = core::logger("api.throttle");
+
+// KEYS: the counters; ARGV[1]: the window. Counts and starts the window at the first failure;
+// in one script, so a counter can never be left without its expiry (a lock for ever).
+const char* const kCountScript = R"(
+local out = {}
+for i, k in ipairs(KEYS) do
+  out[i] = redis.call('INCR', k)
+  if redis.call('TTL', k) < 0 then redis.call('EXPIRE', k, ARGV[1]) end
+end
+return out)";
+
+struct Limits {
+    std::int64_t email, ip, window;
+};
+
+Limits limits()
+{
+    const auto& c = core::config();
+    return {c.integer("login_fail_limit_email"), c.integer("login_fail_limit_ip"),
+            c.integer("login_fail_window_s")};
+}
+
+std::int64_t number_or_zero(const redisReply* r)
+{
+    if (r->type == REDIS_REPLY_INTEGER)
+        return r->integer;
+    if (r->type == REDIS_REPLY_STRING) {
+        const std::string s(r->str, r->len);
+        return s.empty() || s.find_first_not_of("0123456789") != std::string::npos ? 0 : std::stoll(s);
+    }
+    return 0;
+}
+
+}  // namespace
+
+std::int64_t throttle_wait(std::int64_t failures, std::int64_t ttl, std::int64_t limit,
+                           std::int64_t window)
+{
+    if (failures < limit)
+        return 0;
+    return ttl > 0 ? std::min(ttl, window) : window;
+}
+
+std::string email_fail_key(const std::string& email)
+{
+    std::string lower;
+    for (char c : email)
+        lower += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    return "login_fail:email:" + lower;
+}
+
+std::string ip_fail_key(const std::string& ip)
+{
+    return "login_fail:ip:" + ip;
+}
+
+void check_login_throttle(core::Request& req, const std::string& email)
+{
+    const auto lim = limits();
+    const auto ek = email_fail_key(email), ik = ip_fail_key(req.client_ip());
+    const auto r = red::pipeline({{"GET", ek}, {"TTL", ek}, {"GET", ik}, {"TTL", ik}});
+    const auto by_email = throttle_wait(number_or_zero(r[0].get()), number_or_zero(r[1].get()),
+                                        lim.email, lim.window);
+    const auto by_ip = throttle_wait(number_or_zero(r[2].get()), number_or_zero(r[3].get()),
+                                     lim.ip, lim.window);
+    const auto wait = std::max(by_email, by_ip);
+    if (wait == 0)
+        return;
+    LOG4CPLUS_WARN(lg, "login throttled for " << (by_email ? "email " + core::printable(email)
+                                                           : "IP " + req.client_ip())
+                                              << ": retry in " << wait << " s");
+    req.reply_headers.emplace_back("Retry-After", std::to_string(wait));
+    throw core::HttpError(429, "Too many failed logins, try again later");
+}
+
+void count_login_failure(const core::Request& req, const std::string& email)
+{
+    const auto lim = limits();
+    const auto r = red::command({"EVAL", kCountScript, "2", email_fail_key(email),
+                                 ip_fail_key(req.client_ip()), std::to_string(lim.window)});
+    if (r->type != REDIS_REPLY_ARRAY || r->elements != 2)
+        return;
+    if (number_or_zero(r->element[0]) == lim.email)
+        LOG4CPLUS_WARN(lg, "login locked for email " << core::printable(email) << " after "
+                                                     << lim.email << " failures");
+    if (number_or_zero(r->element[1]) == lim.ip)
+        LOG4CPLUS_WARN(lg, "login locked for IP " << req.client_ip() << " after " << lim.ip
+                                                  << " failures");
+}
+
+}  // namespace api

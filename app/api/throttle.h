@@ -1,0 +1,27 @@
+// throttle.h: login throttling. Failed logins are counted per email and per client IP in Redis
+// windows that start at the first failure and expire with it; at the limit, logins for that
+// email (or from that IP) answer 429 with Retry-After until the window ends, even with the
+// right password.
+#pragma once
+#include <cstdint>
+#include <string>
+
+#include "app/core/request.h"
+
+namespace api {
+
+// Seconds a login has to wait: 0 below the limit; at or over it, what is left of the window
+// (ttl, from Redis), or the whole window when Redis reports no time to live. A pure function.
+std::int64_t throttle_wait(std::int64_t failures, std::int64_t ttl, std::int64_t limit,
+                           std::int64_t window);
+
+// Throws HttpError 429 (and puts Retry-After in req.reply_headers) when the email or the
+// caller's IP is locked out; one Redis round trip.
+void check_login_throttle(core::Request& req, const std::string& email);
+// Counts one failed login against the email and the caller's IP; one Redis round trip.
+void count_login_failure(const core::Request& req, const std::string& email);
+
+std::string email_fail_key(const std::string& email);  // the counters' keys, for tests
+std::string ip_fail_key(const std::string& ip);
+
+}  // namespace api

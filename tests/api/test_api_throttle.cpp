@@ -1,0 +1,117 @@
+// test_api_throttle.cpp: login throttling per email and per client IP, and the timing check: a
+// login for an unknown email takes as long as one with a wrong password.
+#include <boost/test/unit_test.hpp>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+
+#include "app/api/throttle.h"
+#include "app/core/config.h"
+#include "app/red/red.h"
+#include "tests/api/accounts.h"
+
+using namespace test;
+
+namespace {
+
+struct Clean {
+    Clean() { clear_login_throttle(); }
+    ~Clean() { clear_login_throttle(); }  // the IP counter is shared by every test
+};
+
+double median(std::vector<double> v)
+{
+    std::sort(v.begin(), v.end());
+    return v.size() % 2 ? v[v.size() / 2] : (v[v.size() / 2 - 1] + v[v.size() / 2]) / 2;
+}
+
+}  // namespace
+
+BOOST_FIXTURE_TEST_SUITE(api_throttle, Clean)
+
+BOOST_AUTO_TEST_CASE(eleventh_failure_for_an_email_is_429_until_the_window_passes)
+{
+    const auto a = make_account("editor", "throttled");
+    const auto limit = core::config().integer("login_fail_limit_email");
+    BOOST_REQUIRE_EQUAL(limit, 10);
+    for (int i = 1; i <= limit; ++i) {
+        const auto r = login(a.email, password("wrong"));
+        BOOST_TEST_REQUIRE(r.status == 400, "attempt " << i);
+    }
+    const auto locked = login(a.email, password("wrong"));
+    BOOST_TEST(locked.status == 429);
+    BOOST_TEST(locked.body == R"({"err":"429: Too many failed logins, try again later"})");
+    const auto wait = std::stoll(locked.header("retry-after"));
+    BOOST_TEST(wait > 0);
+    BOOST_TEST(wait <= core::config().integer("login_fail_window_s"));
+    // the right password does not open a locked window either, nor does another letter case
+    const auto right = login(a.email, a.password);
+    BOOST_TEST(right.status == 429);
+    BOOST_TEST(session_id(right).empty());
+    auto upper = a.email;
+    upper[0] = static_cast<char>(std::toupper(static_cast<unsigned char>(upper[0])));
+    BOOST_TEST(login(upper, a.password).status == 429);
+    // another email from the same IP still gets in
+    const auto b = make_account("editor", "neighbour");
+    BOOST_TEST(login(b.email, b.password).status == 200);
+    // when the window has passed (its key expired), the login works again
+    red::delete_key(api::email_fail_key(a.email));
+    BOOST_TEST(login(a.email, a.password).status == 200);
+}
+
+BOOST_AUTO_TEST_CASE(failures_are_counted_in_redis_with_expiry)
+{
+    const auto email = unique_email("counted");
+    BOOST_TEST(login(email, password("x")).status == 400);
+    BOOST_TEST(login(email, password("x")).status == 400);
+    BOOST_TEST(*red::get_keyval(api::email_fail_key(email)) == "2");
+    const auto ttl = redis_ttl(api::email_fail_key(email));
+    BOOST_TEST(ttl > 0);
+    BOOST_TEST(ttl <= core::config().integer("login_fail_window_s"));
+    BOOST_TEST(redis_ttl(api::ip_fail_key("127.0.0.1")) > 0);
+    BOOST_TEST(post_json("/api/login", "{}").status == 400);  // missing input is no attempt
+    BOOST_TEST(*red::get_keyval(api::email_fail_key(email)) == "2");
+}
+
+BOOST_AUTO_TEST_CASE(too_many_failures_from_one_ip_is_429)
+{
+    const auto a = make_account("editor", "ipthrottle");
+    const auto limit = core::config().integer("login_fail_limit_ip");
+    red::command({"SET", api::ip_fail_key("127.0.0.1"), std::to_string(limit), "EX", "600"});
+    const auto r = login(a.email, a.password);
+    BOOST_TEST(r.status == 429);
+    const auto wait = std::stoll(r.header("retry-after"));
+    BOOST_TEST(wait > 590);
+    BOOST_TEST(wait <= 600);
+    red::command({"SET", api::ip_fail_key("127.0.0.1"), std::to_string(limit - 1), "EX", "600"});
+    BOOST_TEST(login(a.email, a.password).status == 200);
+}
+
+BOOST_AUTO_TEST_CASE(unknown_email_takes_as_long_as_a_wrong_password)
+{
+    const auto a = make_account("editor", "timing");
+    const auto wrong_pw = password("wrongtiming");
+    std::vector<double> unknown, wrong;
+    std::string unknown_body, wrong_body;
+    auto timed = [](const std::string& email, const std::string& pw, std::string& body) {
+        const auto t0 = std::chrono::steady_clock::now();
+        const auto r = login(email, pw);
+        const auto ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+        BOOST_TEST_REQUIRE(r.status == 400);
+        body = r.body;
+        return ms;
+    };
+    for (int i = 0; i < 15; ++i) {  // interleaved, so load changes hit both the same way
+        clear_login_throttle(a.email);
+        wrong.push_back(timed(a.email, wrong_pw, wrong_body));
+        unknown.push_back(timed(unique_email("timing-nobody"), wrong_pw, unknown_body));
+    }
+    const double mu = median(unknown), mw = median(wrong);
+    BOOST_TEST_MESSAGE("median login: unknown email " << mu << " ms, wrong password " << mw << " ms");
+    BOOST_TEST(unknown_body == wrong_body);
+    BOOST_TEST(mw > 5.0);  // a real scrypt run, not a shortcut
+    BOOST_TEST(std::abs(mu - mw) <= 0.30 * mw);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
