@@ -3,7 +3,4 @@
 #include "app/tasks/cron.h"
 #include "app/tasks/jobs.h"
 
-int main(int argc, char** argv)
-{
-    return tasks::cron_main(argc, argv, tasks::add_cron_jobs);
-}
+int main(int argc, char** argv) { return tasks::cron_main(argc, argv, tasks::add_cron_jobs); }

@@ -79,12 +79,14 @@ void Cron::add(const std::string& name, Schedule schedule, JobFn fn, std::string
         throw std::logic_error("duplicate cron job " + name);
     if (cap_seconds < 0)
         throw std::invalid_argument("cron job " + name + ": negative time cap");
-    jobs_.push_back(Job{name, schedule, std::move(fn), std::move(doc), cap_seconds, basename(source)});
+    jobs_.push_back(
+        Job{name, schedule, std::move(fn), std::move(doc), cap_seconds, basename(source)});
 }
 
 const Job* Cron::find(const std::string& name) const
 {
-    auto it = std::find_if(jobs_.begin(), jobs_.end(), [&](const Job& j) { return j.name == name; });
+    auto it =
+        std::find_if(jobs_.begin(), jobs_.end(), [&](const Job& j) { return j.name == name; });
     return it == jobs_.end() ? nullptr : &*it;
 }
 

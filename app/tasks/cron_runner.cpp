@@ -48,8 +48,8 @@ std::string describe(int status)
 class Scheduler {
 public:
     Scheduler(const Cron& cron, int argc, char** argv)
-        : cap_(static_cast<int>(core::config().integer("cron_time_cap_seconds"))),
-          grace_(static_cast<int>(core::config().integer("stop_grace_seconds")))
+        : cap_(static_cast<int>(core::config().integer("cron_time_cap_seconds")))
+        , grace_(static_cast<int>(core::config().integer("stop_grace_seconds")))
     {
         if (cap_ <= 0)
             throw core::ConfigError("cron_time_cap_seconds must be > 0");
@@ -109,7 +109,8 @@ public:
 private:
     int running() const
     {
-        return static_cast<int>(std::count_if(runs_.begin(), runs_.end(), [](const Run& r) { return r.pid > 0; }));
+        return static_cast<int>(
+            std::count_if(runs_.begin(), runs_.end(), [](const Run& r) { return r.pid > 0; }));
     }
 
     void start(Run& r)
@@ -117,7 +118,8 @@ private:
         const auto now = Steady::now();
         if (r.pid > 0) {
             char after[32];
-            std::snprintf(after, sizeof after, "%.1f s", std::chrono::duration<double>(now - r.started).count());
+            std::snprintf(after, sizeof after, "%.1f s",
+                          std::chrono::duration<double>(now - r.started).count());
             LOG4CPLUS_WARN(lg, "job " << r.job->name << " (pid " << r.pid << ") still runs after "
                                       << after << ": not started again");
             return;
@@ -156,11 +158,14 @@ private:
             kill(-r.pid, SIGKILL);
             r.killed = true;
             if (over_cap)
-                LOG4CPLUS_ERROR(lg, "job " << r.job->name << " (pid " << r.pid
-                                           << ") killed at its time cap of "
-                                           << std::chrono::duration_cast<seconds>(r.deadline - r.started).count() << " s");
+                LOG4CPLUS_ERROR(
+                    lg,
+                    "job " << r.job->name << " (pid " << r.pid << ") killed at its time cap of "
+                           << std::chrono::duration_cast<seconds>(r.deadline - r.started).count()
+                           << " s");
             else
-                LOG4CPLUS_WARN(lg, "job " << r.job->name << " (pid " << r.pid << ") killed: still running at stop");
+                LOG4CPLUS_WARN(lg, "job " << r.job->name << " (pid " << r.pid
+                                          << ") killed: still running at stop");
         }
     }
 
@@ -187,7 +192,8 @@ private:
                 LOG4CPLUS_INFO(lg, "got SIGHUP: nothing to reload; restart cron to load new jobs");
                 continue;
             }
-            LOG4CPLUS_INFO(lg, "got " << strsignal(sig) << ": stopping; " << running() << " jobs running");
+            LOG4CPLUS_INFO(
+                lg, "got " << strsignal(sig) << ": stopping; " << running() << " jobs running");
             stopping_ = true;
             stop_deadline_ = Steady::now() + seconds(grace_);
             for (const auto& r : runs_)
@@ -201,12 +207,14 @@ private:
         int status;
         pid_t pid;
         while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
-            auto it = std::find_if(runs_.begin(), runs_.end(), [pid](const Run& r) { return r.pid == pid; });
+            auto it = std::find_if(runs_.begin(), runs_.end(),
+                                   [pid](const Run& r) { return r.pid == pid; });
             if (it == runs_.end())
                 continue;
             const bool clean = WIFEXITED(status) && WEXITSTATUS(status) == 0;
             if (!clean && !it->killed && !stopping_)
-                LOG4CPLUS_ERROR(lg, "job " << it->job->name << " (pid " << pid << ") " << describe(status));
+                LOG4CPLUS_ERROR(
+                    lg, "job " << it->job->name << " (pid " << pid << ") " << describe(status));
             it->pid = 0;
         }
     }
@@ -234,7 +242,8 @@ int run_job(const Cron& cron, const std::string& name)
         LOG4CPLUS_INFO(lg, job->source << " JOB " << name << " -> ok " << took(start));
         return 0;
     } catch (const std::exception& e) {
-        LOG4CPLUS_ERROR(lg, job->source << " JOB " << name << " -> error " << took(start) << ": " << e.what());
+        LOG4CPLUS_ERROR(
+            lg, job->source << " JOB " << name << " -> error " << took(start) << ": " << e.what());
         return 1;
     }
 }

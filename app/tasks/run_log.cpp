@@ -17,8 +17,10 @@ void init_task_logging(const std::string& marker)
 std::string took(std::chrono::steady_clock::time_point start)
 {
     char buf[32];
-    std::snprintf(buf, sizeof buf, "%.1fms",
-                  std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count());
+    std::snprintf(
+        buf, sizeof buf, "%.1fms",
+        std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start)
+            .count());
     return buf;
 }
 

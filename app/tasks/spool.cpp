@@ -127,10 +127,9 @@ std::string local_iso(Clock::time_point t)
 
 bool valid_task_name(const std::string& name)
 {
-    return !name.empty() && name.size() <= 100 &&
-           std::all_of(name.begin(), name.end(), [](char c) {
-               return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '.' || c == '-';
-           });
+    return !name.empty() && name.size() <= 100 && std::all_of(name.begin(), name.end(), [](char c) {
+        return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '.' || c == '-';
+    });
 }
 
 }  // namespace
@@ -154,7 +153,8 @@ std::optional<TaskName> TaskName::parse(const std::string& file_name)
     TaskName t;
     int used = 0;
     if (std::sscanf(file_name.c_str(), "p%1d-t%13" SCNd64 "-f%4d-%n", &t.priority, &t.not_before_ms,
-                    &t.failures, &used) != 3 || used == 0)
+                    &t.failures, &used) != 3 ||
+        used == 0)
         return std::nullopt;
     const auto dot = file_name.rfind(".task");
     if (dot == std::string::npos || dot <= static_cast<std::size_t>(used))
@@ -191,8 +191,13 @@ Claim::Claim(std::string dir, TaskName name, std::string path, int fd)
 }
 
 Claim::Claim(Claim&& o) noexcept
-    : dir_(std::move(o.dir_)), name_(std::move(o.name_)), path_(std::move(o.path_)), fd_(o.fd_),
-      task_(std::move(o.task_)), args_(std::move(o.args_)), claimed_(o.claimed_)
+    : dir_(std::move(o.dir_))
+    , name_(std::move(o.name_))
+    , path_(std::move(o.path_))
+    , fd_(o.fd_)
+    , task_(std::move(o.task_))
+    , args_(std::move(o.args_))
+    , claimed_(o.claimed_)
 {
     o.fd_ = -1;
 }

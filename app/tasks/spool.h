@@ -30,7 +30,7 @@ struct TaskName {
     std::string id;
 
     std::string str() const;
-    std::string stem() const;  // without ".task"
+    std::string stem() const;                                            // without ".task"
     static std::optional<TaskName> parse(const std::string& file_name);  // nullopt: not a task
 };
 
@@ -51,9 +51,9 @@ public:
     const std::string& path() const { return path_; }
     double age_seconds() const;  // since it was claimed
 
-    void done();                             // deletes the file
-    void retry(Clock::time_point when);      // back into the queue, counting one more failure
-    void fail(const std::string& error);     // into failed/, with <stem>.error beside it
+    void done();                          // deletes the file
+    void retry(Clock::time_point when);   // back into the queue, counting one more failure
+    void fail(const std::string& error);  // into failed/, with <stem>.error beside it
 
 private:
     friend class SpoolDir;

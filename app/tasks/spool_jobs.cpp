@@ -20,8 +20,9 @@ const char* const kSendEmail = "send_email";
 TaskResult send_email(const Task& t)
 {
     const auto to = t.args.required_string("to");
-    LOG4CPLUS_INFO(lg, "send_email to " << to << ": " << t.args.optional_string("subject").value_or("")
-                                        << " | " << t.args.optional_string("body").value_or(""));
+    LOG4CPLUS_INFO(lg, "send_email to " << to << ": "
+                                        << t.args.optional_string("subject").value_or("") << " | "
+                                        << t.args.optional_string("body").value_or(""));
     std::this_thread::sleep_for(std::chrono::seconds(3));
     return TaskResult::ok;
 }

@@ -118,7 +118,8 @@ std::string stats_json(const std::string& spool_dir)
     w.Key("queue"), w.Int64(ready);
     w.Key("scheduled"), w.Int64(scheduled);
     w.Key("running"), w.Int64(static_cast<std::int64_t>(spool.list(spool.running_dir()).size()));
-    w.Key("failed_folder"), w.Int64(static_cast<std::int64_t>(spool.list(spool.failed_dir()).size()));
+    w.Key("failed_folder"),
+        w.Int64(static_cast<std::int64_t>(spool.list(spool.failed_dir()).size()));
     const auto slots = read_slots(spool_dir);
     std::array<std::int64_t, 4> totals{};
     for (const auto& s : slots)

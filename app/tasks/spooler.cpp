@@ -119,11 +119,20 @@ private:
     int fd_;
 };
 
+const char* outcome(TaskResult r)
+{
+    return r == TaskResult::ok ? "ok" : r == TaskResult::ignore ? "ignore" : "retry";
+}
+
 class Worker {
 public:
     Worker(const Registry& r, const Settings& s, int n)
-        : registry_(r), s_(s), spool_(s.dir), stats_(s.dir, n), watch_(s.dir),
-          secret_keys_(core::config().list("log_secret_keys"))
+        : registry_(r)
+        , s_(s)
+        , spool_(s.dir)
+        , stats_(s.dir, n)
+        , watch_(s.dir)
+        , secret_keys_(core::config().list("log_secret_keys"))
     {
     }
 
@@ -150,9 +159,12 @@ public:
                 continue;
             }
             // Nothing ready: sleep until a task arrives, the next one falls due or the next scan.
-            auto wake_ms = std::chrono::duration_cast<std::chrono::milliseconds>(next_scan - Steady::now()).count();
+            using std::chrono::milliseconds;
+            auto wake_ms =
+                std::chrono::duration_cast<milliseconds>(next_scan - Steady::now()).count();
+            const auto now_ms = to_ms(Clock::now());
             for (const auto& t : queue_)
-                wake_ms = std::min(wake_ms, t.not_before_ms - to_ms(Clock::now()));
+                wake_ms = std::min(wake_ms, t.not_before_ms - now_ms);
             watch_.wait(static_cast<int>(wake_ms) + 1);
         }
     }
@@ -166,10 +178,10 @@ private:
     }
 
     // The request log's shape: "<file> TASK <name>:<id> <args> -> <outcome>".
-    std::string line(const Claim& c, const std::string& outcome) const
+    std::string line(const Claim& c, const std::string& what) const
     {
         return source(c.task()) + " TASK " + c.task() + ":" + c.name().id + " " +
-               core::loggable_json(c.args_json(), secret_keys_) + " -> " + outcome;
+               core::loggable_json(c.args_json(), secret_keys_) + " -> " + what;
     }
 
     bool run_next()
@@ -202,7 +214,7 @@ private:
             std::string error;
             const auto start = Steady::now();
             const auto result = run(c, error);
-            const auto head = line(c, (result == TaskResult::ok ? "ok " : result == TaskResult::ignore ? "ignore " : "retry ") + took(start));
+            const auto head = line(c, std::string(outcome(result)) + " " + took(start));
             if (result == TaskResult::retry)
                 return settle_failure(c, head + " (" + error + ")", error);
             c.done();
@@ -249,13 +261,15 @@ private:
         if (failures > s_.max_retries) {
             c.fail(error);
             stats_.add(Counter::failed);
-            LOG4CPLUS_ERROR(lg, head << ": run " << failures << " failed, no retries left: moved to failed/");
+            LOG4CPLUS_ERROR(
+                lg, head << ": run " << failures << " failed, no retries left: moved to failed/");
             return;
         }
         const auto delay = retry_delay_seconds(failures, s_.retry_seconds);
         c.retry(Clock::now() + std::chrono::seconds(delay));
         stats_.add(Counter::retried);
-        LOG4CPLUS_WARN(lg, head << ": run " << failures << " failed, next run in " << delay << " s");
+        LOG4CPLUS_WARN(lg,
+                       head << ": run " << failures << " failed, next run in " << delay << " s");
     }
 
     // Tasks whose spooler process died mid-run count as failed runs: killed at the time cap (the
@@ -268,9 +282,11 @@ private:
             std::error_code ec;
             char why[160];
             if (fs::exists(mark, ec))
-                std::snprintf(why, sizeof why, "killed: ran past the time cap of %d s", s_.time_cap);
+                std::snprintf(why, sizeof why, "killed: ran past the time cap of %d s",
+                              s_.time_cap);
             else
-                std::snprintf(why, sizeof why, "interrupted: its spooler process died (claimed %.1f s ago)",
+                std::snprintf(why, sizeof why,
+                              "interrupted: its spooler process died (claimed %.1f s ago)",
                               c.age_seconds());
             try {
                 settle_failure(c, line(c, why), why);
@@ -333,7 +349,8 @@ void Registry::add(const std::string& name, TaskFn fn, std::string doc, const ch
 
 const TaskDef* Registry::find(const std::string& name) const
 {
-    auto it = std::find_if(defs_.begin(), defs_.end(), [&](const TaskDef& d) { return d.name == name; });
+    auto it =
+        std::find_if(defs_.begin(), defs_.end(), [&](const TaskDef& d) { return d.name == name; });
     return it == defs_.end() ? nullptr : &*it;
 }
 

@@ -27,7 +27,8 @@ BOOST_AUTO_TEST_CASE(sendemail_spools_a_task_that_the_spooler_runs)
         std::ifstream in(log_file);
         for (std::string line; std::getline(in, line);)
             if (line.find(done) != std::string::npos && line.find(" -> ok ") != std::string::npos &&
-                line.find("INFO  spool") != std::string::npos && line.find("@- ") != std::string::npos)
+                line.find("INFO  spool") != std::string::npos &&
+                line.find("@- ") != std::string::npos)
                 found = true;
     }
     BOOST_TEST(found, "no send_email line in " << log_file << " within 15 s");

@@ -33,10 +33,12 @@ std::string test_dir()
 void note(const std::string& file, const std::string& what, const std::string& id, pid_t pid)
 {
     const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                        std::chrono::system_clock::now().time_since_epoch()).count();
+                        std::chrono::system_clock::now().time_since_epoch())
+                        .count();
     std::ostringstream line;
     line << what << " " << id << " " << pid << " " << ms << "\n";
-    const int fd = open((test_dir() + "/" + file).c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+    const int fd =
+        open((test_dir() + "/" + file).c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
     if (fd < 0 || write(fd, line.str().data(), line.str().size()) < 0)
         throw std::runtime_error("cannot write to " + test_dir() + "/" + file);
     close(fd);
@@ -56,7 +58,8 @@ TaskResult slow(const Task& t)
 {
     const auto id = t.args.required_string("id");
     note("slow", "start", id, getpid());
-    sleep_s(static_cast<double>(t.args.optional_int(t.failures == 0 ? "first" : "seconds").value_or(0)));
+    sleep_s(static_cast<double>(
+        t.args.optional_int(t.failures == 0 ? "first" : "seconds").value_or(0)));
     note("slow", "end", id, getpid());
     return TaskResult::ok;
 }
@@ -94,25 +97,37 @@ void add_test_jobs(tasks::Cron& c)
 {
     using tasks::Schedule;
     if (wanted("test_tick"))
-        c.add("test_tick", Schedule::every(1), [] { note("tick", "tick", "-", getpid()); },
-              "Notes each run in tick.");
+        c.add(
+            "test_tick", Schedule::every(1), [] { note("tick", "tick", "-", getpid()); },
+            "Notes each run in tick.");
     if (wanted("test_stuck"))
-        c.add("test_stuck", Schedule::every(1), [] {
-            note("stuck", "start", "-", getpid());
-            sleep_s(60);
-        }, "Hangs far past its cap.");
+        c.add(
+            "test_stuck", Schedule::every(1),
+            [] {
+                note("stuck", "start", "-", getpid());
+                sleep_s(60);
+            },
+            "Hangs far past its cap.");
     if (wanted("test_crash"))
-        c.add("test_crash", Schedule::every(2), [] {
-            const rlimit none{0, 0};
-            setrlimit(RLIMIT_CORE, &none);  // no core file in the working directory
-            std::abort();
-        }, "Crashes.");
+        c.add(
+            "test_crash", Schedule::every(2),
+            [] {
+                const rlimit none{0, 0};
+                setrlimit(RLIMIT_CORE, &none);  // no core file in the working directory
+                std::abort();
+            },
+            "Crashes.");
     if (wanted("test_guard"))
-        c.add("test_guard", Schedule::every(1), [] {
-            // A key of this test's own: each test run starts with no period taken.
-            const auto key = "test_guard:" + std::filesystem::path(test_dir()).filename().string();
-            note("guard", tasks::run_once_per(key, 30 * 86400) ? "ran" : "skip", "-", getppid());
-        }, "Runs on one of the cron processes only.");
+        c.add(
+            "test_guard", Schedule::every(1),
+            [] {
+                // A key of this test's own: each test run starts with no period taken.
+                const auto key =
+                    "test_guard:" + std::filesystem::path(test_dir()).filename().string();
+                note("guard", tasks::run_once_per(key, 30 * 86400) ? "ran" : "skip", "-",
+                     getppid());
+            },
+            "Runs on one of the cron processes only.");
 }
 
 }  // namespace test

@@ -141,7 +141,8 @@ std::vector<Note> read_notes(const std::string& path)
 std::int64_t now_ms()
 {
     return std::chrono::duration_cast<std::chrono::milliseconds>(
-               std::chrono::system_clock::now().time_since_epoch()).count();
+               std::chrono::system_clock::now().time_since_epoch())
+        .count();
 }
 
 ProcessFixture::ProcessFixture()

@@ -62,7 +62,8 @@ BOOST_AUTO_TEST_CASE(one_server_guard_lets_one_of_two_cron_processes_run_the_job
     std::set<pid_t> ran, skipped;
     for (const auto& n : guard)
         (n.what == "ran" ? ran : skipped).insert(n.pid);
-    BOOST_TEST(std::count_if(guard.begin(), guard.end(), [](const test::Note& n) { return n.what == "ran"; }) == 1);
+    BOOST_TEST(std::count_if(guard.begin(), guard.end(),
+                             [](const test::Note& n) { return n.what == "ran"; }) == 1);
     BOOST_REQUIRE(ran.size() == 1u);
     BOOST_TEST(crons.count(*ran.begin()) == 1u);
     BOOST_TEST((skipped == crons));  // both processes ran the job's check, every second

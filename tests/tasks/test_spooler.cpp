@@ -47,7 +47,8 @@ struct SpoolerFixture : test::ProcessFixture {
     std::size_t in(const std::string& folder) const { return queue.list(folder).size(); }
 };
 
-std::vector<Note> only(const std::vector<Note>& notes, const std::string& what, const std::string& id)
+std::vector<Note> only(const std::vector<Note>& notes, const std::string& what,
+                       const std::string& id)
 {
     std::vector<Note> out;
     std::copy_if(notes.begin(), notes.end(), std::back_inserter(out),
@@ -77,7 +78,8 @@ BOOST_AUTO_TEST_CASE(two_hundred_tasks_run_exactly_once_with_three_processes)
     for (const auto& n : runs)
         count[n.id]++, pids.insert(n.pid);
     BOOST_TEST(count.size() == 200u);
-    BOOST_TEST(std::all_of(count.begin(), count.end(), [](const auto& kv) { return kv.second == 1; }));
+    BOOST_TEST(
+        std::all_of(count.begin(), count.end(), [](const auto& kv) { return kv.second == 1; }));
     BOOST_TEST(pids.size() >= 4u);  // 3 processes, and replacements of those that retired
     BOOST_TEST(log().find("retiring after") != std::string::npos);
 
@@ -114,7 +116,8 @@ BOOST_AUTO_TEST_CASE(process_killed_mid_task_loses_no_task_and_repeats_no_finish
     for (const auto& n : notes("runs"))
         count[n.id]++;
     BOOST_TEST(count.size() == 20u);
-    BOOST_TEST(std::all_of(count.begin(), count.end(), [](const auto& kv) { return kv.second == 1; }));
+    BOOST_TEST(
+        std::all_of(count.begin(), count.end(), [](const auto& kv) { return kv.second == 1; }));
     BOOST_TEST(in(queue.dir()) + in(queue.running_dir()) + in(queue.failed_dir()) == 0u);
     BOOST_TEST(log().find("interrupted: its spooler process died") != std::string::npos);
 }
@@ -129,7 +132,7 @@ BOOST_AUTO_TEST_CASE(task_past_time_cap_is_killed_and_retried)
     BOOST_REQUIRE(test::wait_for([&] { return !only(notes("slow"), "end", "c1").empty(); }, 20));
     const auto starts = only(notes("slow"), "start", "c1");
     BOOST_REQUIRE(starts.size() == 2u);
-    BOOST_TEST(starts[0].pid != starts[1].pid);         // the first process was killed
+    BOOST_TEST(starts[0].pid != starts[1].pid);       // the first process was killed
     BOOST_TEST(starts[1].ms - starts[0].ms >= 2900);  // killed at the cap (2 s), retry delay 1 s
     BOOST_TEST(starts[1].ms - starts[0].ms < 10000);
     BOOST_TEST(log().find("TASK test_slow:") != std::string::npos);
@@ -170,7 +173,8 @@ BOOST_AUTO_TEST_CASE(task_scheduled_for_later_does_not_run_early)
     auto spooler = start();
 
     BOOST_REQUIRE(test::wait_for([&] { return !only(notes("runs"), "run", "now").empty(); }, 10));
-    test::sleep_for(std::max(0.0, std::chrono::duration<double>(at - tasks::Clock::now()).count() - 0.7));
+    test::sleep_for(
+        std::max(0.0, std::chrono::duration<double>(at - tasks::Clock::now()).count() - 0.7));
     BOOST_TEST(only(notes("runs"), "run", "late").empty());
     BOOST_TEST(in(queue.dir()) == 1u);
     BOOST_REQUIRE(test::wait_for([&] { return !only(notes("runs"), "run", "late").empty(); }, 10));

@@ -79,8 +79,9 @@ BOOST_AUTO_TEST_CASE(exact_values)
     BOOST_TEST(matches(nightly, at(2025, 3, 9, 2, 0)));
     BOOST_TEST(!matches(nightly, at(2025, 3, 9, 2, 1)));
     BOOST_TEST(!matches(nightly, at(2025, 3, 9, 14, 0)));
-    BOOST_TEST(walk(nightly, at(2025, 3, 9, 0, 0), at(2025, 3, 12, 0, 0)) ==
-               (std::vector<std::string>{"2025-03-09 02:00", "2025-03-10 02:00", "2025-03-11 02:00"}));
+    BOOST_TEST(
+        walk(nightly, at(2025, 3, 9, 0, 0), at(2025, 3, 12, 0, 0)) ==
+        (std::vector<std::string>{"2025-03-09 02:00", "2025-03-10 02:00", "2025-03-11 02:00"}));
 }
 
 BOOST_AUTO_TEST_CASE(minus_n_means_divisible_by_n)
@@ -147,7 +148,8 @@ BOOST_AUTO_TEST_CASE(day_month_and_year_changes)
     // Day 31 skips the short months; day 29 of February only in a leap year.
     BOOST_TEST(walk(Schedule::at(0, 12, 31), at(2025, 4, 1, 0, 0), at(2025, 8, 1, 0, 0)) ==
                (std::vector<std::string>{"2025-05-31 12:00", "2025-07-31 12:00"}));
-    BOOST_TEST(walk(Schedule::at(0, 0, 29, 2), at(2027, 2, 28, 0, 0), at(2027, 3, 2, 0, 0)).empty());
+    BOOST_TEST(
+        walk(Schedule::at(0, 0, 29, 2), at(2027, 2, 28, 0, 0), at(2027, 3, 2, 0, 0)).empty());
     BOOST_TEST(walk(Schedule::at(0, 0, 29, 2), at(2028, 2, 28, 0, 0), at(2028, 3, 2, 0, 0)) ==
                (std::vector<std::string>{"2028-02-29 00:00"}));
 }
@@ -166,8 +168,11 @@ BOOST_AUTO_TEST_CASE(timers_and_bad_fields)
     BOOST_CHECK_THROW(Schedule::at(0, 0, 1, 13), std::invalid_argument);
     BOOST_CHECK_THROW(Schedule::at(0, 0, 1, 1, 8), std::invalid_argument);
     tasks::Cron c;
-    c.add("a", Schedule::every(1), [] {}, "doc");
-    BOOST_CHECK_THROW(c.add("a", Schedule::every(2), [] {}, "doc"), std::logic_error);
+    c.add(
+        "a", Schedule::every(1), [] {}, "doc");
+    BOOST_CHECK_THROW(c.add(
+                          "a", Schedule::every(2), [] {}, "doc"),
+                      std::logic_error);
     BOOST_TEST(c.find("a")->source == "test_cron_schedule.cpp");
 }
 

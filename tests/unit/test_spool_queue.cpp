@@ -45,7 +45,8 @@ BOOST_FIXTURE_TEST_SUITE(spool_queue, QueueDir)
 
 BOOST_AUTO_TEST_CASE(names_round_trip_and_sort_by_priority_then_time)
 {
-    const TaskName a{0, 1700000000500, 0, "ff01"}, b{5, 1700000000100, 2, "0a"}, c{5, 1700000000200, 0, "01"};
+    const TaskName a{0, 1700000000500, 0, "ff01"}, b{5, 1700000000100, 2, "0a"},
+        c{5, 1700000000200, 0, "01"};
     BOOST_TEST(b.str() == "p5-t1700000000100-f2-0a.task");
     BOOST_TEST(TaskName::parse(b.str())->str() == b.str());
     BOOST_TEST((a.str() < b.str()));
@@ -83,8 +84,8 @@ BOOST_AUTO_TEST_CASE(a_claim_is_exclusive_and_an_abandoned_one_is_an_orphan)
         BOOST_REQUIRE(claim);
         BOOST_TEST(claim->task() == "mail");
         BOOST_TEST(core::JsonObject::parse(claim->args_json()).required_string("to") == "a@b");
-        BOOST_TEST(!spool.claim(t));                  // moved: nobody else gets it
-        BOOST_TEST(spool.orphans().empty());          // locked: its claimer lives
+        BOOST_TEST(!spool.claim(t));          // moved: nobody else gets it
+        BOOST_TEST(spool.orphans().empty());  // locked: its claimer lives
         BOOST_TEST(spool.list(spool.running_dir()).size() == 1u);
     }  // dropped unsettled, as when the process dies
     auto orphans = spool.orphans();
