@@ -4,10 +4,10 @@
 # their pid files only, and only those this invocation started.
 #
 #   deploy/local.sh run               install what is missing, build, start the dev stack, migrate,
-#                                     run the server in the foreground (log on the console);
+#                                     run the server, spooler and cron (log on the console);
 #                                     Ctrl-C (or SIGTERM) stops everything it started
-#   deploy/local.sh test              the same on the test stack, server in the background, then
-#                                     ctest; stops it all and exits with ctest's status
+#   deploy/local.sh test              the same on the test stack, in the background, then ctest;
+#                                     stops it all and exits with ctest's status
 #   deploy/local.sh stack [dev|test]  start the stack without the server and leave it running;
 #                                     prints the environment: eval "$(deploy/local.sh stack test)"
 #   deploy/local.sh stop [dev|test]   stop what an earlier invocation left running (default: both)
@@ -47,6 +47,7 @@ select_env() {
     VAR=$ROOT/var/$ENV_NAME${TEST_SLOT:+$TEST_SLOT}
     RUN=$VAR/run
     LOG=$VAR/log
+    SPOOL=$VAR/spool
     APP_SOCK=$RUN/app.sock
     NGINX_DIR=$VAR/nginx
 }
@@ -73,6 +74,7 @@ export_app_env() {
     export APP_DB_PASSWORD=  # trust auth on the private cluster's 127.0.0.1
     export APP_REDIS_HOST=127.0.0.1 APP_REDIS_PORT=$REDIS_PORT
     export APP_LOG_FILE=  # empty: the console
+    export APP_SPOOL_DIR=$SPOOL
     if [ "$ENV_NAME" = test ]; then
         export APP_TEST_MODE=true
         export APP_LOG_FILE=$LOG/app.log  # the tests grep it
@@ -85,7 +87,7 @@ print_env() {
     local v
     for v in APP_CONFIG APP_LOCAL_DEV APP_PRODUCTION APP_TEST_MODE APP_LISTEN APP_DB_HOST \
         APP_DB_PORT APP_DB_NAME APP_DB_USER APP_DB_PASSWORD APP_REDIS_HOST APP_REDIS_PORT \
-        APP_LOG_FILE API_BASE_URL SERVER_PID_FILE; do
+        APP_LOG_FILE APP_SPOOL_DIR API_BASE_URL SERVER_PID_FILE; do
         printf 'export %s=%q\n' "$v" "${!v}"
     done
 }
@@ -253,7 +255,7 @@ nginx_stop() {
     stop_pid nginx "$pid" QUIT 15  # QUIT: finish the requests in flight
 }
 
-# ---- the app's processes: server, and cron and spooler once they exist. Each runs in its own
+# ---- the app's processes: server, spooler and cron. Each runs in its own
 # session (setsid), so a Ctrl-C reaches only this script, which stops them in order, and whatever
 # is left of a process group after its leader exits can be killed as one.
 
@@ -316,10 +318,12 @@ cron_stop() { proc_stop cron; }
 spooler_stop() { proc_stop spooler; }
 
 refuse_leftover_server() {
-    local pid
-    if pid=$(live_pid "$RUN/server.pid") && ours "$pid" server; then
-        die "a server from an earlier run still runs (pid $pid): deploy/local.sh stop $ENV_NAME"
-    fi
+    local pid name
+    for name in server spooler cron; do
+        if pid=$(live_pid "$RUN/$name.pid") && ours "$pid" "$name"; then
+            die "a $name from an earlier run still runs (pid $pid): deploy/local.sh stop $ENV_NAME"
+        fi
+    done
 }
 
 wait_for_server() {
@@ -366,7 +370,7 @@ bring_up() {
     refuse_leftover_server
     ensure_packages "${PACKAGES[@]}"
     build
-    mkdir -p "$RUN" "$LOG"
+    mkdir -p "$RUN" "$LOG" "$SPOOL"
     export_app_env
     trap cleanup EXIT
     trap 'exit 130' INT
@@ -381,14 +385,11 @@ bring_up() {
 cmd_run() {
     select_env dev
     bring_up
-    say "serving on $API_BASE_URL (Ctrl-C stops the server, nginx, redis and postgres)"
+    say "serving on $API_BASE_URL (Ctrl-C stops server, spooler, cron, nginx, redis, postgres)"
     proc_start server - --config "$APP_CONFIG"
     SERVER_PID=$(<"$RUN/server.pid")
-    # cron and spooler come with their own issue; run them too once they are built.
-    local b
-    for b in cron spooler; do
-        [ -x "build/$b" ] && proc_start "$b" - --config "$APP_CONFIG"
-    done
+    proc_start spooler - --config "$APP_CONFIG"
+    proc_start cron - --config "$APP_CONFIG"
     # wait, not a foreground child: bash runs a trap only after the foreground child exits,
     # so a SIGTERM to this script would never reach the server.
     local rc=0
@@ -402,11 +403,17 @@ cmd_test() {
     bring_up fresh
     redis-cli -h 127.0.0.1 -p "$REDIS_PORT" flushall >/dev/null  # when a `stack test` left it
     [ -f "$APP_LOG_FILE" ] && mv -f "$APP_LOG_FILE" "$APP_LOG_FILE.prev"  # no old lines to grep
-    say "starting the server (log: $APP_LOG_FILE, output: $LOG/server.out)"
-    printf '\n==== %s deploy/local.sh test\n' "$(date '+%F %T')" >>"$LOG/server.out"
-    proc_start server "$LOG/server.out" --config "$APP_CONFIG"
+    local name
+    for name in server spooler cron; do
+        say "starting the $name (log: $APP_LOG_FILE, output: $LOG/$name.out)"
+        printf '\n==== %s deploy/local.sh test\n' "$(date '+%F %T')" >>"$LOG/$name.out"
+        proc_start "$name" "$LOG/$name.out" --config "$APP_CONFIG"
+    done
     SERVER_PID=$(<"$RUN/server.pid")
     wait_for_server
+    for name in spooler cron; do
+        is_running "$(<"$RUN/$name.pid")" || { tail_log "$LOG/$name.out"; die "the $name exited at start"; }
+    done
     say "running the tests"
     local rc=0
     ctest --test-dir build --output-on-failure || rc=$?

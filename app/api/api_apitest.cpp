@@ -9,6 +9,7 @@
 #include "app/core/template.h"
 #include "app/model/db.h"
 #include "app/red/red.h"
+#include "app/tasks/jobs.h"
 
 namespace api {
 namespace {
@@ -18,6 +19,13 @@ const auto lg = core::logger("api.apitest");
 core::Reply counter(core::Request&)
 {
     return core::raw_json_reply(200, core::json_member("counter", red::incr("counter")));
+}
+
+core::Reply send_email(core::Request&)
+{
+    tasks::spool_send_email("tomi@example.com", "Hello world!",
+                            "A background task sent by GET /apitest/sendemail.");
+    return core::raw_json_reply(200, core::json_member("reply", "background task will start"));
 }
 
 core::Reply example_html(core::Request&)
@@ -46,6 +54,8 @@ void add_apitest_routes(core::Router& r)
     using core::Role;
     r.add("GET", "/apitest/counter", Role::visitor, counter,
           "Increment a counter in Redis atomically and return it.");
+    r.add("GET", "/apitest/sendemail", Role::visitor, send_email,
+          "Spool the sample background task send_email (it logs the mail, takes 3 s).");
     r.add("GET", "/examplehtml", Role::visitor, example_html,
           "A server-rendered HTML page (mustache template) with the current time.");
     // Not registered at all outside local development, so production answers 404 and the

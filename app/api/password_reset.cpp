@@ -13,6 +13,7 @@
 #include "app/core/text.h"
 #include "app/model/db.h"
 #include "app/red/red.h"
+#include "app/tasks/jobs.h"
 
 namespace api {
 namespace {
@@ -118,6 +119,13 @@ model::User reset_password(const core::Request& req, const std::string& token,
 void send_reset_mail(const model::User& user, const std::string& link)
 {
     LOG4CPLUS_INFO(lg, "password reset link for " << user.id << ": " << link);
+    // The page must read the same whether or not the email exists, so a spool failure is logged,
+    // never shown.
+    try {
+        tasks::spool_send_email(user.email, "Password reset", "Reset your password: " + link);
+    } catch (const std::exception& e) {
+        LOG4CPLUS_ERROR(lg, "reset mail for " << user.id << " not spooled: " << e.what());
+    }
 }
 
 }  // namespace api

@@ -22,8 +22,7 @@ std::optional<model::User> reset_token_user(const std::string& token);
 model::User reset_password(const core::Request& req, const std::string& token,
                            const std::string& password);
 
-// Where the reset mail goes out. The spooler (issue 5) will spool its mail task from here; until
-// then the link is written to the log.
+// Where the reset mail goes out: spools the send_email task with the link (and logs the link).
 void send_reset_mail(const model::User& user, const std::string& link);
 
 std::string reset_key(const std::string& token);  // "pwreset:<token>", for tests

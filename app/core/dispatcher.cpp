@@ -63,6 +63,13 @@ std::string masked_params(const Params& params, const std::vector<std::string>& 
     return sb.GetString();
 }
 
+std::string cut_for_log(std::string s)
+{
+    if (s.size() > kMaxLoggedParams)
+        s = s.substr(0, kMaxLoggedParams) + "...";
+    return s;
+}
+
 bool is_local_origin(const std::string& origin)
 {
     for (const char* prefix : {"http://localhost:", "http://127.0.0.1:"}) {
@@ -96,9 +103,19 @@ std::string loggable_params(const Request& req, const std::vector<std::string>& 
     }
     if (!body.empty())
         out += (out.empty() ? "" : " ") + body;
-    if (out.size() > kMaxLoggedParams)
-        out = out.substr(0, kMaxLoggedParams) + "...";
-    return out;
+    return cut_for_log(out);
+}
+
+std::string loggable_json(const std::string& json, const std::vector<std::string>& secret_keys)
+{
+    rapidjson::Document doc;
+    doc.Parse(json.c_str(), json.size());
+    if (doc.HasParseError())
+        return "<" + std::to_string(json.size()) + " bytes, not JSON>";
+    rapidjson::StringBuffer sb;
+    JsonWriter w(sb);
+    write_masked(doc, w, secret_keys);
+    return cut_for_log(sb.GetString());
 }
 
 std::string allowed_origin(const std::string& origin, const std::vector<std::string>& allowed,

@@ -48,6 +48,8 @@ private:
 // The request's parameters (query, form or JSON body) for the log: secret values replaced by X,
 // the whole cut at 1000 characters. A plain function so a unit test can call it.
 std::string loggable_params(const Request& req, const std::vector<std::string>& secret_keys);
+// The same for one JSON text (the arguments of a background task): secrets masked, cut at 1000.
+std::string loggable_json(const std::string& json, const std::vector<std::string>& secret_keys);
 
 // The Access-Control-Allow-Origin value for this Origin, "" when the origin is not allowed.
 std::string allowed_origin(const std::string& origin, const std::vector<std::string>& allowed,

@@ -1,0 +1,55 @@
+// test_api_tasks.cpp: a background task spooled by a request runs in the stack's spooler (started
+// by deploy/local.sh test) and logs its line to the shared log.
+#include <boost/test/unit_test.hpp>
+
+#include <chrono>
+#include <fstream>
+#include <sstream>
+#include <thread>
+
+#include "tests/api/accounts.h"
+#include "tests/api/http.h"
+
+namespace {
+
+// Waits up to 15 s for a finished send_email line (send_email takes 3 s) that holds `marker`;
+// the line has the request log's format and names the spooler process.
+bool send_email_ran(const std::string& marker)
+{
+    const std::string log_file = test::env_or("APP_LOG_FILE", "");
+    BOOST_REQUIRE_MESSAGE(!log_file.empty(), "APP_LOG_FILE is not set");
+    for (int i = 0; i < 150; ++i) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+        std::ifstream in(log_file);
+        for (std::string line; std::getline(in, line);)
+            if (line.find("spool_jobs.cpp TASK send_email:") != std::string::npos &&
+                line.find(" -> ok ") != std::string::npos &&
+                line.find("INFO  spool") != std::string::npos &&
+                line.find("@- ") != std::string::npos && line.find(marker) != std::string::npos)
+                return true;
+    }
+    return false;
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(api_tasks)
+
+BOOST_AUTO_TEST_CASE(sendemail_spools_a_task_that_the_spooler_runs)
+{
+    const auto r = test::get("/apitest/sendemail");
+    BOOST_TEST(r.status == 200);
+    BOOST_TEST(r.body == R"({"reply":"background task will start"})");
+    BOOST_TEST(send_email_ran(""), "no send_email line in the log within 15 s");
+}
+
+BOOST_AUTO_TEST_CASE(password_forgot_spools_the_reset_mail)
+{
+    const auto email = test::make_account("editor", "spool").email;
+    const auto r = test::http("POST", "/auth/postform", "mode=forgot&email=" + email,
+                              {{"Content-Type", "application/x-www-form-urlencoded"}});
+    BOOST_TEST(r.status == 200);
+    BOOST_TEST(send_email_ran(email), "no send_email line for " << email << " within 15 s");
+}
+
+BOOST_AUTO_TEST_SUITE_END()

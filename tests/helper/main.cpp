@@ -1,0 +1,23 @@
+// main.cpp: build/tests/task_helper spooler|cron [args]: the spooler or cron binary, with the test
+// tasks and jobs added; the tasks suite runs it as real processes.
+#include <iostream>
+#include <string>
+
+#include "app/tasks/cron.h"
+#include "app/tasks/jobs.h"
+#include "app/tasks/spooler.h"
+#include "tests/helper/test_jobs.h"
+
+int main(int argc, char** argv)
+{
+    const std::string mode = argc > 1 ? argv[1] : "";
+    if (mode == "spooler")
+        return tasks::spooler_main(argc, argv, [](tasks::Registry& r) {
+            tasks::add_spool_jobs(r);
+            test::add_test_tasks(r);
+        });
+    if (mode == "cron")
+        return tasks::cron_main(argc, argv, test::add_test_jobs);
+    std::cerr << "usage: task_helper spooler|cron [--config FILE]" << std::endl;
+    return 2;
+}
