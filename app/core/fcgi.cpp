@@ -133,6 +133,7 @@ int serve_fcgi(const Dispatcher& dispatcher, std::size_t max_body_bytes, const W
     FCGX_Request rq;
     FCGX_InitRequest(&rq, 0, FCGI_FAIL_ACCEPT_ON_INTR);
     const ConnectionWait connection;
+    int exit_code = 0;
     while (!g_stop) {
         connection.wait(waiting);  // the only place a stop signal is let in
         if (g_stop)
@@ -140,8 +141,12 @@ int serve_fcgi(const Dispatcher& dispatcher, std::size_t max_body_bytes, const W
         const int rc = FCGX_Accept_r(&rq);
         if (is_retry(rc))
             continue;  // another worker took the connection
-        if (rc < 0)
-            break;  // the listening socket is gone
+        if (rc < 0) {
+            // The listening socket is gone: a failure, so the master's crash-loop brake applies.
+            LOG4CPLUS_ERROR(lg, "accept failed: " << std::strerror(-rc));
+            exit_code = 1;
+            break;
+        }
         auto params = read_params(rq.envp);
         std::string body;
         const bool fits = read_body(rq.in, params["CONTENT_LENGTH"], max_body_bytes, body);
@@ -158,7 +163,7 @@ int serve_fcgi(const Dispatcher& dispatcher, std::size_t max_body_bytes, const W
             break;
     }
     FCGX_Free(&rq, 1);
-    return 0;
+    return exit_code;
 }
 
 }  // namespace core

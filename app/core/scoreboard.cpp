@@ -135,6 +135,11 @@ ScoreWriter::ScoreWriter(int worker_number)
     idle(0);
 }
 
+ScoreWriter::ScoreWriter(ScoreSlot* slot) : slot_(slot)
+{
+    idle(0);
+}
+
 void ScoreWriter::write(WorkerState state, const std::string* method, const std::string* path,
                         std::int64_t start_ms, std::uint64_t requests)
 {

@@ -69,6 +69,7 @@ private:
 class ScoreWriter {
 public:
     explicit ScoreWriter(int worker_number);  // reads SUPERVISOR_SCOREBOARD from the environment
+    explicit ScoreWriter(ScoreSlot* slot);    // a slot of a board this process holds (tests)
     void idle(std::uint64_t requests);
     void busy(const std::string& method, const std::string& path);
     void leaving(LeaveReason why);
@@ -81,7 +82,7 @@ private:
     std::uint64_t requests_ = 0;
 };
 
-// The environment variable that tells a worker where its scoreboard is ("fd:slots").
+// The environment variable that tells a worker how many slots its scoreboard (on fd 3) has.
 extern const char* const kScoreboardEnv;
 constexpr int kScoreboardFd = 3;
 

@@ -1,7 +1,9 @@
 // supervisor.h: the prefork master shared by server and (later) spooler: forks and execs N
 // workers, watches them through the scoreboard (harakiri, max lifetime), respawns the dead with a
 // brake on crash loops, reloads gracefully by re-executing the binary on disk, stops gracefully,
-// and serves a stats view. Nothing in it knows about FastCGI: a worker is `program --worker N`.
+// and serves a stats view. Nothing in it knows about FastCGI: a worker is `program --worker N`
+// (listening socket on fd 0, scoreboard on fd 3, see worker_life.h), and `program --check` must
+// exit 0 when that binary can serve (a reload runs it first).
 #pragma once
 #include <string>
 #include <vector>

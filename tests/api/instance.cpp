@@ -113,6 +113,44 @@ std::set<pid_t> children_of(pid_t parent)
     return out;
 }
 
+int status_of(const std::string& path)
+{
+    try {
+        return get(path).status;
+    } catch (const std::exception&) {
+        return 0;
+    }
+}
+
+std::future<int> in_background(const std::string& path)
+{
+    return std::async(std::launch::async, [path] { return status_of(path); });
+}
+
+long successes(const std::string& path, int threads, int each)
+{
+    std::vector<std::future<long>> runs;
+    for (int t = 0; t < threads; ++t)
+        runs.push_back(std::async(std::launch::async, [&path, each] {
+            long ok = 0;
+            for (int i = 0; i < each; ++i)
+                ok += status_of(path) == 200;
+            return ok;
+        }));
+    long ok = 0;
+    for (auto& r : runs)
+        ok += r.get();
+    return ok;
+}
+
+long occurrences(const std::string& text, const std::string& what)
+{
+    long n = 0;
+    for (auto at = text.find(what); at != std::string::npos; at = text.find(what, at + 1))
+        ++n;
+    return n;
+}
+
 bool poll_until(const std::function<bool()>& cond, double seconds)
 {
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::duration<double>(seconds);

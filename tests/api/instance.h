@@ -7,6 +7,7 @@
 
 #include <chrono>
 #include <functional>
+#include <future>
 #include <map>
 #include <set>
 #include <string>
@@ -55,6 +56,16 @@ private:
     std::vector<std::string> env_;
     pid_t pid_ = -1;
 };
+
+// The status of a GET through nginx; 0 when no reply came at all.
+int status_of(const std::string& path);
+// The same in a thread of its own.
+std::future<int> in_background(const std::string& path);
+
+// `each` GETs of `path` from each of `threads` threads; how many got a 200.
+long successes(const std::string& path, int threads, int each);
+// How often `what` occurs in `text` (log lines).
+long occurrences(const std::string& text, const std::string& what);
 
 // Polls `cond` every 50 ms for up to `seconds`; true as soon as it holds.
 bool poll_until(const std::function<bool()>& cond, double seconds);

@@ -19,8 +19,10 @@
 #include "tests/api/http.h"
 #include "tests/api/instance.h"
 
+using test::in_background;
 using test::Instance;
 using test::poll_until;
+using test::status_of;
 
 namespace {
 
@@ -182,6 +184,30 @@ BOOST_AUTO_TEST_CASE(reload_on_a_new_binary_in_local_dev_under_load_fails_no_req
     BOOST_TEST(inst.log().find("reload (new binary " + inst.binary() + ")") != std::string::npos);
 }
 
+BOOST_AUTO_TEST_CASE(old_workers_finish_their_requests_within_the_reload_mercy_period)
+{
+    Instance inst("reload_mercy", {{"APP_WORKERS", "2"}, {"APP_RELOAD_MERCY_SECONDS", "3"}});
+    auto finishing = in_background(Instance::url("/apitest/sleep?ms=1500"));
+    auto stuck = in_background(Instance::url("/apitest/sleep?seconds=20"));
+    BOOST_REQUIRE(poll_until([&] { return inst.stats().num("busy") == 2; }, 5));
+    const auto start = std::chrono::steady_clock::now();
+    BOOST_REQUIRE(kill(inst.pid(), SIGHUP) == 0);
+    // The new workers serve while the old ones finish.
+    BOOST_TEST(poll_until([&] {
+        const auto s = inst.stats();
+        return s.pids(true).size() == 2 && s.pids().size() == 2 && s.num("idle") == 2;
+    }, 5));
+    for (int i = 0; i < 5; ++i)
+        BOOST_TEST(status_of(Instance::url("/apitest/sleep?ms=1")) == 200);
+    BOOST_TEST(finishing.get() == 200);  // finished by an old worker after the reload
+    BOOST_TEST(stuck.get() == 502);      // killed when the mercy period ran out
+    const double took = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    BOOST_TEST(took >= 3.0);
+    BOOST_TEST(took < 6.0);
+    BOOST_TEST(inst.log().find("still busy after the reload mercy period: SIGKILL") != std::string::npos);
+    BOOST_TEST(poll_until([&] { return inst.stats().pids(true).empty(); }, 5));
+}
+
 BOOST_AUTO_TEST_CASE(reload_with_a_binary_that_cannot_start_keeps_the_old_workers)
 {
     Instance inst("reload_broken", {{"APP_WORKERS", "2"}});
@@ -195,7 +221,7 @@ BOOST_AUTO_TEST_CASE(reload_with_a_binary_that_cannot_start_keeps_the_old_worker
         return log.find(aborted) != log.rfind(aborted);
     }, 10));
     for (int i = 0; i < 10; ++i)
-        BOOST_TEST(test::get(Instance::url("/apitest/sleep?ms=1")).status == 200);
+        BOOST_TEST(status_of(Instance::url("/apitest/sleep?ms=1")) == 200);
     const auto s = inst.stats();
     BOOST_TEST(s.num("reloads") == 0);
     BOOST_TEST(s.pids() == before.pids());

@@ -16,51 +16,16 @@
 #include "tests/api/http.h"
 #include "tests/api/instance.h"
 
+using test::in_background;
 using test::Instance;
+using test::occurrences;
 using test::poll_until;
+using test::status_of;
+using test::successes;
 
 namespace {
 
 const std::string kSleep = "/apitest/sleep";
-
-int status_of(const std::string& path)
-{
-    try {
-        return test::get(path).status;
-    } catch (const std::exception&) {
-        return 0;  // no reply at all
-    }
-}
-
-std::future<int> in_background(const std::string& path)
-{
-    return std::async(std::launch::async, [path] { return status_of(path); });
-}
-
-// `each` requests from each of `threads` threads; the number that got a 200.
-long successes(const std::string& path, int threads, int each)
-{
-    std::vector<std::future<long>> runs;
-    for (int t = 0; t < threads; ++t)
-        runs.push_back(std::async(std::launch::async, [&path, each] {
-            long ok = 0;
-            for (int i = 0; i < each; ++i)
-                ok += status_of(path) == 200;
-            return ok;
-        }));
-    long ok = 0;
-    for (auto& r : runs)
-        ok += r.get();
-    return ok;
-}
-
-long occurrences(const std::string& text, const std::string& what)
-{
-    long n = 0;
-    for (auto at = text.find(what); at != std::string::npos; at = text.find(what, at + 1))
-        ++n;
-    return n;
-}
 
 // The time of day of the log line holding `needle` ("2026-01-02 10:11:12.345 ..."), in seconds.
 double seconds_of_day(const std::string& log, const std::string& needle)
