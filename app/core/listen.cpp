@@ -37,8 +37,8 @@ struct Address {
 Address resolve(const std::string& spec)
 {
     Address a;
-    if (spec.rfind("unix:", 0) == 0 || (!spec.empty() && spec[0] == '/')) {
-        a.path = spec[0] == '/' ? spec : spec.substr(5);
+    a.path = unix_socket_path(spec);
+    if (!a.path.empty() || spec == "unix:") {
         sockaddr_un un{};
         un.sun_family = AF_UNIX;
         if (a.path.empty() || a.path.size() >= sizeof un.sun_path)
@@ -68,6 +68,13 @@ Address resolve(const std::string& spec)
 }
 
 }  // namespace
+
+std::string unix_socket_path(const std::string& spec)
+{
+    if (spec.rfind("unix:", 0) == 0)
+        return spec.substr(5);
+    return !spec.empty() && spec[0] == '/' ? spec : "";
+}
 
 bool is_listening_socket(int fd)
 {

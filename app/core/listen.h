@@ -16,6 +16,9 @@ int listen_on(const std::string& spec, unsigned mode = 0666);
 // Connects to such an address; throws ConfigError with the reason.
 int connect_to(const std::string& spec);
 
+// The file of a "unix:/path" or "/path" address, "" for host:port.
+std::string unix_socket_path(const std::string& spec);
+
 // True for a unix socket or an address on the loopback interface (127.0.0.0/8, ::1, localhost).
 bool is_local_address(const std::string& spec);
 

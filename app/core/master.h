@@ -75,6 +75,7 @@ private:
     FileWatch reload_file_, binary_;
     ReloadCheck check_;
     std::string build_id_;
+    std::string checked_stamp_;  // the binary the running check was started on
     bool reload_pending_ = false;
     bool stopping_ = false;
     bool old_told_ = false;

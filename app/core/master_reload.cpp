@@ -58,6 +58,7 @@ void Master::request_reload(const std::string& why)
     }
     reload_pending_ = false;
     LOG4CPLUS_INFO(lg, "reload (" << why << "): checking " << opt_.program << " --check");
+    checked_stamp_ = file_stamp(opt_.program);
     check_.start(opt_.program, opt_.args, child_mask_);
     if (!check_.running())
         LOG4CPLUS_ERROR(lg, "reload aborted: cannot run the check: " << std::strerror(errno)
@@ -72,6 +73,10 @@ void Master::check_done(int status)
     if (!error.empty()) {
         LOG4CPLUS_ERROR(lg, "reload aborted: " << opt_.program << " --check failed (" << error
                                                << "); the old workers keep serving");
+        return;
+    }
+    if (file_stamp(opt_.program) != checked_stamp_) {  // replaced while it was being checked
+        request_reload("the binary changed during the check");
         return;
     }
     hand_over();

@@ -89,12 +89,15 @@ StatsServer::StatsServer(const std::string& spec)
         throw ConfigError("stats_listen " + spec + ": must be a unix socket or a loopback address");
     fd_ = listen_on(spec, 0660);
     fcntl(fd_, F_SETFL, O_NONBLOCK);
+    unix_path_ = unix_socket_path(spec);
 }
 
 StatsServer::~StatsServer()
 {
     if (fd_ >= 0)
         close(fd_);
+    if (!unix_path_.empty())
+        unlink(unix_path_.c_str());  // not on a reload: exec runs no destructors
 }
 
 void StatsServer::serve(const std::function<std::string()>& snapshot) const

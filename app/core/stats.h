@@ -52,6 +52,7 @@ public:
 
 private:
     int fd_ = -1;
+    std::string unix_path_;  // removed on the way out
 };
 
 // `server --stats`: prints the snapshot from `spec` on stdout; returns the exit code.
