@@ -74,7 +74,7 @@ std::string read_text(const std::string& path)
 std::string command_output(const std::string& cmd)
 {
     std::string out;
-    if (FILE* p = popen((cmd + " 2>&1").c_str(), "r")) {
+    if (FILE* p = popen(("{ " + cmd + "; } 2>&1").c_str(), "r")) {
         char buf[4096];
         std::size_t n;
         while ((n = fread(buf, 1, sizeof buf, p)) > 0)
@@ -170,12 +170,13 @@ Instance::Instance(const std::string& name, std::map<std::string, std::string> e
     binary_ = dir + "/server";
     reload_file_ = dir + "/RESTART";
     log_file_ = fs::path(run_).parent_path().string() + "/log/instance-" + name + ".log";
-    stats_sock_ = run_ + "/instance-stats.sock";
     fs::remove(log_file_);
     std::ofstream(reload_file_) << "touch me to reload\n";  // there from the start, as in a deployment
     replace_binary(read_text(SERVER_BINARY));
     env["APP_LISTEN"] = "unix:" + run_ + "/instance.sock";  // nginx's /testinstance/
-    env["APP_STATS_LISTEN"] = "unix:" + stats_sock_;
+    if (!env.count("APP_STATS_LISTEN"))
+        env["APP_STATS_LISTEN"] = "unix:" + run_ + "/instance-stats.sock";
+    stats_listen_ = env["APP_STATS_LISTEN"];
     env["APP_LOG_FILE"] = log_file_;
     env["APP_RELOAD_FILE"] = reload_file_;
     for (char** e = environ; *e; ++e) {
@@ -227,7 +228,7 @@ std::string Instance::log() const
 std::string Instance::stats_output() const
 {
     // The stack's binary, not the copy: a test may have put a broken one in its place.
-    return command_output("APP_STATS_LISTEN=unix:" + stats_sock_ + " " SERVER_BINARY " --stats");
+    return command_output("APP_STATS_LISTEN=" + stats_listen_ + " " SERVER_BINARY " --stats");
 }
 
 Stats Instance::stats() const

@@ -31,7 +31,8 @@ Stats parse_stats(const std::string& json);
 
 class Instance {
 public:
-    // `name` names the log file (log/instance-<name>.log); `env` adds APP_* overrides.
+    // `name` names the log file (log/instance-<name>.log); `env` adds APP_* overrides (the stats
+    // socket is a unix socket in the run directory unless APP_STATS_LISTEN says otherwise).
     Instance(const std::string& name, std::map<std::string, std::string> env);
     ~Instance();
     Instance(const Instance&) = delete;
@@ -52,7 +53,7 @@ public:
     int stop(int seconds = 15, int sig = 15);
 
 private:
-    std::string run_, binary_, reload_file_, log_file_, stats_sock_;
+    std::string run_, binary_, reload_file_, log_file_, stats_listen_;
     std::vector<std::string> env_;
     pid_t pid_ = -1;
 };

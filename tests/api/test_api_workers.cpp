@@ -245,7 +245,9 @@ BOOST_AUTO_TEST_CASE(sigint_and_sigquit_stop_gracefully_too)
 
 BOOST_AUTO_TEST_CASE(stats_command_shows_the_right_counts)
 {
-    Instance inst("stats", {{"APP_WORKERS", "2"}});
+    // On TCP this time, loopback only; the port is in this stack's range (http + 5).
+    const std::string stats_at = "127.0.0.1:" + std::to_string(test::base_port() + 5);
+    Instance inst("stats", {{"APP_WORKERS", "2"}, {"APP_STATS_LISTEN", stats_at}});
     for (int i = 0; i < 7; ++i)
         BOOST_TEST(status_of(Instance::url(kSleep + "?ms=1")) == 200);
     const auto s = test::parse_stats(inst.stats_output());  // what `server --stats` prints
@@ -273,6 +275,15 @@ BOOST_AUTO_TEST_CASE(stats_command_shows_the_right_counts)
         const auto t = inst.stats();
         return t.num("respawns") == 1 && t.num("deaths") == 1 && t.num("idle") == 2;
     }, 5));
+}
+
+BOOST_AUTO_TEST_CASE(stats_are_never_served_beyond_loopback)
+{
+    const std::string out = test::command_output(
+        "APP_LISTEN=unix:" + test::stack_run_dir() + "/refused.sock APP_STATS_LISTEN=0.0.0.0:" +
+        std::to_string(test::base_port() + 6) + " " SERVER_BINARY "; echo \"exit $?\"");
+    BOOST_TEST(out.find("must be a unix socket or a loopback address") != std::string::npos, out);
+    BOOST_TEST(out.find("exit 1") != std::string::npos, out);
 }
 
 BOOST_AUTO_TEST_CASE(the_stack_server_serves_its_stats)
