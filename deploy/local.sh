@@ -75,9 +75,11 @@ export_app_env() {
     export APP_REDIS_HOST=127.0.0.1 APP_REDIS_PORT=$REDIS_PORT
     export APP_LOG_FILE=  # empty: the console
     export APP_SPOOL_DIR=$SPOOL
+    export APP_STATS_LISTEN=unix:$RUN/stats.sock  # build/server --stats
     if [ "$ENV_NAME" = test ]; then
         export APP_TEST_MODE=true
         export APP_LOG_FILE=$LOG/app.log  # the tests grep it
+        export APP_RELOAD_FILE=$RUN/RESTART  # one per stack, not the shared ./RESTART
     fi
     export API_BASE_URL=http://127.0.0.1:$HTTP_PORT
     export SERVER_PID_FILE=$RUN/server.pid
@@ -87,7 +89,7 @@ print_env() {
     local v
     for v in APP_CONFIG APP_LOCAL_DEV APP_PRODUCTION APP_TEST_MODE APP_LISTEN APP_DB_HOST \
         APP_DB_PORT APP_DB_NAME APP_DB_USER APP_DB_PASSWORD APP_REDIS_HOST APP_REDIS_PORT \
-        APP_LOG_FILE APP_SPOOL_DIR API_BASE_URL SERVER_PID_FILE; do
+        APP_LOG_FILE APP_SPOOL_DIR APP_STATS_LISTEN API_BASE_URL SERVER_PID_FILE; do
         printf 'export %s=%q\n' "$v" "${!v}"
     done
 }

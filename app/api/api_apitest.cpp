@@ -1,5 +1,9 @@
 // api_apitest.cpp: small endpoints that exercise each part of the stack, and dev-only helpers.
+#include <unistd.h>
+
+#include <chrono>
 #include <ctime>
+#include <thread>
 
 #include <pqxx/pqxx>
 
@@ -47,6 +51,15 @@ core::Reply db_truncate(core::Request&)
     return core::raw_json_reply(200, "{}");
 }
 
+core::Reply sleep(core::Request& req)
+{
+    const auto ms = req.query("ms") ? req.query_int("ms", 0, 0, 600000)
+                                    : req.query_int("seconds", 1, 0, 600) * 1000;
+    std::this_thread::sleep_for(std::chrono::milliseconds(ms));
+    return core::raw_json_reply(200, "{\"slept_ms\":" + std::to_string(ms) +
+                                         ",\"pid\":" + std::to_string(getpid()) + "}");
+}
+
 }  // namespace
 
 void add_apitest_routes(core::Router& r)
@@ -69,6 +82,11 @@ void add_apitest_routes(core::Router& r)
               "development only.")
             .fresh_session = true;
     }
+    // For the worker tests (harakiri, reload under load); never in production.
+    if (core::config().flag("local_dev") || core::config().flag("test_mode"))
+        r.add("GET", "/apitest/sleep", Role::visitor, sleep,
+              "Sleep, then reply with the worker's pid. Query: seconds (default 1) or ms. "
+              "Local development and test mode only.");
 }
 
 }  // namespace api

@@ -1,7 +1,7 @@
 // server.cpp: the FastCGI app server. Without --worker it is the master (owns the socket, forks and
-// execs the workers); with --worker N it is worker N serving requests one at a time.
+// execs the workers); with --worker N it is worker N serving requests one at a time. --check loads
+// the config and routes and exits (a reload runs it first); --stats prints the master's stats.
 #include <signal.h>
-#include <unistd.h>
 
 #include <ctime>
 #include <iostream>
@@ -13,44 +13,50 @@
 #include "app/api/session.h"
 #include "app/core/config.h"
 #include "app/core/dispatcher.h"
-#include "app/core/errors.h"
 #include "app/core/fcgi.h"
 #include "app/core/listen.h"
 #include "app/core/log.h"
+#include "app/core/stats.h"
 #include "app/core/supervisor.h"
+#include "app/core/worker_life.h"
 #include "app/model/db_errors.h"
 
 namespace {
 
 int run_worker(int n)
 {
-    core::init_logging(core::config(), "w" + std::to_string(n));
+    const auto& c = core::config();
+    core::init_logging(c, "w" + std::to_string(n));
+    if (core::crash_at_start(c))
+        return 3;
     core::Router router;
     api::add_all_routes(router);
     core::Dispatcher dispatcher(router);
     dispatcher.add_error_translator(model::translate_db_error);
     dispatcher.set_session_loader(api::load_session);
-    return core::serve_fcgi(dispatcher, static_cast<std::size_t>(core::config().integer("max_body_bytes")));
+    core::WorkerLife life(n, core::recycle_limits(c));
+    core::WorkerHooks hooks{[&](const std::string& method, const std::string& path) { life.begin(method, path); },
+                            [&] { return life.end(); }};
+    return core::serve_fcgi(dispatcher, static_cast<std::size_t>(c.integer("max_body_bytes")), hooks);
 }
 
 int run_master(int argc, char** argv)
 {
     const auto& c = core::config();
     core::init_logging(c, "master");
-    core::SupervisorOptions opt;
-    opt.workers = static_cast<int>(c.integer("workers"));
-    opt.stop_grace_seconds = static_cast<int>(c.integer("stop_grace_seconds"));
-    opt.program = core::self_path();
-    opt.args.assign(argv + 1, argv + argc);
-    // spawn-fcgi hands the socket over on fd 0; started by hand, we bind the configured address.
-    if (core::is_listening_socket(0))
-        opt.listen_fd = 0;
-    else if (!c.str("listen").empty())
-        opt.listen_fd = core::listen_on(c.str("listen"));
-    else
-        throw core::ConfigError("no listening socket on fd 0 (spawn-fcgi) and no 'listen' in the config");
+    auto opt = core::supervisor_options(c, argc, argv);
+    opt.listen_fd = core::server_socket(c.str("listen"));  // a reload's, spawn-fcgi's fd 0, or bound
     setenv("SERVER_STARTED", std::to_string(std::time(nullptr)).c_str(), 0);
     return core::run_supervisor(opt);
+}
+
+// A reload runs the new binary with --check first: it must load its config and routes.
+int check()
+{
+    core::Router router;
+    api::add_all_routes(router);
+    std::cout << "server: ok, " << router.routes().size() << " routes" << std::endl;
+    return 0;
 }
 
 }  // namespace
@@ -61,6 +67,10 @@ int main(int argc, char** argv)
     signal(SIGPIPE, SIG_IGN);  // a dead peer is an error return, never a killed process
     try {
         core::set_config(core::Config::load(core::Config::path_from(argc, argv)));
+        if (core::has_flag(argc, argv, "--check"))
+            return check();
+        if (core::has_flag(argc, argv, "--stats"))
+            return core::print_stats(core::config().str("stats_listen"));
         const int worker = core::worker_number(argc, argv);
         return worker > 0 ? run_worker(worker) : run_master(argc, argv);
     } catch (const std::exception& e) {

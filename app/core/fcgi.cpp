@@ -3,10 +3,15 @@
 #include "app/core/fcgi.h"
 
 #include <fcgiapp.h>
+#include <fcntl.h>
 #include <signal.h>
+#include <sys/epoll.h>
+#include <unistd.h>
 
+#include <cerrno>
 #include <cstring>
 #include <map>
+#include <stdexcept>
 #include <string>
 
 #include "app/core/log.h"
@@ -16,25 +21,64 @@ namespace {
 
 const auto lg = logger("fcgi");
 volatile sig_atomic_t g_stop = 0;
+const int kStopSignals[] = {SIGTERM, SIGUSR1, SIGQUIT};
 
 void on_stop(int)
 {
     g_stop = 1;
 }
 
-void install_signals()
+// Returns the signal mask to wait with: the current one without the stop signals, which stay
+// blocked everywhere else.
+sigset_t install_signals()
 {
     struct sigaction sa {};
     sa.sa_handler = on_stop;
     sigemptyset(&sa.sa_mask);
-    sa.sa_flags = 0;  // no SA_RESTART: accept() must return EINTR so the loop sees the flag
-    sigaction(SIGTERM, &sa, nullptr);
-    sigaction(SIGUSR1, &sa, nullptr);
-    sigaction(SIGQUIT, &sa, nullptr);
+    sa.sa_flags = 0;  // no SA_RESTART: the wait for a connection must return EINTR
+    sigset_t stops;
+    sigemptyset(&stops);
+    for (int sig : kStopSignals) {
+        sigaction(sig, &sa, nullptr);
+        sigaddset(&stops, sig);
+    }
     // Ctrl-C in a terminal reaches the whole process group; the master decides, not the workers.
     signal(SIGINT, SIG_IGN);
     signal(SIGHUP, SIG_IGN);
     signal(SIGPIPE, SIG_IGN);
+    sigset_t waiting;
+    sigprocmask(SIG_BLOCK, &stops, &waiting);
+    for (int sig : kStopSignals)
+        sigdelset(&waiting, sig);
+    return waiting;
+}
+
+// Waits until the listening socket (fd 0, non-blocking) has a connection or a stop signal
+// arrives. EPOLLEXCLUSIVE wakes one idle worker per connection instead of all of them.
+class ConnectionWait {
+public:
+    ConnectionWait() : ep_(epoll_create1(EPOLL_CLOEXEC))
+    {
+        epoll_event ev{};
+        ev.events = EPOLLIN | EPOLLEXCLUSIVE;
+        if (ep_ < 0 || epoll_ctl(ep_, EPOLL_CTL_ADD, 0, &ev) < 0)
+            throw std::runtime_error(std::string("epoll on the listening socket: ") + std::strerror(errno));
+        fcntl(0, F_SETFL, fcntl(0, F_GETFL) | O_NONBLOCK);  // a lost race for a connection is EAGAIN
+    }
+    ~ConnectionWait() { close(ep_); }
+    void wait(const sigset_t& mask) const
+    {
+        epoll_event ev;
+        epoll_pwait(ep_, &ev, 1, -1, &mask);
+    }
+
+private:
+    int ep_;
+};
+
+bool is_retry(int accept_rc)
+{
+    return accept_rc == -EAGAIN || accept_rc == -EWOULDBLOCK || accept_rc == -EINTR;
 }
 
 std::map<std::string, std::string> read_params(FCGX_ParamArray envp)
@@ -71,25 +115,44 @@ bool read_body(FCGX_Stream* in, const std::string& length_text, std::size_t cap,
 
 bool stop_requested()
 {
+    sigset_t pending;
+    sigpending(&pending);
+    for (int sig : kStopSignals)
+        if (sigismember(&pending, sig))
+            return true;
     return g_stop != 0;
 }
 
 int serve_fcgi(const Dispatcher& dispatcher, std::size_t max_body_bytes, const WorkerHooks& hooks)
 {
-    install_signals();  // before FCGX_Init, so libfcgi leaves our handlers alone
+    const sigset_t waiting = install_signals();  // before FCGX_Init, so libfcgi leaves them alone
     if (FCGX_Init() != 0) {
         LOG4CPLUS_ERROR(lg, "FCGX_Init failed");
         return 1;
     }
     FCGX_Request rq;
     FCGX_InitRequest(&rq, 0, FCGI_FAIL_ACCEPT_ON_INTR);
+    const ConnectionWait connection;
+    int exit_code = 0;
     while (!g_stop) {
-        if (FCGX_Accept_r(&rq) < 0)
-            break;  // a signal, or the listening socket is gone
+        connection.wait(waiting);  // the only place a stop signal is let in
+        if (g_stop)
+            break;
+        const int rc = FCGX_Accept_r(&rq);
+        if (is_retry(rc))
+            continue;  // another worker took the connection
+        if (rc < 0) {
+            // The listening socket is gone: a failure, so the master's crash-loop brake applies.
+            LOG4CPLUS_ERROR(lg, "accept failed: " << std::strerror(-rc));
+            exit_code = 1;
+            break;
+        }
         auto params = read_params(rq.envp);
         std::string body;
         const bool fits = read_body(rq.in, params["CONTENT_LENGTH"], max_body_bytes, body);
         Request req(std::move(params), std::move(body));
+        if (hooks.before_request)
+            hooks.before_request(req.method(), req.path());
         Reply reply = fits ? dispatcher.handle(req) : error_reply(413, "request body too large");
         const std::string out = to_cgi(reply, req.method() != "HEAD");
         // A failed write means the client went away: nothing to do but finish the request.
@@ -100,7 +163,7 @@ int serve_fcgi(const Dispatcher& dispatcher, std::size_t max_body_bytes, const W
             break;
     }
     FCGX_Free(&rq, 1);
-    return 0;
+    return exit_code;
 }
 
 }  // namespace core

@@ -2,22 +2,28 @@
 #pragma once
 #include <cstddef>
 #include <functional>
+#include <string>
 
 #include "app/core/dispatcher.h"
 
 namespace core {
 
 struct WorkerHooks {
+    // Called once a request is accepted, with its method and path (the scoreboard).
+    std::function<void(const std::string& method, const std::string& path)> before_request;
     // Called after each request; returning false makes the worker leave after that request
     // (max requests, memory limit: the master replaces it).
     std::function<bool()> after_request;
 };
 
-// Installs the worker's signal handlers (SIGTERM/SIGUSR1: finish the request in hand, then
-// leave), then serves until told to stop. Returns the process exit code.
+// Installs the worker's signal handlers (SIGTERM/SIGUSR1/SIGQUIT: finish the request in hand,
+// then leave), then serves until told to stop. Returns the process exit code. The stop signals
+// are blocked except while the worker waits for a connection, so a stop or reload never cuts
+// a request short (libfcgi would drop a request whose read() a signal interrupts).
 int serve_fcgi(const Dispatcher& dispatcher, std::size_t max_body_bytes, const WorkerHooks& hooks = {});
 
-// True once a stop signal arrived (long handlers may check it).
+// True once a stop signal arrived, even while it is held back during a request (long handlers
+// may check it).
 bool stop_requested();
 
 }  // namespace core

@@ -1,4 +1,5 @@
-// listen.cpp: binding the FastCGI socket when the server is started without spawn-fcgi.
+// listen.cpp: binding the FastCGI socket when the server is started without spawn-fcgi, and the
+// address parsing shared by the stats socket and its client.
 #include "app/core/listen.h"
 
 #include <arpa/inet.h>
@@ -13,6 +14,7 @@
 #include <cstring>
 
 #include "app/core/errors.h"
+#include "app/core/reload.h"
 
 namespace core {
 namespace {
@@ -21,55 +23,58 @@ constexpr int kBacklog = 1024;
 
 [[noreturn]] void fail(const std::string& spec, const char* what)
 {
-    throw ConfigError("listen " + spec + ": " + what + ": " + std::strerror(errno));
+    throw ConfigError(spec + ": " + what + ": " + std::strerror(errno));
 }
 
-int listen_unix(const std::string& spec, const std::string& path)
-{
-    sockaddr_un addr{};
-    addr.sun_family = AF_UNIX;
-    if (path.size() >= sizeof addr.sun_path)
-        throw ConfigError("listen " + spec + ": socket path too long");
-    std::memcpy(addr.sun_path, path.c_str(), path.size() + 1);
-    const int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (fd < 0)
-        fail(spec, "socket");
-    struct stat st;
-    if (lstat(path.c_str(), &st) == 0 && S_ISSOCK(st.st_mode))
-        unlink(path.c_str());  // left by a previous run
-    if (bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) < 0)
-        fail(spec, "bind");
-    chmod(path.c_str(), 0666);
-    if (listen(fd, kBacklog) < 0)
-        fail(spec, "listen");
-    return fd;
-}
+struct Address {
+    sockaddr_storage addr{};
+    socklen_t len = 0;
+    int family = AF_UNSPEC;
+    std::string path;  // unix sockets
+    std::string host;  // TCP
+};
 
-int listen_tcp(const std::string& spec)
+Address resolve(const std::string& spec)
 {
+    Address a;
+    a.path = unix_socket_path(spec);
+    if (!a.path.empty() || spec == "unix:") {
+        sockaddr_un un{};
+        un.sun_family = AF_UNIX;
+        if (a.path.empty() || a.path.size() >= sizeof un.sun_path)
+            throw ConfigError(spec + ": socket path empty or too long");
+        std::memcpy(un.sun_path, a.path.c_str(), a.path.size() + 1);
+        std::memcpy(&a.addr, &un, sizeof un);
+        a.len = sizeof un;
+        a.family = AF_UNIX;
+        return a;
+    }
     const auto colon = spec.rfind(':');
     if (colon == std::string::npos)
-        throw ConfigError("listen " + spec + ": expected unix:/path or host:port");
-    const std::string host = spec.substr(0, colon), port = spec.substr(colon + 1);
+        throw ConfigError(spec + ": expected unix:/path or host:port");
+    a.host = spec.substr(0, colon);
+    const std::string port = spec.substr(colon + 1);
     addrinfo hints{}, *res = nullptr;
     hints.ai_family = AF_UNSPEC;
     hints.ai_socktype = SOCK_STREAM;
     hints.ai_flags = AI_PASSIVE;
-    if (getaddrinfo(host.empty() ? nullptr : host.c_str(), port.c_str(), &hints, &res) != 0 || !res)
-        throw ConfigError("listen " + spec + ": cannot resolve");
-    const int fd = socket(res->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    int one = 1;
-    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-    const int rc = bind(fd, res->ai_addr, res->ai_addrlen);
+    if (getaddrinfo(a.host.empty() ? nullptr : a.host.c_str(), port.c_str(), &hints, &res) != 0 || !res)
+        throw ConfigError(spec + ": cannot resolve");
+    std::memcpy(&a.addr, res->ai_addr, res->ai_addrlen);
+    a.len = res->ai_addrlen;
+    a.family = res->ai_family;
     freeaddrinfo(res);
-    if (fd < 0 || rc < 0)
-        fail(spec, "bind");
-    if (listen(fd, kBacklog) < 0)
-        fail(spec, "listen");
-    return fd;
+    return a;
 }
 
 }  // namespace
+
+std::string unix_socket_path(const std::string& spec)
+{
+    if (spec.rfind("unix:", 0) == 0)
+        return spec.substr(5);
+    return !spec.empty() && spec[0] == '/' ? spec : "";
+}
 
 bool is_listening_socket(int fd)
 {
@@ -78,13 +83,65 @@ bool is_listening_socket(int fd)
     return getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &accepting, &len) == 0 && accepting;
 }
 
-int listen_on(const std::string& spec)
+int listen_on(const std::string& spec, unsigned mode)
 {
-    if (spec.rfind("unix:", 0) == 0)
-        return listen_unix(spec, spec.substr(5));
-    if (!spec.empty() && spec[0] == '/')
-        return listen_unix(spec, spec);
-    return listen_tcp(spec);
+    const Address a = resolve(spec);
+    const int fd = socket(a.family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        fail("listen " + spec, "socket");
+    struct stat st;
+    if (a.family == AF_UNIX && lstat(a.path.c_str(), &st) == 0 && S_ISSOCK(st.st_mode))
+        unlink(a.path.c_str());  // left by a previous run
+    int one = 1;
+    if (a.family != AF_UNIX)
+        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    if (bind(fd, reinterpret_cast<const sockaddr*>(&a.addr), a.len) < 0)
+        fail("listen " + spec, "bind");
+    if (a.family == AF_UNIX)
+        chmod(a.path.c_str(), mode);
+    if (listen(fd, kBacklog) < 0)
+        fail("listen " + spec, "listen");
+    return fd;
+}
+
+int connect_to(const std::string& spec)
+{
+    const Address a = resolve(spec);
+    const int fd = socket(a.family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        fail("connect " + spec, "socket");
+    if (connect(fd, reinterpret_cast<const sockaddr*>(&a.addr), a.len) < 0) {
+        const int saved = errno;
+        close(fd);
+        errno = saved;
+        fail("connect " + spec, "connect");
+    }
+    return fd;
+}
+
+bool is_local_address(const std::string& spec)
+{
+    const Address a = resolve(spec);
+    if (a.family == AF_UNIX)
+        return true;
+    if (a.family == AF_INET) {
+        const auto* in = reinterpret_cast<const sockaddr_in*>(&a.addr);
+        return (ntohl(in->sin_addr.s_addr) >> 24) == 127;
+    }
+    const auto* in6 = reinterpret_cast<const sockaddr_in6*>(&a.addr);
+    return a.family == AF_INET6 && IN6_IS_ADDR_LOOPBACK(&in6->sin6_addr);
+}
+
+int server_socket(const std::string& spec)
+{
+    const int handed_over = inherited_listen_fd();
+    if (handed_over >= 0)
+        return handed_over;
+    if (is_listening_socket(0))
+        return 0;
+    if (spec.empty())
+        throw ConfigError("no listening socket on fd 0 (spawn-fcgi) and no 'listen' in the config");
+    return listen_on(spec);
 }
 
 }  // namespace core

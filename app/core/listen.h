@@ -1,4 +1,5 @@
-// listen.h: the FastCGI listening socket: inherited on fd 0 from spawn-fcgi, or bound here.
+// listen.h: the FastCGI listening socket (handed over by a reload, inherited on fd 0 from
+// spawn-fcgi, or bound here) and the small socket helpers the stats view uses.
 #pragma once
 #include <string>
 
@@ -7,8 +8,21 @@ namespace core {
 // True when fd is a listening socket (spawn-fcgi hands one over on fd 0).
 bool is_listening_socket(int fd);
 
-// Binds "unix:/path", "/path" or "host:port" (backlog 1024; a unix socket gets mode 0666 so
-// nginx can connect; a stale socket file is replaced). Throws ConfigError with the reason.
-int listen_on(const std::string& spec);
+// Binds "unix:/path", "/path" or "host:port" (backlog 1024; a unix socket gets `mode`, 0666 by
+// default so nginx can connect; a stale socket file is replaced). Close-on-exec. Throws
+// ConfigError with the reason.
+int listen_on(const std::string& spec, unsigned mode = 0666);
+
+// Connects to such an address; throws ConfigError with the reason.
+int connect_to(const std::string& spec);
+
+// The file of a "unix:/path" or "/path" address, "" for host:port.
+std::string unix_socket_path(const std::string& spec);
+
+// True for a unix socket or an address on the loopback interface (127.0.0.0/8, ::1, localhost).
+bool is_local_address(const std::string& spec);
+
+// The server's socket: the one a reload handed over, else spawn-fcgi's fd 0, else `spec` bound.
+int server_socket(const std::string& spec);
 
 }  // namespace core

@@ -1,67 +1,274 @@
 // supervisor.cpp: the master loop. Signals arrive through a signalfd, so the loop is one poll()
-// with a one-second tick: the place where harakiri and recycling checks will go.
+// over it and the stats socket, with a one-second tick for the checks (master_watch.cpp).
 #include "app/core/supervisor.h"
 
 #include <poll.h>
-#include <signal.h>
 #include <sys/signalfd.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
-#include <chrono>
 #include <climits>
 #include <cstring>
+#include <ctime>
 #include <stdexcept>
 
+#include "app/core/config.h"
 #include "app/core/log.h"
+#include "app/core/master.h"
+#include "app/core/process.h"
 
 namespace core {
 namespace {
 
 const auto lg = logger("master");
-using Clock = std::chrono::steady_clock;
+const int kMasterSignals[] = {SIGCHLD, SIGTERM, SIGINT, SIGQUIT, SIGHUP};
 
-struct Slot {
-    pid_t pid = 0;
-    Clock::time_point started{};
-    Clock::time_point respawn_at{};
-    int fast_deaths = 0;  // deaths within a second of starting, in a row
-};
-
-// fork + exec; the child only rearranges fds and execs (no logging, no allocation after fork).
-pid_t spawn(const SupervisorOptions& opt, int n, const sigset_t& old_mask)
+int ms_until(Clock::time_point now, Clock::time_point t)
 {
-    std::vector<std::string> args{opt.program};
-    args.insert(args.end(), opt.args.begin(), opt.args.end());
-    args.push_back("--worker");
-    args.push_back(std::to_string(n));
-    std::vector<char*> argv;
-    for (auto& a : args)
-        argv.push_back(a.data());
-    argv.push_back(nullptr);
-
-    const pid_t pid = fork();
-    if (pid != 0)
-        return pid;
-    sigprocmask(SIG_SETMASK, &old_mask, nullptr);
-    if (opt.listen_fd >= 0 && opt.listen_fd != 0)
-        dup2(opt.listen_fd, 0);
-    execv(argv[0], argv.data());
-    _exit(127);
-}
-
-std::string describe(int status)
-{
-    if (WIFEXITED(status))
-        return "exit code " + std::to_string(WEXITSTATUS(status));
-    if (WIFSIGNALED(status))
-        return std::string("signal ") + strsignal(WTERMSIG(status));
-    return "status " + std::to_string(status);
+    const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(t - now).count();
+    return static_cast<int>(std::clamp<long long>(ms, 0, 1000));
 }
 
 }  // namespace
+
+bool Generation::alive() const
+{
+    return std::any_of(workers.begin(), workers.end(), [](const Worker& w) { return w.pid > 0; });
+}
+
+bool Generation::ready() const
+{
+    return std::all_of(workers.begin(), workers.end(), [this](const Worker& w) {
+        return w.pid > 0 && board.read(w.id - 1).state != WorkerState::starting;
+    });
+}
+
+Master::Master(const SupervisorOptions& opt) : opt_(opt)
+{
+    sigset_t mask;
+    sigemptyset(&mask);
+    for (int s : kMasterSignals)
+        sigaddset(&mask, s);
+    sigprocmask(SIG_BLOCK, &mask, &child_mask_);
+    // After a reload this image starts with them blocked already; the workers must not.
+    for (int s : kMasterSignals)
+        sigdelset(&child_mask_, s);
+    sfd_ = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
+    if (sfd_ < 0)
+        throw std::runtime_error(std::string("signalfd: ") + std::strerror(errno));
+    build_id_ = file_hash("/proc/self/exe");
+    counters_.started = std::time(nullptr);
+    current_.board = Scoreboard::create(opt_.workers);
+    setenv(kScoreboardEnv, std::to_string(opt_.workers).c_str(), 1);
+    for (int i = 1; i <= opt_.workers; ++i)
+        current_.workers.push_back(Worker{i});
+    std::string program_stamp = file_stamp(opt_.program), reload_stamp = file_stamp(opt_.reload_file);
+    if (auto h = take_handover()) {
+        program_stamp = h->program_stamp;
+        reload_stamp = h->reload_stamp;
+        adopt(std::move(*h));
+    }
+    binary_ = FileWatch(opt_.reload_on_rebuild ? opt_.program : "", true, program_stamp);
+    reload_file_ = FileWatch(opt_.reload_file, false, reload_stamp);
+    try {
+        stats_.emplace(opt_.stats_listen);
+    } catch (const std::exception& e) {
+        if (!old_)
+            throw;
+        LOG4CPLUS_ERROR(lg, "no stats view after the reload: " << e.what());  // keep serving
+    }
+}
+
+Master::~Master()
+{
+    close(sfd_);
+}
+
+int Master::run()
+{
+    LOG4CPLUS_INFO(lg, opt_.name << " master pid " << getpid() << " (build " << build_id_
+                                 << ") starting " << opt_.workers << " workers");
+    while (true) {
+        auto now = Clock::now();
+        if (!stopping_)
+            spawn_due(now);
+        if (stopping_ && !current_.alive() && !(old_ && old_->alive()) && !check_.running())
+            break;
+        if (now >= next_tick_) {
+            tick(now);
+            next_tick_ = now + std::chrono::seconds(1);
+        }
+        retire_old_when_new_ready(now);
+
+        int timeout = ms_until(now, next_tick_);
+        if (old_ && !old_told_)
+            timeout = std::min(timeout, 20);  // hand over as soon as the new workers are up
+        for (const auto& w : current_.workers)
+            if (w.pid == 0 && !stopping_)
+                timeout = std::min(timeout, ms_until(now, w.respawn_at));
+        pollfd fds[2] = {{sfd_, POLLIN, 0}, {stats_ ? stats_->fd() : -1, POLLIN, 0}};
+        poll(fds, 2, timeout);
+        signalfd_siginfo si;
+        while (read(sfd_, &si, sizeof si) == static_cast<ssize_t>(sizeof si))
+            on_signal(static_cast<int>(si.ssi_signo));
+        if (fds[1].revents & POLLIN)
+            stats_->serve([this] { return snapshot(); });
+        reap();
+    }
+    LOG4CPLUS_INFO(lg, opt_.name << " master stopped");
+    return 0;
+}
+
+void Master::spawn_due(Clock::time_point now)
+{
+    for (auto& w : current_.workers) {
+        if (w.pid != 0 || now < w.respawn_at)
+            continue;
+        current_.board.reset(w.id - 1);
+        std::vector<FdMove> fds;
+        if (opt_.listen_fd >= 0)
+            fds.push_back({opt_.listen_fd, 0});
+        fds.push_back({current_.board.fd(), kScoreboardFd});
+        std::vector<std::string> argv{opt_.program};
+        argv.insert(argv.end(), opt_.args.begin(), opt_.args.end());
+        argv.push_back("--worker");
+        argv.push_back(std::to_string(w.id));
+        // The master's own image, even once the file on disk is replaced: new code only comes
+        // with a checked reload, never with a respawn in the middle of a rebuild.
+        w.pid = spawn_process("/proc/self/exe", argv, fds, child_mask_);
+        if (w.pid < 0) {
+            LOG4CPLUS_ERROR(lg, "fork failed: " << std::strerror(errno));
+            w.pid = 0;
+            w.respawn_at = now + std::chrono::seconds(1);
+            continue;
+        }
+        w.started = now;
+        counters_.respawns += w.ran_before;
+        w.ran_before = true;
+    }
+}
+
+void Master::on_signal(int sig)
+{
+    if (sig == SIGTERM || sig == SIGINT || sig == SIGQUIT)
+        stop(strsignal(sig));
+    else if (sig == SIGHUP)
+        request_reload("SIGHUP");
+}
+
+void Master::stop(const char* why)
+{
+    if (stopping_)
+        return;
+    LOG4CPLUS_INFO(lg, "got " << why << ": stopping workers gracefully (grace "
+                              << opt_.stop_grace_seconds << " s)");
+    stopping_ = true;
+    reload_pending_ = false;
+    stop_deadline_ = Clock::now() + std::chrono::seconds(opt_.stop_grace_seconds);
+    for (auto* g : {&current_, old_ ? &*old_ : nullptr})
+        if (g)
+            for (auto& w : g->workers)
+                tell_to_leave(w, "stop");
+    check_.cancel();
+}
+
+void Master::tell_to_leave(Worker& w, const char* why)
+{
+    if (w.pid <= 0 || w.told_to_leave)
+        return;
+    kill(w.pid, SIGTERM);  // the worker finishes the request in hand, then leaves
+    w.told_to_leave = why;
+}
+
+void Master::reap()
+{
+    int status;
+    pid_t pid;
+    while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+        if (check_.owns(pid)) {
+            check_done(status);
+            continue;
+        }
+        for (auto* g : {&current_, old_ ? &*old_ : nullptr}) {
+            if (!g)
+                continue;
+            auto it = std::find_if(g->workers.begin(), g->workers.end(),
+                                   [pid](const Worker& w) { return w.pid == pid; });
+            if (it != g->workers.end())
+                on_exit(*g, *it, status);
+        }
+    }
+    if (old_ && !old_->alive()) {
+        LOG4CPLUS_INFO(lg, "reload done: the old workers have all left");
+        old_.reset();
+        if (reload_pending_)
+            request_reload("one that waited");
+    }
+}
+
+void Master::on_exit(Generation& g, Worker& w, int status)
+{
+    const SlotView slot = g.board.read(w.id - 1);
+    counters_.requests_done += static_cast<std::int64_t>(slot.requests);
+    const auto now = Clock::now();
+    const auto lived_ms = std::chrono::duration_cast<std::chrono::milliseconds>(now - w.started).count();
+    const std::string who = std::string(g.retiring ? "old worker " : "worker ") +
+                            std::to_string(w.id) + " (pid " + std::to_string(w.pid) + ")";
+    const char* told = w.told_to_leave;
+    const bool harakiri = w.harakiri_tries > 0;
+    w.pid = 0;
+    w.told_to_leave = nullptr;
+    w.harakiri_tries = 0;
+    const bool clean = WIFEXITED(status) && WEXITSTATUS(status) == 0;
+    if (stopping_ || g.retiring) {
+        LOG4CPLUS_INFO(lg, who << " left: " << describe_status(status));
+        return;
+    }
+    if (clean) {
+        ++counters_.retired;
+        w.fast_deaths = 0;
+        const std::string why = told ? told : leave_reason_text(slot.leave_reason);
+        LOG4CPLUS_INFO(lg, who << " retired (" << (why.empty() ? "left on its own" : why)
+                               << ") after " << slot.requests << " requests: respawning");
+        return;
+    }
+    ++counters_.deaths;
+    w.fast_deaths = lived_ms < 1000 && !harakiri ? w.fast_deaths + 1 : 0;
+    if (w.fast_deaths >= 2) {
+        const int delay = std::min(1 << std::min(w.fast_deaths - 1, 5), 30);
+        w.respawn_at = now + std::chrono::seconds(delay);
+        LOG4CPLUS_ERROR(lg, who << " died " << lived_ms << " ms after start (" << describe_status(status)
+                                << "), " << w.fast_deaths << " times in a row: crash loop, respawn in "
+                                << delay << " s");
+    } else {
+        LOG4CPLUS_ERROR(lg, who << " died (" << describe_status(status) << ")"
+                                << (harakiri ? " after harakiri" : "") << ": respawning");
+    }
+}
+
+SupervisorOptions supervisor_options(const Config& c, int argc, char** argv)
+{
+    SupervisorOptions o;
+    o.workers = static_cast<int>(c.integer("workers"));
+    o.stop_grace_seconds = static_cast<int>(c.integer("stop_grace_seconds"));
+    o.harakiri_seconds = static_cast<int>(c.integer("harakiri_seconds"));
+    o.max_lifetime_seconds = static_cast<int>(c.integer("max_worker_lifetime_seconds"));
+    o.reload_mercy_seconds = static_cast<int>(c.integer("reload_mercy_seconds"));
+    o.reload_file = c.str("reload_file");
+    o.reload_on_rebuild = c.flag("local_dev") && c.flag("reload_on_rebuild");
+    o.stats_listen = c.str("stats_listen");
+    o.program = self_path();
+    o.args.assign(argv + 1, argv + argc);
+    return o;
+}
+
+int run_supervisor(const SupervisorOptions& opt)
+{
+    Master m(opt);
+    return m.run();
+}
 
 int worker_number(int argc, char** argv)
 {
@@ -71,6 +278,11 @@ int worker_number(int argc, char** argv)
     return -1;
 }
 
+bool has_flag(int argc, char** argv, const char* flag)
+{
+    return std::any_of(argv + 1, argv + argc, [flag](const char* a) { return std::strcmp(a, flag) == 0; });
+}
+
 std::string self_path()
 {
     char buf[PATH_MAX];
@@ -78,111 +290,6 @@ std::string self_path()
     if (n <= 0)
         throw std::runtime_error("cannot resolve /proc/self/exe");
     return std::string(buf, static_cast<std::size_t>(n));
-}
-
-int run_supervisor(const SupervisorOptions& opt)
-{
-    sigset_t mask, old_mask;
-    sigemptyset(&mask);
-    for (int s : {SIGCHLD, SIGTERM, SIGINT, SIGQUIT, SIGHUP})
-        sigaddset(&mask, s);
-    sigprocmask(SIG_BLOCK, &mask, &old_mask);
-    const int sfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
-    if (sfd < 0) {
-        LOG4CPLUS_FATAL(lg, "signalfd: " << std::strerror(errno));
-        return 1;
-    }
-
-    std::vector<Slot> slots(static_cast<std::size_t>(opt.workers));
-    bool stopping = false;
-    Clock::time_point stop_deadline{};
-    LOG4CPLUS_INFO(lg, opt.name << " master pid " << getpid() << " starting " << opt.workers
-                                << " workers");
-
-    while (true) {
-        const auto now = Clock::now();
-        if (!stopping) {
-            for (std::size_t i = 0; i < slots.size(); ++i) {
-                auto& s = slots[i];
-                if (s.pid == 0 && now >= s.respawn_at) {
-                    s.pid = spawn(opt, static_cast<int>(i) + 1, old_mask);
-                    s.started = now;
-                    if (s.pid < 0) {
-                        LOG4CPLUS_ERROR(lg, "fork failed: " << std::strerror(errno));
-                        s.pid = 0;
-                        s.respawn_at = now + std::chrono::seconds(1);
-                    }
-                }
-            }
-        }
-        const bool any_alive = std::any_of(slots.begin(), slots.end(), [](const Slot& s) { return s.pid > 0; });
-        if (stopping && !any_alive)
-            break;
-        if (stopping && now >= stop_deadline) {
-            for (auto& s : slots)
-                if (s.pid > 0) {
-                    LOG4CPLUS_WARN(lg, "worker pid " << s.pid << " still busy after the grace period: SIGKILL");
-                    kill(s.pid, SIGKILL);
-                }
-            stop_deadline = now + std::chrono::hours(1);
-        }
-
-        pollfd pfd{sfd, POLLIN, 0};
-        poll(&pfd, 1, 1000);
-        signalfd_siginfo si;
-        while (read(sfd, &si, sizeof si) == static_cast<ssize_t>(sizeof si)) {
-            const int sig = static_cast<int>(si.ssi_signo);
-            if (sig == SIGTERM || sig == SIGINT || sig == SIGQUIT) {
-                if (!stopping) {
-                    LOG4CPLUS_INFO(lg, "got " << strsignal(sig) << ": stopping workers gracefully");
-                    stopping = true;
-                    stop_deadline = Clock::now() + std::chrono::seconds(opt.stop_grace_seconds);
-                    for (auto& s : slots)
-                        if (s.pid > 0)
-                            kill(s.pid, SIGTERM);
-                }
-            } else if (sig == SIGHUP && !stopping) {
-                // Each worker finishes its request and is replaced by a fresh exec of the binary on
-                // disk, so rebuilt code serves; the socket stays open, requests wait in its backlog.
-                LOG4CPLUS_INFO(lg, "got SIGHUP: replacing workers one request at a time");
-                for (auto& s : slots)
-                    if (s.pid > 0)
-                        kill(s.pid, SIGTERM);
-            }
-        }
-        int status;
-        pid_t pid;
-        while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
-            auto it = std::find_if(slots.begin(), slots.end(), [pid](const Slot& s) { return s.pid == pid; });
-            if (it == slots.end())
-                continue;
-            const auto n = it - slots.begin() + 1;
-            const auto lived = Clock::now() - it->started;
-            it->pid = 0;
-            if (stopping) {
-                LOG4CPLUS_INFO(lg, "worker " << n << " (pid " << pid << ") stopped: " << describe(status));
-                continue;
-            }
-            it->fast_deaths = lived < std::chrono::seconds(1) ? it->fast_deaths + 1 : 0;
-            if (it->fast_deaths >= 2) {
-                const int delay = std::min(1 << std::min(it->fast_deaths - 1, 5), 30);
-                it->respawn_at = Clock::now() + std::chrono::seconds(delay);
-                LOG4CPLUS_ERROR(lg, "worker " << n << " (pid " << pid << ") died at start "
-                                              << it->fast_deaths << " times in a row ("
-                                              << describe(status) << "): respawn in " << delay << " s");
-            } else {
-                const bool clean = WIFEXITED(status) && WEXITSTATUS(status) == 0;
-                if (clean)
-                    LOG4CPLUS_INFO(lg, "worker " << n << " (pid " << pid << ") retired: respawning");
-                else
-                    LOG4CPLUS_ERROR(lg, "worker " << n << " (pid " << pid << ") died (" << describe(status)
-                                                  << "): respawning");
-            }
-        }
-    }
-    LOG4CPLUS_INFO(lg, opt.name << " master stopped");
-    close(sfd);
-    return 0;
 }
 
 }  // namespace core

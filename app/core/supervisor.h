@@ -1,28 +1,48 @@
 // supervisor.h: the prefork master shared by server and (later) spooler: forks and execs N
-// workers, respawns the dead with a brake on crash loops, stops them gracefully.
+// workers, watches them through the scoreboard (harakiri, max lifetime), respawns the dead with a
+// brake on crash loops, reloads gracefully by re-executing the binary on disk, stops gracefully,
+// and serves a stats view. Nothing in it knows about FastCGI: a worker is `program --worker N`
+// (listening socket on fd 0, scoreboard on fd 3, see worker_life.h), and `program --check` must
+// exit 0 when that binary can serve (a reload runs it first).
 #pragma once
 #include <string>
 #include <vector>
 
 namespace core {
 
+class Config;
+
 struct SupervisorOptions {
-    std::string name = "server";         // for the log
+    std::string name = "server";         // for the log and the stats
     int workers = 4;
-    std::string program;                 // the binary to exec for a worker (resolved at start)
-    std::vector<std::string> args;       // its arguments; "--worker <n>" is appended
+    std::string program;                 // the binary on disk: checked, then re-executed on reload
+    std::vector<std::string> args;       // its arguments; "--worker <n>" is appended for a worker
     int listen_fd = -1;                  // handed to each worker as fd 0; -1: none
     int stop_grace_seconds = 30;         // after SIGTERM to the workers, then SIGKILL
+    int harakiri_seconds = 20;           // a request running longer: SIGKILL; 0: off
+    int max_lifetime_seconds = 36000;    // a worker older than this retires gracefully; 0: off
+    int reload_mercy_seconds = 60;       // old workers' time to finish after a reload
+    std::string reload_file;             // a touch reloads; "": off
+    bool reload_on_rebuild = false;      // a change of `program` on disk reloads
+    std::string stats_listen;            // "unix:/path" or "127.0.0.1:port"; "": off
 };
 
-// Runs the master loop until SIGTERM, SIGINT or SIGQUIT; returns the exit code.
-// Never logs between fork and exec (LIBRARIES.md 8).
+// The keys every supervised binary shares: workers, stop_grace_seconds, harakiri_seconds,
+// max_worker_lifetime_seconds, reload_mercy_seconds, reload_file, reload_on_rebuild (only with
+// local_dev), stats_listen. `program` is this binary; `args` are argv[1..].
+SupervisorOptions supervisor_options(const Config& c, int argc, char** argv);
+
+// Runs the master loop until SIGTERM, SIGINT or SIGQUIT; returns the exit code. Never logs
+// between fork and exec (LIBRARIES.md 8).
 int run_supervisor(const SupervisorOptions& opt);
 
 // The worker number from "--worker <n>" in argv, or -1 in the master.
 int worker_number(int argc, char** argv);
 
-// Absolute path of the running binary, so a rebuilt binary on disk is what workers exec.
+// True when argv holds `flag` (e.g. "--check", "--stats").
+bool has_flag(int argc, char** argv, const char* flag);
+
+// Absolute path of the running binary, so a rebuilt binary on disk is what a reload runs.
 std::string self_path();
 
 }  // namespace core

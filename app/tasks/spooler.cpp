@@ -335,6 +335,9 @@ int run_master(const Registry& registry, const Settings& s, int argc, char** arg
     opt.stop_grace_seconds = static_cast<int>(core::config().integer("stop_grace_seconds"));
     opt.program = core::self_path();
     opt.args.assign(argv + 1, argv + argc);
+    // Spooler processes publish no requests on the scoreboard: the task time cap is theirs
+    // (spooler_time_cap_seconds), and the server's reload file and stats socket are the server's.
+    opt.harakiri_seconds = 0;
     return core::run_supervisor(opt);
 }
 
@@ -367,12 +370,14 @@ int spooler_main(int argc, char** argv, const std::function<void(Registry&)>& ad
 {
     return core::run_main(argc, argv, "spooler", [&] {
         const auto s = Settings::load(core::config());
-        if (std::find(argv + 1, argv + argc, std::string("--stats")) != argv + argc) {
+        if (core::has_flag(argc, argv, "--stats")) {
             std::cout << stats_json(s.dir);
             return 0;
         }
         Registry registry;
         add_jobs(registry);
+        if (core::has_flag(argc, argv, "--check"))  // a reload (SIGHUP) asks first: can it start?
+            return 0;
         const int n = core::worker_number(argc, argv);
         return n > 0 ? run_worker(registry, s, n) : run_master(registry, s, argc, argv);
     });

@@ -6,57 +6,22 @@
 #include <unistd.h>
 
 #include <chrono>
-#include <filesystem>
 #include <fstream>
 #include <set>
-#include <sstream>
 #include <thread>
 
 #include "tests/api/http.h"
-
-namespace fs = std::filesystem;
+#include "tests/api/instance.h"
 
 namespace {
 
 pid_t master_pid()
 {
-    std::ifstream in(test::env_or("SERVER_PID_FILE", "var/test/run/server.pid"));
+    std::ifstream in(test::stack_run_dir() + "/server.pid");
     pid_t pid = 0;
     in >> pid;
     BOOST_REQUIRE_MESSAGE(pid > 0, "no server pid file; run through deploy/local.sh test");
     return pid;
-}
-
-// Children of a pid, read from /proc (field 4 of /proc/<pid>/stat is the parent).
-std::set<pid_t> children_of(pid_t parent)
-{
-    std::set<pid_t> out;
-    for (const auto& e : fs::directory_iterator("/proc")) {
-        const auto name = e.path().filename().string();
-        if (name.find_first_not_of("0123456789") != std::string::npos)
-            continue;
-        std::ifstream stat(e.path() / "stat");
-        std::string line;
-        std::getline(stat, line);
-        const auto close = line.rfind(')');
-        if (close == std::string::npos)
-            continue;
-        std::istringstream rest(line.substr(close + 2));
-        char state;
-        pid_t ppid = 0;
-        rest >> state >> ppid;
-        if (ppid == parent && state != 'Z')
-            out.insert(std::stoi(name));
-    }
-    return out;
-}
-
-std::string read_file(const std::string& path)
-{
-    std::ifstream in(path);
-    std::stringstream ss;
-    ss << in.rdbuf();
-    return ss.str();
 }
 
 }  // namespace
@@ -66,13 +31,13 @@ BOOST_AUTO_TEST_SUITE(api_server)
 BOOST_AUTO_TEST_CASE(killed_worker_is_respawned_and_requests_go_on)
 {
     const pid_t master = master_pid();
-    const auto before = children_of(master);
+    const auto before = test::children_of(master);
     BOOST_REQUIRE(!before.empty());
     const pid_t victim = *before.begin();
     BOOST_REQUIRE(kill(victim, SIGKILL) == 0);
     // kill() returns before the process is gone; a connection it accepts meanwhile would be its
     // own in-flight request. Wait until it is dead (gone or a zombie) before sending traffic.
-    for (int i = 0; i < 100 && children_of(master).count(victim); ++i)
+    for (int i = 0; i < 100 && test::children_of(master).count(victim); ++i)
         std::this_thread::sleep_for(std::chrono::milliseconds(20));
 
     for (int i = 0; i < 20; ++i)
@@ -80,7 +45,7 @@ BOOST_AUTO_TEST_CASE(killed_worker_is_respawned_and_requests_go_on)
 
     std::set<pid_t> after;
     for (int i = 0; i < 50; ++i) {  // respawn is immediate; allow the master its one-second tick
-        after = children_of(master);
+        after = test::children_of(master);
         if (after.size() == before.size() && !after.count(victim))
             break;
         std::this_thread::sleep_for(std::chrono::milliseconds(100));
@@ -101,7 +66,7 @@ BOOST_AUTO_TEST_CASE(request_log_masks_secrets_and_marks_errors)
     test::get("/api/nothing-" + secret.substr(0, 6));
     std::this_thread::sleep_for(std::chrono::milliseconds(200));
 
-    const auto log = read_file(log_file);
+    const auto log = test::read_text(log_file);
     BOOST_TEST(log.find(secret) == std::string::npos);
     BOOST_TEST(log.find(R"(GET /api/movies/ {"search":"zz","password":"X"} -> 200)") != std::string::npos);
     BOOST_TEST(log.find(R"("pwd":"X","note":"keep me")") != std::string::npos);

@@ -1,0 +1,73 @@
+// process.cpp: fork + exec, exit statuses, file stamps and hashes.
+#include "app/core/process.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdint>
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+
+namespace core {
+
+pid_t spawn_process(const std::string& exec_path, const std::vector<std::string>& argv,
+                    const std::vector<FdMove>& fds, const sigset_t& mask)
+{
+    std::vector<std::string> copy(argv);
+    std::vector<char*> args;
+    for (auto& a : copy)
+        args.push_back(a.data());
+    args.push_back(nullptr);
+
+    const pid_t pid = fork();
+    if (pid != 0)
+        return pid;
+    sigprocmask(SIG_SETMASK, &mask, nullptr);
+    for (const auto& m : fds) {
+        if (m.from == m.to)
+            fcntl(m.to, F_SETFD, 0);  // dup2 onto itself would keep close-on-exec
+        else
+            dup2(m.from, m.to);
+    }
+    execv(exec_path.c_str(), args.data());
+    _exit(127);
+}
+
+std::string describe_status(int status)
+{
+    if (WIFEXITED(status))
+        return "exit code " + std::to_string(WEXITSTATUS(status));
+    if (WIFSIGNALED(status))
+        return std::string("signal ") + strsignal(WTERMSIG(status));
+    return "status " + std::to_string(status);
+}
+
+std::string file_stamp(const std::string& path)
+{
+    struct stat st;
+    if (path.empty() || stat(path.c_str(), &st) != 0)
+        return "";
+    return std::to_string(st.st_ino) + ":" + std::to_string(st.st_size) + ":" +
+           std::to_string(st.st_mtim.tv_sec) + "." + std::to_string(st.st_mtim.tv_nsec);
+}
+
+std::string file_hash(const std::string& path)
+{
+    std::ifstream in(path, std::ios::binary);
+    if (!in)
+        return "";
+    std::uint64_t h = 14695981039346656037ull;
+    char buf[65536];
+    while (in.read(buf, sizeof buf) || in.gcount() > 0) {
+        for (std::streamsize i = 0; i < in.gcount(); ++i)
+            h = (h ^ static_cast<unsigned char>(buf[i])) * 1099511628211ull;
+    }
+    char hex[17];
+    std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(h));
+    return hex;
+}
+
+}  // namespace core

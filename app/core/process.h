@@ -1,0 +1,33 @@
+// process.h: process and file helpers for the supervisor: fork + exec with descriptors moved into
+// place, an exit status in words, a file's identity stamp and a hash of its content.
+#pragma once
+#include <signal.h>
+#include <sys/types.h>
+
+#include <string>
+#include <vector>
+
+namespace core {
+
+struct FdMove {
+    int from, to;  // `from` is dup2'ed onto `to` in the child, without close-on-exec
+};
+
+// Forks and execs `exec_path` with `argv` (argv[0] included), moving descriptors in order and
+// setting the signal mask first. The child neither logs nor allocates (LIBRARIES.md 8); a failed
+// exec ends it with status 127. Returns the pid, or -1 when fork fails.
+pid_t spawn_process(const std::string& exec_path, const std::vector<std::string>& argv,
+                    const std::vector<FdMove>& fds, const sigset_t& mask);
+
+// "exit code 3", "signal Killed".
+std::string describe_status(int status);
+
+// "inode:size:mtime_ns" of a file, "" when it is missing: changes when the file is replaced
+// (a rebuild, a rename over it) or touched.
+std::string file_stamp(const std::string& path);
+
+// FNV-1a 64 of the file's bytes in 16 hex digits, "" when unreadable: a build id that changes
+// with every different binary.
+std::string file_hash(const std::string& path);
+
+}  // namespace core

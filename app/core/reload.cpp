@@ -1,0 +1,202 @@
+// reload.cpp: the handover between master images, the file watches and the --check child.
+#include "app/core/reload.h"
+
+#include <fcntl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <cstring>
+#include <map>
+#include <sstream>
+
+#include "app/core/listen.h"
+#include "app/core/process.h"
+
+namespace core {
+namespace {
+
+const char* const kHandoverEnv = "SUPERVISOR_HANDOVER";
+constexpr auto kCheckTimeout = std::chrono::seconds(30);
+
+// "a=1;b=x" -> {a: 1, b: x}
+std::map<std::string, std::string> parse_pairs(const std::string& text)
+{
+    std::map<std::string, std::string> out;
+    std::stringstream ss(text);
+    for (std::string item; std::getline(ss, item, ';');) {
+        const auto eq = item.find('=');
+        if (eq != std::string::npos)
+            out[item.substr(0, eq)] = item.substr(eq + 1);
+    }
+    return out;
+}
+
+std::int64_t number(const std::map<std::string, std::string>& m, const char* key)
+{
+    auto it = m.find(key);
+    return it == m.end() ? 0 : std::atoll(it->second.c_str());
+}
+
+std::string encode(const Handover& h)
+{
+    const auto& c = h.counters;
+    std::ostringstream out;
+    out << "listen=" << h.listen_fd << ";started=" << c.started << ";reloads=" << c.reloads
+        << ";respawns=" << c.respawns << ";harakiri=" << c.harakiri << ";deaths=" << c.deaths
+        << ";retired=" << c.retired << ";requests=" << c.requests_done << ";board_fd=" << h.board_fd
+        << ";board_slots=" << h.board_slots << ";program=" << h.program_stamp
+        << ";reload=" << h.reload_stamp << ";workers=";
+    for (const auto& [id, pid] : h.workers)
+        out << id << ":" << pid << ",";
+    return out.str();
+}
+
+Handover decode(const std::string& text)
+{
+    const auto m = parse_pairs(text);
+    Handover h;
+    h.listen_fd = static_cast<int>(number(m, "listen"));
+    auto& c = h.counters;
+    c.started = number(m, "started");
+    c.reloads = number(m, "reloads");
+    c.respawns = number(m, "respawns");
+    c.harakiri = number(m, "harakiri");
+    c.deaths = number(m, "deaths");
+    c.retired = number(m, "retired");
+    c.requests_done = number(m, "requests");
+    h.board_fd = static_cast<int>(number(m, "board_fd"));
+    h.board_slots = static_cast<int>(number(m, "board_slots"));
+    h.program_stamp = m.count("program") ? m.at("program") : "";
+    h.reload_stamp = m.count("reload") ? m.at("reload") : "";
+    std::stringstream ws(m.count("workers") ? m.at("workers") : "");
+    for (std::string item; std::getline(ws, item, ',');) {
+        const auto colon = item.find(':');
+        if (colon != std::string::npos)
+            h.workers.emplace_back(std::atoi(item.c_str()), std::atoi(item.c_str() + colon + 1));
+    }
+    return h;
+}
+
+}  // namespace
+
+std::optional<Handover> take_handover()
+{
+    const char* env = std::getenv(kHandoverEnv);
+    if (!env)
+        return std::nullopt;
+    Handover h = decode(env);
+    unsetenv(kHandoverEnv);
+    return h;
+}
+
+int inherited_listen_fd()
+{
+    const char* env = std::getenv(kHandoverEnv);
+    if (!env)
+        return -1;
+    const int fd = decode(env).listen_fd;
+    return fd >= 0 && is_listening_socket(fd) ? fd : -1;
+}
+
+void reexec(const std::string& program, const std::vector<std::string>& args, const Handover& h)
+{
+    const int fds[] = {h.listen_fd, h.board_fd};
+    int flags[2];
+    for (int i = 0; i < 2; ++i) {
+        flags[i] = fds[i] >= 0 ? fcntl(fds[i], F_GETFD) : 0;
+        if (fds[i] >= 0)
+            fcntl(fds[i], F_SETFD, 0);
+    }
+    setenv(kHandoverEnv, encode(h).c_str(), 1);
+    std::vector<std::string> argv{program};
+    argv.insert(argv.end(), args.begin(), args.end());
+    std::vector<char*> raw;
+    for (auto& a : argv)
+        raw.push_back(a.data());
+    raw.push_back(nullptr);
+    execv(program.c_str(), raw.data());
+    const int saved = errno;
+    unsetenv(kHandoverEnv);
+    for (int i = 0; i < 2; ++i)
+        if (fds[i] >= 0)
+            fcntl(fds[i], F_SETFD, flags[i]);
+    errno = saved;
+}
+
+FileWatch::FileWatch(std::string path, bool settle, std::string baseline)
+    : path_(std::move(path)), seen_(std::move(baseline)), settle_(settle)
+{
+}
+
+bool FileWatch::changed()
+{
+    if (path_.empty())
+        return false;
+    const std::string now = file_stamp(path_);
+    if (now == seen_ || now.empty()) {  // a missing file is no reason to reload
+        pending_.clear();
+        return false;
+    }
+    if (settle_ && now != pending_) {
+        pending_ = now;  // look again next tick
+        return false;
+    }
+    seen_ = now;
+    pending_.clear();
+    return true;
+}
+
+void ReloadCheck::start(const std::string& program, const std::vector<std::string>& args,
+                        const sigset_t& mask)
+{
+    int pipe_fds[2];
+    if (pipe2(pipe_fds, O_CLOEXEC | O_NONBLOCK) < 0)
+        return;
+    std::vector<std::string> argv{program};
+    argv.insert(argv.end(), args.begin(), args.end());
+    argv.push_back("--check");
+    pid_ = spawn_process(program, argv, {{pipe_fds[1], 1}, {pipe_fds[1], 2}}, mask);
+    close(pipe_fds[1]);
+    out_ = pipe_fds[0];
+    if (pid_ < 0) {
+        pid_ = 0;
+        close(out_);
+        out_ = -1;
+    }
+    deadline_ = std::chrono::steady_clock::now() + kCheckTimeout;
+}
+
+std::string ReloadCheck::finish(int status)
+{
+    std::string output;
+    char buf[2048];
+    ssize_t n;
+    while (output.size() < 2000 && (n = read(out_, buf, sizeof buf)) > 0)
+        output.append(buf, static_cast<std::size_t>(n));
+    close(out_);
+    out_ = -1;
+    pid_ = 0;
+    while (!output.empty() && (output.back() == '\n' || output.back() == ' '))
+        output.pop_back();
+    if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
+        return "";
+    return describe_status(status) + (output.empty() ? "" : ": " + output);
+}
+
+bool ReloadCheck::expire(std::chrono::steady_clock::time_point now)
+{
+    if (!running() || now < deadline_)
+        return false;
+    cancel();
+    deadline_ = now + kCheckTimeout;
+    return true;
+}
+
+void ReloadCheck::cancel()
+{
+    if (running())
+        kill(pid_, SIGKILL);
+}
+
+}  // namespace core

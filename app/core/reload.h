@@ -1,0 +1,74 @@
+// reload.h: the pieces of a graceful reload. The master watches the reload file and (in local
+// development) its own binary, runs the binary on disk with --check, and when that passes
+// re-executes it in place: same pid, the listening socket and the old workers handed over to the
+// new image, which starts new workers and then lets the old ones finish and leave.
+#pragma once
+#include <signal.h>
+#include <sys/types.h>
+
+#include <chrono>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "app/core/stats.h"
+
+namespace core {
+
+// What one master image hands the next through its environment.
+struct Handover {
+    int listen_fd = -1;
+    MasterCounters counters;
+    int board_fd = -1, board_slots = 0;           // the old workers' scoreboard
+    std::vector<std::pair<int, pid_t>> workers;   // (id, pid) of the old workers
+    std::string program_stamp, reload_stamp;      // what the watches had seen
+};
+
+// In the new image: the handover, read from the environment and removed from it (so workers never
+// see it); nullopt on a normal start.
+std::optional<Handover> take_handover();
+// The listening socket a reload handed over, -1 when there is none (read before take_handover).
+int inherited_listen_fd();
+
+// Keeps `fd`s open across exec and execs `program` with `args`; returns only when exec failed
+// (with errno set), after restoring close-on-exec.
+void reexec(const std::string& program, const std::vector<std::string>& args, const Handover& h);
+
+// A file polled once a tick: changed() is true once per change of its stamp (a touch, a rename
+// over it). With `settle`, a change counts only once the file stayed the same for a whole tick,
+// as a linker writes a binary over time.
+class FileWatch {
+public:
+    FileWatch() = default;
+    FileWatch(std::string path, bool settle, std::string baseline);
+    bool changed();
+    const std::string& stamp() const { return seen_; }
+    const std::string& path() const { return path_; }
+    explicit operator bool() const { return !path_.empty(); }
+
+private:
+    std::string path_, seen_, pending_;
+    bool settle_ = false;
+};
+
+// `program --check`: the new binary loads its config and routes and exits 0, run as a child with
+// its output captured, so the master's loop goes on while it runs.
+class ReloadCheck {
+public:
+    bool running() const { return pid_ > 0; }
+    bool owns(pid_t pid) const { return pid == pid_ && pid_ > 0; }
+    void start(const std::string& program, const std::vector<std::string>& args, const sigset_t& mask);
+    // The check child exited: "" when it passed, else what went wrong (status and its output).
+    std::string finish(int status);
+    // Kills a check that runs too long; true when it did.
+    bool expire(std::chrono::steady_clock::time_point now);
+    void cancel();  // kills it (a stop); its exit is still reaped through finish()
+
+private:
+    pid_t pid_ = 0;
+    int out_ = -1;
+    std::chrono::steady_clock::time_point deadline_{};
+};
+
+}  // namespace core

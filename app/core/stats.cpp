@@ -1,0 +1,135 @@
+// stats.cpp: the stats JSON and its socket. The master writes each snapshot with one
+// non-blocking send (a few KB fit any socket buffer); a client too slow for that gets less.
+#include "app/core/stats.h"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <ctime>
+#include <iostream>
+
+#include "app/core/errors.h"
+#include "app/core/json.h"
+#include "app/core/listen.h"
+
+namespace core {
+namespace {
+
+void member(JsonWriter& w, const char* key, std::int64_t value)
+{
+    w.Key(key);
+    w.Int64(value);
+}
+
+void member(JsonWriter& w, const char* key, const std::string& value)
+{
+    w.Key(key);
+    w.String(value);
+}
+
+void write_worker(JsonWriter& w, const WorkerStats& ws)
+{
+    w.StartObject();
+    member(w, "id", ws.id);
+    member(w, "pid", ws.pid);
+    member(w, "state", ws.state);
+    member(w, "requests", ws.requests);
+    member(w, "request", ws.request);  // "GET /path" while busy
+    member(w, "request_ms", ws.request_ms);
+    member(w, "rss_kb", ws.rss_kb);
+    member(w, "age_s", ws.age_s);
+    member(w, "respawn_in_ms", ws.respawn_in_ms);
+    w.Key("retiring");
+    w.Bool(ws.retiring);
+    w.EndObject();
+}
+
+}  // namespace
+
+std::string stats_json(const StatsSnapshot& s)
+{
+    rapidjson::StringBuffer sb;
+    JsonWriter w(sb);
+    const auto& c = s.counters;
+    std::int64_t requests = c.requests_done, busy = 0, idle = 0;
+    for (const auto& ws : s.workers) {
+        requests += ws.requests;
+        busy += ws.state == "busy";
+        idle += ws.state == "idle";
+    }
+    w.StartObject();
+    member(w, "name", s.name);
+    member(w, "build_id", s.build_id);
+    member(w, "build_time", APP_BUILD_TIME);
+    const std::pair<const char*, std::int64_t> numbers[] = {
+        {"pid", s.pid}, {"started", c.started}, {"uptime_s", std::time(nullptr) - c.started},
+        {"reloads", c.reloads}, {"respawns", c.respawns}, {"harakiri", c.harakiri},
+        {"deaths", c.deaths}, {"retired", c.retired}, {"requests", requests}, {"busy", busy},
+        {"idle", idle}};
+    for (const auto& [key, value] : numbers)
+        member(w, key, value);
+    w.Key("workers");
+    w.StartArray();
+    for (const auto& ws : s.workers)
+        write_worker(w, ws);
+    w.EndArray();
+    w.EndObject();
+    return std::string(sb.GetString(), sb.GetSize()) + "\n";
+}
+
+StatsServer::StatsServer(const std::string& spec)
+{
+    if (spec.empty())
+        return;
+    if (!is_local_address(spec))
+        throw ConfigError("stats_listen " + spec + ": must be a unix socket or a loopback address");
+    fd_ = listen_on(spec, 0660);
+    fcntl(fd_, F_SETFL, O_NONBLOCK);
+    unix_path_ = unix_socket_path(spec);
+}
+
+StatsServer::~StatsServer()
+{
+    if (fd_ >= 0)
+        close(fd_);
+    if (!unix_path_.empty())
+        unlink(unix_path_.c_str());  // not on a reload: exec runs no destructors
+}
+
+void StatsServer::serve(const std::function<std::string()>& snapshot) const
+{
+    int client;
+    while ((client = accept4(fd_, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC)) >= 0) {
+        const std::string body = snapshot();
+        (void)!send(client, body.data(), body.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
+        shutdown(client, SHUT_WR);
+        close(client);
+    }
+}
+
+int print_stats(const std::string& spec)
+{
+    if (spec.empty()) {
+        std::cerr << "stats: stats_listen is off in the config" << std::endl;
+        return 1;
+    }
+    const int fd = connect_to(spec);
+    std::string out;
+    char buf[8192];
+    pollfd p{fd, POLLIN, 0};
+    while (poll(&p, 1, 5000) > 0) {
+        const ssize_t n = read(fd, buf, sizeof buf);
+        if (n <= 0)
+            break;
+        out.append(buf, static_cast<std::size_t>(n));
+    }
+    close(fd);
+    std::cout << out << std::flush;
+    return out.empty() ? 1 : 0;
+}
+
+}  // namespace core

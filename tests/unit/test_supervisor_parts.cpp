@@ -1,0 +1,137 @@
+// test_supervisor_parts.cpp: the supervisor's pieces that need no running server: scoreboard
+// slots (including a torn one), file watches, the stats JSON, address checks, file hashes.
+#include <boost/test/unit_test.hpp>
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+
+#include <cstdio>
+#include <fstream>
+
+#include <rapidjson/document.h>
+
+#include "app/core/listen.h"
+#include "app/core/process.h"
+#include "app/core/reload.h"
+#include "app/core/scoreboard.h"
+#include "app/core/stats.h"
+
+namespace {
+
+const std::string kFile = "/tmp/restpie-test-watch-" + std::to_string(getpid());
+
+void set_mtime(const std::string& path, long seconds)
+{
+    const timespec times[2] = {{seconds, 0}, {seconds, 0}};
+    utimensat(AT_FDCWD, path.c_str(), times, 0);
+}
+
+std::string state_of(const core::Scoreboard& board, int index)
+{
+    return core::state_name(board.read(index).state);
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(supervisor_parts)
+
+BOOST_AUTO_TEST_CASE(scoreboard_slot_shows_what_the_worker_wrote)
+{
+    auto board = core::Scoreboard::create(2);
+    core::ScoreWriter writer(board.slot(1));
+    BOOST_TEST(state_of(board, 1) == "idle");
+    const auto before = core::steady_ms();
+    writer.busy("POST", "/api/movies/" + std::string(500, 'x'));
+    auto v = board.read(1);
+    BOOST_TEST(core::state_name(v.state) == std::string("busy"));
+    BOOST_TEST(v.method == "POST");
+    BOOST_TEST(v.path.rfind("/api/movies/xxx", 0) == 0);
+    BOOST_TEST(v.path.size() == sizeof(core::ScoreSlot::path) - 1);  // cut, still terminated
+    BOOST_TEST(v.request_start_ms >= before);
+    writer.idle(3);
+    v = board.read(1);
+    BOOST_TEST(core::state_name(v.state) == std::string("idle"));
+    BOOST_TEST(v.requests == 3u);
+    BOOST_TEST(v.path.empty());
+    writer.leaving(core::LeaveReason::rss);
+    BOOST_TEST(core::leave_reason_text(board.read(1).leave_reason) == std::string("went over the memory limit"));
+    BOOST_TEST(state_of(board, 0) == "starting");  // untouched
+}
+
+BOOST_AUTO_TEST_CASE(a_torn_slot_is_read_anyway_and_reset_by_the_master)
+{
+    auto board = core::Scoreboard::create(1);
+    core::ScoreWriter writer(board.slot(0));
+    writer.busy("GET", "/slow");
+    board.slot(0)->seq.fetch_add(1);  // a writer killed mid-write leaves seq odd for good
+    const auto v = board.read(0);     // returns, with what is there
+    BOOST_TEST(v.path == "/slow");
+    board.reset(0);
+    BOOST_TEST(board.slot(0)->seq.load() == 0u);
+    BOOST_TEST(board.read(0).path.empty());
+}
+
+BOOST_AUTO_TEST_CASE(file_watch_sees_a_touch_once_and_waits_for_a_binary_to_settle)
+{
+    std::ofstream(kFile) << "v1";
+    set_mtime(kFile, 1000);
+    core::FileWatch touch(kFile, false, core::file_stamp(kFile));
+    core::FileWatch binary(kFile, true, core::file_stamp(kFile));
+    BOOST_TEST(!touch.changed());
+    BOOST_TEST(!binary.changed());
+    set_mtime(kFile, 2000);
+    BOOST_TEST(touch.changed());
+    BOOST_TEST(!touch.changed());   // once per change
+    BOOST_TEST(!binary.changed());  // first sight: wait a tick
+    BOOST_TEST(binary.changed());   // the same again: settled
+    std::remove(kFile.c_str());
+    BOOST_TEST(!touch.changed());  // a missing file is no reason to reload
+    BOOST_TEST(!core::FileWatch().changed());
+}
+
+BOOST_AUTO_TEST_CASE(stats_json_adds_up_the_workers)
+{
+    core::StatsSnapshot s;
+    s.name = "server";
+    s.counters.requests_done = 10;
+    s.counters.reloads = 2;
+    core::WorkerStats a, b;
+    a.state = "busy";
+    a.requests = 3;
+    a.request = "GET /x";
+    b.state = "idle";
+    b.requests = 4;
+    s.workers = {a, b};
+    rapidjson::Document d;
+    d.Parse(core::stats_json(s).c_str());
+    BOOST_REQUIRE(d.IsObject());
+    BOOST_TEST(d["requests"].GetInt() == 17);
+    BOOST_TEST(d["busy"].GetInt() == 1);
+    BOOST_TEST(d["idle"].GetInt() == 1);
+    BOOST_TEST(d["reloads"].GetInt() == 2);
+    BOOST_TEST(d["workers"][0]["request"].GetString() == std::string("GET /x"));
+}
+
+BOOST_AUTO_TEST_CASE(stats_listen_must_be_local)
+{
+    BOOST_TEST(core::is_local_address("127.0.0.1:9191"));
+    BOOST_TEST(core::is_local_address("localhost:9191"));
+    BOOST_TEST(core::is_local_address("unix:/tmp/stats.sock"));
+    BOOST_TEST(!core::is_local_address("0.0.0.0:9191"));
+    BOOST_TEST(!core::is_local_address(":9191"));
+}
+
+BOOST_AUTO_TEST_CASE(file_hash_tells_binaries_apart)
+{
+    std::ofstream(kFile) << "binary one";
+    const auto one = core::file_hash(kFile);
+    std::ofstream(kFile, std::ios::app) << "\n";
+    BOOST_TEST(one.size() == 16u);
+    BOOST_TEST(core::file_hash(kFile) != one);
+    std::remove(kFile.c_str());
+    BOOST_TEST(core::file_hash(kFile).empty());
+    BOOST_TEST(core::describe_status(3 << 8) == "exit code 3");
+}
+
+BOOST_AUTO_TEST_SUITE_END()
