@@ -63,27 +63,6 @@ Stats parse_stats(const std::string& json)
     return s;
 }
 
-std::string read_text(const std::string& path)
-{
-    std::ifstream in(path, std::ios::binary);
-    std::stringstream ss;
-    ss << in.rdbuf();
-    return ss.str();
-}
-
-std::string command_output(const std::string& cmd)
-{
-    std::string out;
-    if (FILE* p = popen(("{ " + cmd + "; } 2>&1").c_str(), "r")) {
-        char buf[4096];
-        std::size_t n;
-        while ((n = fread(buf, 1, sizeof buf, p)) > 0)
-            out.append(buf, n);
-        pclose(p);
-    }
-    return out;
-}
-
 std::string stack_run_dir()
 {
     const std::string pid_file = env_or("SERVER_PID_FILE", "");
@@ -149,17 +128,6 @@ long occurrences(const std::string& text, const std::string& what)
     for (auto at = text.find(what); at != std::string::npos; at = text.find(what, at + 1))
         ++n;
     return n;
-}
-
-bool poll_until(const std::function<bool()>& cond, double seconds)
-{
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::duration<double>(seconds);
-    while (!cond()) {
-        if (std::chrono::steady_clock::now() >= deadline)
-            return false;
-        std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    }
-    return true;
 }
 
 Instance::Instance(const std::string& name, std::map<std::string, std::string> env)

@@ -3,6 +3,7 @@
 // nginx at /testinstance/... It leaves the stack's server alone, and stops (SIGTERM, then
 // SIGKILL) when the test ends or the test process dies (PR_SET_PDEATHSIG).
 #pragma once
+#include "tests/support.h"
 #include <sys/types.h>
 
 #include <chrono>
@@ -68,12 +69,7 @@ long successes(const std::string& path, int threads, int each);
 // How often `what` occurs in `text` (log lines).
 long occurrences(const std::string& text, const std::string& what);
 
-// Polls `cond` every 50 ms for up to `seconds`; true as soon as it holds.
-bool poll_until(const std::function<bool()>& cond, double seconds);
 
-std::string read_text(const std::string& path);
-// What a shell command prints (stdout and stderr).
-std::string command_output(const std::string& cmd);
 // The run directory of the stack under test (from $SERVER_PID_FILE).
 std::string stack_run_dir();
 // The live children of a process, from /proc.

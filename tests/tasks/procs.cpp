@@ -71,42 +71,12 @@ void Helper::stop(int seconds)
         return;
     kill(pid_, SIGTERM);
     int status;
-    if (!wait_for([&] { return waitpid(pid_, &status, WNOHANG) == pid_; }, seconds)) {
+    if (!poll_until([&] { return waitpid(pid_, &status, WNOHANG) == pid_; }, seconds)) {
         kill(-pid_, SIGKILL);
         waitpid(pid_, &status, 0);
     }
     kill(-pid_, SIGKILL);  // anything the group still holds (a worker outliving its master)
     pid_ = -1;
-}
-
-std::string run_command(const std::string& command)
-{
-    std::string out;
-    FILE* p = popen(command.c_str(), "r");
-    if (!p)
-        throw std::runtime_error("popen: " + command);
-    char buf[4096];
-    std::size_t n;
-    while ((n = fread(buf, 1, sizeof buf, p)) > 0)
-        out.append(buf, n);
-    pclose(p);
-    return out;
-}
-
-bool wait_for(const std::function<bool()>& cond, double seconds)
-{
-    const auto until = std::chrono::steady_clock::now() + std::chrono::duration<double>(seconds);
-    while (!cond()) {
-        if (std::chrono::steady_clock::now() >= until)
-            return cond();
-        sleep_for(0.05);
-    }
-    return true;
-}
-
-void sleep_for(double seconds)
-{
-    std::this_thread::sleep_for(std::chrono::duration<double>(seconds));
 }
 
 std::vector<std::string> read_lines(const std::string& path)
@@ -116,14 +86,6 @@ std::vector<std::string> read_lines(const std::string& path)
     for (std::string line; std::getline(in, line);)
         out.push_back(line);
     return out;
-}
-
-std::string read_text(const std::string& path)
-{
-    std::ifstream in(path);
-    std::stringstream ss;
-    ss << in.rdbuf();
-    return ss.str();
 }
 
 std::vector<Note> read_notes(const std::string& path)

@@ -1,6 +1,7 @@
 // procs.h: real processes for the tasks suite: the test helper binary (the spooler or cron with the
 // test tasks and jobs) started with extra environment in a temporary folder, and stopped by pid.
 #pragma once
+#include "tests/support.h"
 #include <sys/types.h>
 
 #include <cstdint>
@@ -37,15 +38,10 @@ private:
     pid_t pid_ = -1;
 };
 
-// Runs a command line through the shell and returns its standard output.
-std::string run_command(const std::string& command);
 
-// Calls cond every 50 ms until it is true or `seconds` have passed; returns its last answer.
-bool wait_for(const std::function<bool()>& cond, double seconds);
-void sleep_for(double seconds);
 
 std::vector<std::string> read_lines(const std::string& path);
-std::string read_text(const std::string& path);
+
 
 // The helper's note lines "<what> <id> <pid> <ms>", split.
 struct Note {

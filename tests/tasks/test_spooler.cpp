@@ -69,7 +69,7 @@ BOOST_AUTO_TEST_CASE(two_hundred_tasks_run_exactly_once_with_three_processes)
     for (int i = 100; i < 200; ++i)  // these arrive while it runs: inotify
         put("test_record", "r" + std::to_string(i));
 
-    BOOST_REQUIRE(test::wait_for([&] { return notes("runs").size() >= 200; }, 60));
+    BOOST_REQUIRE(test::poll_until([&] { return notes("runs").size() >= 200; }, 60));
     test::sleep_for(1.5);  // time for a duplicate to show up
     const auto runs = notes("runs");
     BOOST_TEST(runs.size() == 200u);
@@ -85,7 +85,7 @@ BOOST_AUTO_TEST_CASE(two_hundred_tasks_run_exactly_once_with_three_processes)
 
     // The stats, through the real binary's --stats.
     const auto stats = core::JsonObject::parse(
-        test::run_command("APP_SPOOL_DIR=" + spool_dir + " " SPOOLER_BIN " --stats"));
+        test::command_output("APP_SPOOL_DIR=" + spool_dir + " " SPOOLER_BIN " --stats"));
     BOOST_TEST(stats.optional_int("done").value_or(-1) == 200);
     BOOST_TEST(stats.optional_int("queue").value_or(-1) == 0);
     BOOST_TEST(stats.optional_int("running").value_or(-1) == 0);
@@ -101,12 +101,12 @@ BOOST_AUTO_TEST_CASE(process_killed_mid_task_loses_no_task_and_repeats_no_finish
         put("test_record", "k" + std::to_string(i));
     auto spooler = start();
 
-    BOOST_REQUIRE(test::wait_for([&] { return !only(notes("slow"), "start", "s1").empty(); }, 15));
+    BOOST_REQUIRE(test::poll_until([&] { return !only(notes("slow"), "start", "s1").empty(); }, 15));
     const pid_t victim = only(notes("slow"), "start", "s1").at(0).pid;
     BOOST_REQUIRE(kill(victim, SIGKILL) == 0);
 
-    BOOST_REQUIRE(test::wait_for([&] { return !only(notes("slow"), "end", "s1").empty(); }, 20));
-    BOOST_REQUIRE(test::wait_for([&] { return notes("runs").size() >= 20; }, 20));
+    BOOST_REQUIRE(test::poll_until([&] { return !only(notes("slow"), "end", "s1").empty(); }, 20));
+    BOOST_REQUIRE(test::poll_until([&] { return notes("runs").size() >= 20; }, 20));
     test::sleep_for(1.5);
     const auto starts = only(notes("slow"), "start", "s1");
     BOOST_TEST(starts.size() == 2u);  // the killed run, and the run after the restart
@@ -129,7 +129,7 @@ BOOST_AUTO_TEST_CASE(task_past_time_cap_is_killed_and_retried)
     put("test_slow", "c1", R"(,"first":30,"seconds":0)");
     auto spooler = start();
 
-    BOOST_REQUIRE(test::wait_for([&] { return !only(notes("slow"), "end", "c1").empty(); }, 20));
+    BOOST_REQUIRE(test::poll_until([&] { return !only(notes("slow"), "end", "c1").empty(); }, 20));
     const auto starts = only(notes("slow"), "start", "c1");
     BOOST_REQUIRE(starts.size() == 2u);
     BOOST_TEST(starts[0].pid != starts[1].pid);       // the first process was killed
@@ -147,7 +147,7 @@ BOOST_AUTO_TEST_CASE(failing_task_is_retried_with_growing_delay_then_moved_to_fa
     const auto throws = put("test_fails", "q2", R"(,"throw":true)");
     auto spooler = start();
 
-    BOOST_REQUIRE(test::wait_for([&] { return in(queue.failed_dir()) == 2; }, 20));
+    BOOST_REQUIRE(test::poll_until([&] { return in(queue.failed_dir()) == 2; }, 20));
     test::sleep_for(1.5);
     for (const char* id : {"q1", "q2"}) {
         const auto runs = only(notes("fails"), "run", id);
@@ -172,12 +172,12 @@ BOOST_AUTO_TEST_CASE(task_scheduled_for_later_does_not_run_early)
     put("test_record", "now");
     auto spooler = start();
 
-    BOOST_REQUIRE(test::wait_for([&] { return !only(notes("runs"), "run", "now").empty(); }, 10));
+    BOOST_REQUIRE(test::poll_until([&] { return !only(notes("runs"), "run", "now").empty(); }, 10));
     test::sleep_for(
         std::max(0.0, std::chrono::duration<double>(at - tasks::Clock::now()).count() - 0.7));
     BOOST_TEST(only(notes("runs"), "run", "late").empty());
     BOOST_TEST(in(queue.dir()) == 1u);
-    BOOST_REQUIRE(test::wait_for([&] { return !only(notes("runs"), "run", "late").empty(); }, 10));
+    BOOST_REQUIRE(test::poll_until([&] { return !only(notes("runs"), "run", "late").empty(); }, 10));
     BOOST_TEST(only(notes("runs"), "run", "late").at(0).ms >= tasks::to_ms(at));
 }
 
@@ -190,7 +190,7 @@ BOOST_AUTO_TEST_CASE(higher_priority_runs_first)
         put("test_record", "high" + std::to_string(i), "", std::nullopt, 0);
     auto spooler = start();
 
-    BOOST_REQUIRE(test::wait_for([&] { return notes("runs").size() >= 10; }, 15));
+    BOOST_REQUIRE(test::poll_until([&] { return notes("runs").size() >= 10; }, 15));
     const auto runs = notes("runs");
     for (std::size_t i = 0; i < runs.size(); ++i)
         BOOST_TEST(runs[i].id.rfind(i < 5 ? "high" : "low", 0) == 0u);  // spooled later, run first
