@@ -29,7 +29,7 @@ std::string first_sentence(const std::string& doc)
     return dot == std::string::npos ? doc : doc.substr(0, dot + 1);
 }
 
-core::Reply api_list(const core::Router& router)
+std::string render_api_list(const core::Router& router)
 {
     using kainjow::mustache::data;
     data routes{data::type::list};
@@ -52,7 +52,20 @@ core::Reply api_list(const core::Router& router)
     page.set("test_mode", c.flag("test_mode") ? "on" : "off");
     page.set("log_sql", c.flag("log_sql") ? "on" : "off");
     page.set("uptime", uptime());
-    return core::html_reply(200, core::render("api_list.html", page));
+    return core::render("api_list.html", page);
+}
+
+// The page changes only with its uptime, so each worker renders it at most once a second.
+core::Reply api_list(const core::Router& router)
+{
+    static std::string page;
+    static std::time_t rendered_at = 0;
+    const std::time_t now = std::time(nullptr);
+    if (now != rendered_at) {
+        page = render_api_list(router);
+        rendered_at = now;
+    }
+    return core::html_reply(200, page);
 }
 
 void write_operation(core::JsonWriter& w, const core::Route& r)

@@ -3,6 +3,9 @@
 #include "app/model/db.h"
 
 #include <cctype>
+#include <cstdio>
+#include <functional>
+#include <unordered_map>
 
 #include "app/core/config.h"
 
@@ -89,6 +92,34 @@ namespace detail {
 void log_statement(const std::string& sql)
 {
     LOG4CPLUS_INFO(lg_sql, sql);
+}
+
+const std::string* prepared_name(pqxx::transaction_base& tx, const std::string& sql)
+{
+    // Statements are fixed texts with $n parameters, so this cache stays small. libpqxx keeps the
+    // definitions per connection and accepts the same definition again, so a new connection
+    // after db_reset() gets them on first use.
+    static std::unordered_map<std::string, std::string> names;
+    auto it = names.find(sql);
+    if (it == names.end()) {
+        std::string verb;
+        for (char ch : sql) {
+            if (std::isalpha(static_cast<unsigned char>(ch)))
+                verb += static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
+            else if (!verb.empty() || !std::isspace(static_cast<unsigned char>(ch)))
+                break;
+        }
+        const bool preparable = verb == "SELECT" || verb == "INSERT" || verb == "UPDATE" ||
+                                verb == "DELETE" || verb == "WITH" || verb == "VALUES";
+        char name[24] = "";
+        if (preparable)
+            std::snprintf(name, sizeof name, "q%016zx", std::hash<std::string>{}(sql));
+        it = names.emplace(sql, name).first;
+    }
+    if (it->second.empty())
+        return nullptr;
+    tx.conn().prepare(it->second, sql);
+    return &it->second;
 }
 }  // namespace detail
 

@@ -48,11 +48,23 @@ void log_statement(const std::string& sql);
 
 // Runs one statement with $n parameters. With core::log_sql() on, the statement (never its
 // parameter values, which may be secrets) is logged at INFO on logger "sql".
+namespace detail {
+// Defines `sql` as a prepared statement on tx's connection (libpqxx prepares it on the server at
+// first use) and returns its name, derived from the text; nullptr for statements PostgreSQL cannot
+// prepare (TRUNCATE, SET, DDL), which run unprepared.
+const std::string* prepared_name(pqxx::transaction_base& tx, const std::string& sql);
+}  // namespace detail
+
+// Runs one statement with $n parameters, as a prepared statement: the server parses and plans
+// each statement once per connection, not once per request. With core::log_sql() on, the
+// statement (never its parameter values, which may be secrets) is logged at INFO on logger "sql".
 template <typename... Args>
 pqxx::result exec(pqxx::transaction_base& tx, const std::string& sql, Args&&... args)
 {
     if (core::log_sql())
         detail::log_statement(sql);
+    if (const std::string* name = detail::prepared_name(tx, sql))
+        return tx.exec_prepared(*name, std::forward<Args>(args)...);
     return tx.exec_params(sql, std::forward<Args>(args)...);
 }
 
