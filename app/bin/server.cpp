@@ -33,6 +33,7 @@ int run_worker(int n)
     api::add_all_routes(router);
     core::Dispatcher dispatcher(router);
     dispatcher.add_error_translator(model::translate_db_error);
+    dispatcher.set_read_retry(model::retry_read_after_db_error);
     dispatcher.set_session_loader(api::load_session);
     core::WorkerLife life(n, core::recycle_limits(c));
     core::WorkerHooks hooks{[&](const std::string& method, const std::string& path) { life.begin(method, path); },

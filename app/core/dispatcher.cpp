@@ -221,6 +221,14 @@ Reply Dispatcher::route(Request& req, const Route*& matched) const
                                              << (req.session.logged_in() ? req.session.user_id : "anon"));
         return error_reply(401, "fresh login required");
     }
+    try {
+        return matched->handler(req);
+    } catch (const std::exception& e) {
+        const bool read = req.method() == "GET" || req.method() == "HEAD";
+        if (!read || !read_retry_ || !read_retry_(e))
+            throw;
+        LOG4CPLUS_WARN(lg, "retrying " << req.method() << " " << req.path() << " once: " << e.what());
+    }
     return matched->handler(req);
 }
 

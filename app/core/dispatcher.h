@@ -28,6 +28,9 @@ public:
     explicit Dispatcher(const Router& router);
 
     void add_error_translator(ErrorTranslator t) { translators_.push_back(std::move(t)); }
+    // For GET and HEAD only: when the check says yes (say, a database connection found broken and
+    // dropped), the handler runs once more, so a restart of a backing service costs no read.
+    void set_read_retry(std::function<bool(const std::exception&)> check) { read_retry_ = std::move(check); }
     void set_session_loader(SessionLoader l) { session_loader_ = std::move(l); }
 
     Reply handle(Request& req) const;
@@ -39,6 +42,7 @@ private:
 
     const Router& router_;
     std::vector<ErrorTranslator> translators_;
+    std::function<bool(const std::exception&)> read_retry_;
     SessionLoader session_loader_;
     std::vector<std::string> origins_;  // "*" or an allow-list
     bool local_dev_;

@@ -26,4 +26,12 @@ std::optional<core::HttpError> translate_db_error(const std::exception& e)
     return std::nullopt;
 }
 
+bool retry_read_after_db_error(const std::exception& e)
+{
+    if (!dynamic_cast<const pqxx::broken_connection*>(&e))
+        return false;
+    db_reset();
+    return true;
+}
+
 }  // namespace model

@@ -11,4 +11,8 @@ namespace model {
 // a statement timeout: 503; anything else: nullopt (a 500 with the reason in the log).
 std::optional<core::HttpError> translate_db_error(const std::exception& e);
 
+// True (and the connection dropped) when e is a connection found broken, e.g. after a database
+// restart: nothing was done, so a read can run again on a fresh connection.
+bool retry_read_after_db_error(const std::exception& e);
+
 }  // namespace model

@@ -202,4 +202,37 @@ BOOST_AUTO_TEST_CASE(exceptions_become_error_replies)
     BOOST_TEST(d.handle(boom).status == 503);
 }
 
+BOOST_AUTO_TEST_CASE(reads_are_retried_once_when_the_check_allows)
+{
+    int calls = 0;
+    router.add("GET", "/flaky", core::Role::visitor, [&](core::Request&) -> core::Reply {
+        if (++calls == 1)
+            throw std::runtime_error("connection lost");
+        return core::raw_json_reply(200, "{}");
+    }, "");
+    router.add("POST", "/flaky", core::Role::visitor, [&](core::Request&) -> core::Reply {
+        ++calls;
+        throw std::runtime_error("connection lost");
+    }, "");
+    core::Dispatcher d(router);
+    d.set_read_retry([](const std::exception& e) { return std::string(e.what()) == "connection lost"; });
+    auto get = make("GET", "/flaky");
+    BOOST_TEST(d.handle(get).status == 200);
+    BOOST_TEST(calls == 2);
+    calls = 0;
+    auto post = make("POST", "/flaky");  // a write is never run twice
+    BOOST_TEST(d.handle(post).status == 500);
+    BOOST_TEST(calls == 1);
+    calls = 5;  // fails again on the retry: the error reply, no third run
+    router.add("GET", "/always", core::Role::visitor, [&](core::Request&) -> core::Reply {
+        ++calls;
+        throw std::runtime_error("connection lost");
+    }, "");
+    core::Dispatcher d2(router);
+    d2.set_read_retry([](const std::exception&) { return true; });
+    auto always = make("GET", "/always");
+    BOOST_TEST(d2.handle(always).status == 500);
+    BOOST_TEST(calls == 7);
+}
+
 BOOST_AUTO_TEST_SUITE_END()

@@ -1,0 +1,78 @@
+// test_api_outage.cpp: PostgreSQL and Redis going away under the running server: fast 503s, never
+// a hang, and service back by itself. Redis is paused (SIGSTOP) and resumed; PostgreSQL loses
+// every connection of the app, as in a database restart.
+#include <boost/test/unit_test.hpp>
+
+#include <signal.h>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+
+#include <pqxx/pqxx>
+
+#include "app/core/config.h"
+#include "app/model/db.h"
+#include "tests/api/http.h"
+#include "tests/api/instance.h"
+
+namespace {
+
+double seconds_for(const std::function<void()>& f)
+{
+    const auto t0 = std::chrono::steady_clock::now();
+    f();
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+}
+
+// Redis of the test stack, paused for the life of this object.
+struct PausedRedis {
+    pid_t pid = 0;
+    PausedRedis()
+    {
+        std::ifstream in(test::stack_run_dir() + "/redis.pid");
+        in >> pid;
+        BOOST_REQUIRE_MESSAGE(pid > 0, "no redis pid file in the stack's run dir");
+        BOOST_REQUIRE(kill(pid, SIGSTOP) == 0);
+    }
+    ~PausedRedis() { kill(pid, SIGCONT); }
+};
+
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(api_outage)
+
+BOOST_AUTO_TEST_CASE(a_database_restart_costs_no_read)
+{
+    for (int i = 0; i < 8; ++i)  // every worker holds a connection now
+        BOOST_REQUIRE(test::get("/api/movies/").status == 200);
+    {
+        pqxx::work tx{model::db()};
+        const auto r = tx.exec_params(
+            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+            "WHERE datname = current_database() AND pid <> pg_backend_pid() AND usename = $1",
+            core::config().str("db_user"));
+        BOOST_TEST(r[0][0].as<int>() >= 1);
+        tx.commit();
+    }
+    // Each worker finds its connection broken, reconnects and runs the read again.
+    for (int i = 0; i < 12; ++i)
+        BOOST_TEST(test::get("/api/movies/").status == 200);
+}
+
+BOOST_AUTO_TEST_CASE(redis_away_is_a_fast_503_and_back_by_itself)
+{
+    BOOST_REQUIRE(test::get("/apitest/counter").status == 200);
+    {
+        PausedRedis paused;
+        int status = 0;
+        const double took = seconds_for([&] { status = test::get("/apitest/counter").status; });
+        BOOST_TEST(status == 503);
+        BOOST_TEST(took < 4.0, "a request waited " << took << " s on a stalled Redis");
+        // Routes that do not need Redis go on serving.
+        BOOST_TEST(test::get("/api/movies/").status == 200);
+    }
+    BOOST_TEST(test::poll_until([] { return test::get("/apitest/counter").status == 200; }, 10));
+}
+
+BOOST_AUTO_TEST_SUITE_END()
