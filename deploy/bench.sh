@@ -180,6 +180,22 @@ SQL
     MOVIE_ID=$(sed -n 10p <<<"$ids")  # any one does: an indexed lookup by primary key
 }
 
+# session_cookie: "Cookie: name=value" of a logged-in bench user (signed up on first use), for
+# /api/me, the route that reads a session from Redis and a user row per request.
+session_cookie() {
+    local body='{"email": "bench@example.com", "password": "Bench1pw", "fname": "B", "lname": "M"}'
+    local hdrs
+    hdrs=$(curl -sS -D - -o /dev/null -H 'Content-Type: application/json' -d "$body" \
+        "$BASE/api/signup")
+    grep -qi '^set-cookie:' <<<"$hdrs" ||
+        hdrs=$(curl -sS -D - -o /dev/null -H 'Content-Type: application/json' -d "$body" \
+            "$BASE/api/login")
+    local cookie
+    cookie=$(grep -i '^set-cookie:' <<<"$hdrs" | head -1 | sed -E 's/^[Ss]et-[Cc]ookie: *([^;]*).*/\1/')
+    [ -n "$cookie" ] || die "could not log in the bench user"
+    echo "Cookie: $cookie"
+}
+
 # ---- the libfcgi yardstick
 
 # start_hello PROCESSES: builds and runs fcgi-hello on the socket nginx's /bench/hello uses.
@@ -232,7 +248,9 @@ wrk_run() {
 # bench NAME PATH: checks that PATH answers 200, warms up, measures; appends to RESULTS.
 bench() {
     local name=$1 path=$2 code line out busy
-    code=$(curl -sS -o /dev/null -w '%{http_code}' --max-time 5 "$BASE$path" 2>/dev/null) || true
+    local hdr=()
+    [ -n "${3:-}" ] && hdr=(-H "$3")  # e.g. the session cookie for /api/me
+    code=$(curl -sS -o /dev/null -w '%{http_code}' --max-time 5 "${hdr[@]}" "$BASE$path" 2>/dev/null) || true
     if [ "$code" != 200 ]; then
         warn "GET $path answers ${code:-nothing}, not 200: skipped"
         RESULTS+=("$name|$path|skip|HTTP ${code:-none}")
@@ -242,9 +260,9 @@ bench() {
     busy=$(cpu_busy)
     [ "$busy" -le 10 ] || warn "the CPUs are ${busy}% busy before GET $path: something else runs"
     say "GET $path: ${WARMUP_SECONDS}s warm-up, ${SECONDS_RUN}s measured"
-    wrk_run "$WARMUP_SECONDS" "$BASE$path" >/dev/null
+    wrk_run "$WARMUP_SECONDS" "$BASE$path" "${hdr[@]}" >/dev/null
     out=$TMP/wrk-$name.txt
-    wrk_run "$SECONDS_RUN" "$BASE$path" --latency -s "$TMP/report.lua" >"$out"
+    wrk_run "$SECONDS_RUN" "$BASE$path" "${hdr[@]}" --latency -s "$TMP/report.lua" >"$out"
     {
         printf '\n==== %s GET %s\n' "$(date '+%F %T')" "$path"
         cat "$out"
@@ -363,6 +381,7 @@ main() {
     bench counter /apitest/counter
     bench movie "/api/movies/$MOVIE_ID"
     bench movies /api/movies/
+    bench me /api/me "$(session_cookie)"
 
     local hello=none
     [ -n "$HELLO_PID" ] && hello="$workers processes"
