@@ -1,13 +1,9 @@
 // server.cpp: the FastCGI app server. Without --worker it is the master (owns the socket, forks and
 // execs the workers); with --worker N it is worker N serving requests one at a time. --check loads
 // the config and routes and exits (a reload runs it first); --stats prints the master's stats.
-#include <signal.h>
-
 #include <ctime>
 #include <iostream>
 #include <string>
-
-#include <log4cplus/initializer.h>
 
 #include "app/api/routes.h"
 #include "app/api/session.h"
@@ -16,6 +12,7 @@
 #include "app/core/fcgi.h"
 #include "app/core/listen.h"
 #include "app/core/log.h"
+#include "app/core/program.h"
 #include "app/core/stats.h"
 #include "app/core/supervisor.h"
 #include "app/core/worker_life.h"
@@ -64,18 +61,12 @@ int check()
 
 int main(int argc, char** argv)
 {
-    log4cplus::Initializer log_init;
-    signal(SIGPIPE, SIG_IGN);  // a dead peer is an error return, never a killed process
-    try {
-        core::set_config(core::Config::load(core::Config::path_from(argc, argv)));
+    return core::run_main(argc, argv, "server", [&] {
         if (core::has_flag(argc, argv, "--check"))
             return check();
         if (core::has_flag(argc, argv, "--stats"))
             return core::print_stats(core::config().str("stats_listen"));
         const int worker = core::worker_number(argc, argv);
         return worker > 0 ? run_worker(worker) : run_master(argc, argv);
-    } catch (const std::exception& e) {
-        std::cerr << "server: " << e.what() << std::endl;
-        return 1;
-    }
+    });
 }

@@ -1,0 +1,24 @@
+// spooler_process.h: one spooler process: takes tasks from the spool directory, one at a time,
+// until it is told to stop or has run its max tasks. The master (spooler.cpp) runs N of them.
+#pragma once
+#include <string>
+
+#include "app/tasks/spooler.h"
+
+namespace core {
+class Config;
+}
+
+namespace tasks {
+
+struct SpoolerSettings {
+    std::string dir;
+    int processes, time_cap, max_tasks, max_retries, retry_seconds, scan_seconds;
+
+    static SpoolerSettings load(const core::Config& c);  // ConfigError on a value out of range
+};
+
+// Spooler process n (1-based); returns its exit code.
+int run_spooler_process(const Registry& registry, const SpoolerSettings& s, int n);
+
+}  // namespace tasks
