@@ -75,10 +75,12 @@ redisContext* connect()
     const auto& cfg = core::config();
     const std::string host = conn.host.empty() ? cfg.str("redis_host") : conn.host;
     const int port = conn.host.empty() ? static_cast<int>(cfg.integer("redis_port")) : conn.port;
-    const auto where = host + ":" + std::to_string(port);
-
-    redisContext* c = redisConnectWithTimeout(
-        host.c_str(), port, to_timeval(positive_ms("redis_connect_timeout_ms")));
+    // A host that is a path names a unix socket: cheaper than TCP when Redis is on this machine.
+    const bool unix_socket = !host.empty() && host[0] == '/';
+    const auto where = unix_socket ? host : host + ":" + std::to_string(port);
+    const auto timeout = to_timeval(positive_ms("redis_connect_timeout_ms"));
+    redisContext* c = unix_socket ? redisConnectUnixWithTimeout(host.c_str(), timeout)
+                                  : redisConnectWithTimeout(host.c_str(), port, timeout);
     if (!c)
         fail("cannot allocate a context for " + where);
     conn.ctx.reset(c);
