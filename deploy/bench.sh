@@ -183,16 +183,18 @@ SQL
 # session_cookie: "Cookie: name=value" of a logged-in bench user (signed up on first use), for
 # /api/me, the route that reads a session from Redis and a user row per request.
 session_cookie() {
-    local body='{"email": "bench@example.com", "password": "Bench1pw", "fname": "B", "lname": "M"}'
+    local login='{"email": "bench@example.com", "password": "Bench1pw"}'
     local hdrs
-    hdrs=$(curl -sS -D - -o /dev/null -H 'Content-Type: application/json' -d "$body" \
-        "$BASE/api/signup")
-    grep -qi '^set-cookie:' <<<"$hdrs" ||
-        hdrs=$(curl -sS -D - -o /dev/null -H 'Content-Type: application/json' -d "$body" \
+    hdrs=$(curl -sS -D - -o /dev/null -H 'Content-Type: application/json' \
+        -d "${login%\}}"', "fname": "B", "lname": "M"}' "$BASE/api/signup")
+    # Taken after the first run: log in instead (an error reply may carry a cookie deletion).
+    grep -q '^HTTP/[0-9.]* 201' <<<"$hdrs" ||
+        hdrs=$(curl -sS -D - -o /dev/null -H 'Content-Type: application/json' -d "$login" \
             "$BASE/api/login")
+    grep -q '^HTTP/[0-9.]* 20[01]' <<<"$hdrs" || die "could not log in the bench user"
     local cookie
     cookie=$(grep -i '^set-cookie:' <<<"$hdrs" | head -1 | sed -E 's/^[Ss]et-[Cc]ookie: *([^;]*).*/\1/')
-    [ -n "$cookie" ] || die "could not log in the bench user"
+    [ -n "$cookie" ] || die "no session cookie for the bench user"
     echo "Cookie: $cookie"
 }
 
