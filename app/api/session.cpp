@@ -135,10 +135,10 @@ void expire_cookie(core::Request& req)
 
 int run_on_index(const char* script, const std::string& user_id, const std::string& arg = "")
 {
-    std::vector<std::string> cmd{"EVAL", script, "1", user_sessions_key(user_id), kSessionPrefix};
+    std::vector<std::string> args{kSessionPrefix};
     if (!arg.empty())
-        cmd.push_back(arg);
-    const auto r = red::command(cmd);
+        args.push_back(arg);
+    const auto r = red::eval(script, {user_sessions_key(user_id)}, args);
     return r->type == REDIS_REPLY_INTEGER ? static_cast<int>(r->integer) : 0;
 }
 
@@ -177,8 +177,8 @@ void load_session(core::Request& req)
     const auto id = req.cookie(c.str("session_cookie_name"));
     if (!id || !is_session_id(*id))
         return;  // no cookie, or one we never made: a visitor, at no cost to Redis
-    const auto r = red::command({"EVAL", kLoadScript, "1", session_key(*id), kIndexPrefix,
-                                 std::to_string(lifetime(true))});
+    const auto r = red::eval(kLoadScript, {session_key(*id)},
+                             {kIndexPrefix, std::to_string(lifetime(true))});
     if (r->type != REDIS_REPLY_STRING)
         return;  // unknown or expired
     rapidjson::Document d;

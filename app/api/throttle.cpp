@@ -92,8 +92,8 @@ void check_login_throttle(core::Request& req, const std::string& email)
 void count_login_failure(const core::Request& req, const std::string& email)
 {
     const auto lim = limits();
-    const auto r = red::command({"EVAL", kCountScript, "2", email_fail_key(email),
-                                 ip_fail_key(req.client_ip()), std::to_string(lim.window)});
+    const auto r = red::eval(kCountScript, {email_fail_key(email), ip_fail_key(req.client_ip())},
+                             {std::to_string(lim.window)});
     if (r->type != REDIS_REPLY_ARRAY || r->elements != 2)
         return;
     if (number_or_zero(r->element[0]) == lim.email)

@@ -4,6 +4,7 @@
 
 #include <cerrno>
 #include <stdexcept>
+#include <unordered_map>
 
 #include <sys/time.h>
 #include <unistd.h>
@@ -311,6 +312,31 @@ std::optional<std::string> get_set(const std::string& key, const std::string& js
     if (exec->type != REDIS_REPLY_ARRAY || exec->elements != 2)
         unexpected("EXEC");
     return string_or_nil(exec->element[0]);
+}
+
+Reply eval(const std::string& script, const std::vector<std::string>& keys,
+           const std::vector<std::string>& args)
+{
+    static std::unordered_map<std::string, std::string> shas;  // script text -> its SHA1
+    auto load = [&] {
+        const auto r = command({"SCRIPT", "LOAD", script});
+        if (r->type != REDIS_REPLY_STRING)
+            unexpected("SCRIPT LOAD");
+        return shas[script] = text(r.get());
+    };
+    auto it = shas.find(script);
+    std::vector<std::string> cmd{"EVALSHA", it == shas.end() ? load() : it->second,
+                                 std::to_string(keys.size())};
+    cmd.insert(cmd.end(), keys.begin(), keys.end());
+    cmd.insert(cmd.end(), args.begin(), args.end());
+    try {
+        return command(cmd);
+    } catch (const std::runtime_error& e) {
+        if (std::string(e.what()).find("NOSCRIPT") == std::string::npos)
+            throw;
+        cmd[1] = load();  // Redis restarted (or SCRIPT FLUSH): its cache is empty
+        return command(cmd);
+    }
 }
 
 }  // namespace red

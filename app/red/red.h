@@ -51,6 +51,11 @@ using Reply = std::unique_ptr<redisReply, FreeReply>;
 
 // Runs one command, e.g. command({"TTL", key}); never returns null.
 Reply command(const std::vector<std::string>& args);
+
+// Runs a Lua script by its SHA1 (EVALSHA), loading it once per script text, and again after a
+// Redis restart emptied the script cache: the script's text is not sent with every call.
+Reply eval(const std::string& script, const std::vector<std::string>& keys,
+           const std::vector<std::string>& args);
 // Sends all commands in one round trip and returns their replies in order. Wrap them in
 // MULTI ... EXEC to make them atomic. If any reply (or an element of an EXEC reply) is an error,
 // throws the first one after reading all replies.

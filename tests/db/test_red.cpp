@@ -462,4 +462,18 @@ BOOST_AUTO_TEST_CASE(auth_with_redis_password)
     BOOST_TEST(red::incr(kPrefix + "auth") == 1);
 }
 
+BOOST_AUTO_TEST_CASE(eval_runs_scripts_by_sha_and_survives_a_flushed_script_cache)
+{
+    const auto k = kPrefix + "eval";
+    const std::string script = "redis.call('SET', KEYS[1], ARGV[1]); return redis.call('GET', KEYS[1])";
+    auto r = red::eval(script, {k}, {"\"one\""});
+    BOOST_REQUIRE(r->type == REDIS_REPLY_STRING);
+    BOOST_TEST(std::string(r->str, r->len) == "\"one\"");
+    red::command({"SCRIPT", "FLUSH"});  // as after a Redis restart: the next call gets NOSCRIPT
+    r = red::eval(script, {k}, {"\"two\""});
+    BOOST_REQUIRE(r->type == REDIS_REPLY_STRING);
+    BOOST_TEST(std::string(r->str, r->len) == "\"two\"");
+    BOOST_CHECK_THROW(red::eval("return redis.call('NOSUCHCOMMAND')", {}, {}), std::runtime_error);
+}
+
 BOOST_AUTO_TEST_SUITE_END()
