@@ -5,6 +5,8 @@
 #
 #   deploy/bench.sh                   10 s per endpoint
 #   BENCH_SECONDS=30 deploy/bench.sh  longer runs
+#   BENCH_STACK=test TEST_SLOT=N deploy/bench.sh  on test stack N (when another checkout's dev
+#                                     stack holds the dev ports)
 #
 # It uses the dev stack (deploy/local.sh stack dev: nginx 8100, PostgreSQL 54320, Redis 63790)
 # and starts it if it is down; it uses a running dev server, else starts build/server with its
@@ -21,9 +23,14 @@ SECONDS_RUN=${BENCH_SECONDS:-10}
 WARMUP_SECONDS=2
 CONNECTIONS=16
 THREADS=2
-BASE=http://127.0.0.1:8100
-PG_PORT=54320
-VAR=$ROOT/var/dev
+STACK=${BENCH_STACK:-dev}
+case $STACK in
+    dev) BASE=http://127.0.0.1:8100 PG_PORT=54320 VAR=$ROOT/var/dev ;;
+    test) SLOT=${TEST_SLOT:-0}
+          BASE=http://127.0.0.1:$((8101 + 10 * SLOT)) PG_PORT=$((54321 + 10 * SLOT))
+          VAR=$ROOT/var/test${TEST_SLOT:-} ;;
+    *) echo "BENCH_STACK must be dev or test" >&2; exit 2 ;;
+esac
 RUN=$VAR/run
 LOG=$VAR/log
 HELLO_SRC=$ROOT/../shared/bench/fcgi-hello.c
@@ -36,7 +43,7 @@ TMP=             # wrk's Lua script and raw outputs
 RESULTS=()       # "name|path|rps|p50|p99|non2xx|sockerr|busy", or "name|path|skip|reason"
 
 usage() {
-    sed -n '6,8s/^# \{0,1\}//p' "${BASH_SOURCE[0]}" >&2
+    sed -n '6,9s/^# \{0,1\}//p' "${BASH_SOURCE[0]}" >&2
     exit 2
 }
 
@@ -60,8 +67,8 @@ cleanup() {
         [ "$(cat "$RUN/server.pid" 2>/dev/null)" = "$SERVER_PID" ] && rm -f "$RUN/server.pid"
     fi
     if [ -n "$STACK_STARTED" ]; then
-        say "stopping the dev stack (this run started it)"
-        deploy/local.sh stop dev
+        say "stopping the $STACK stack (this run started it)"
+        deploy/local.sh stop "$STACK"
     fi
     [ -n "$TMP" ] && rm -rf "$TMP"
     exit "$rc"
@@ -90,7 +97,7 @@ start_stack() {
     redis_up && before=$((before + 1))
     nginx_up && before=$((before + 1))
     # An assignment, not eval "$(...)": set -e sees a failing substitution only here.
-    env_text=$(deploy/local.sh stack dev)
+    env_text=$(deploy/local.sh stack "$STACK")
     eval "$env_text"
     case $before in
         0) STACK_STARTED=1 ;;

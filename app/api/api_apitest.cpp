@@ -83,10 +83,14 @@ void add_apitest_routes(core::Router& r)
             .fresh_session = true;
     }
     // For the worker tests (harakiri, reload under load); never in production.
-    if (core::config().flag("local_dev") || core::config().flag("test_mode"))
+    if (core::config().flag("local_dev") || core::config().flag("test_mode")) {
         r.add("GET", "/apitest/sleep", Role::visitor, sleep,
               "Sleep, then reply with the worker's pid. Query: seconds (default 1) or ms. "
               "Local development and test mode only.");
+        r.add("POST", "/apitest/sleep", Role::visitor, sleep,
+              "The same as a POST (its body is ignored), for the reload tests under POST load. "
+              "Local development and test mode only.");
+    }
 }
 
 }  // namespace api

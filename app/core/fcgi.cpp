@@ -1,18 +1,25 @@
-// fcgi.cpp: the accept loop on libfcgi. Kept small and in one place, so that serving kept
-// connections later (LIBRARIES.md 4) stays a local change.
+// fcgi.cpp: the accept loop on libfcgi, with kept connections (LIBRARIES.md 4): a worker holds
+// up to kMaxConnections open connections from nginx, polls them with the listening socket and
+// serves one request at a time. Only nginx closes a kept connection (after its keepalive_timeout
+// or keepalive_requests): a worker told to stop accepts no more and leaves once nginx has closed
+// them all. A retiring one (max requests, memory) closes them at once and leaves.
 #include "app/core/fcgi.h"
 
 #include <fcgiapp.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/epoll.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
+#include <cstdint>
 #include <map>
+#include <optional>
 #include <stdexcept>
 #include <string>
+#include <vector>
 
 #include "app/core/log.h"
 
@@ -53,28 +60,50 @@ sigset_t install_signals()
     return waiting;
 }
 
-// Waits until the listening socket (fd 0, non-blocking) has a connection or a stop signal
-// arrives. EPOLLEXCLUSIVE wakes one idle worker per connection instead of all of them.
-class ConnectionWait {
+constexpr int kMaxConnections = 32;       // kept connections per worker (nginx/local.conf.in)
+constexpr std::uint32_t kListening = ~0u;  // the epoll tag of the listening socket
+
+// One epoll set for the listening socket (fd 0, non-blocking) and every kept connection; an
+// event's tag is a connection's index, or kListening. EPOLLEXCLUSIVE on fd 0 wakes one idle
+// worker per new connection instead of all of them.
+class Poller {
 public:
-    ConnectionWait() : ep_(epoll_create1(EPOLL_CLOEXEC))
+    Poller() : ep_(epoll_create1(EPOLL_CLOEXEC))
     {
-        epoll_event ev{};
-        ev.events = EPOLLIN | EPOLLEXCLUSIVE;
-        if (ep_ < 0 || epoll_ctl(ep_, EPOLL_CTL_ADD, 0, &ev) < 0)
+        if (ep_ < 0 || !add(0, kListening, EPOLLEXCLUSIVE))
             throw std::runtime_error(std::string("epoll on the listening socket: ") + std::strerror(errno));
         fcntl(0, F_SETFL, fcntl(0, F_GETFL) | O_NONBLOCK);  // a lost race for a connection is EAGAIN
     }
-    ~ConnectionWait() { close(ep_); }
-    void wait(const sigset_t& mask) const
+    ~Poller() { close(ep_); }
+    bool add(int fd, std::uint32_t tag, std::uint32_t extra = 0) const
+    {
+        epoll_event ev{};
+        ev.events = EPOLLIN | extra;
+        ev.data.u32 = tag;
+        return epoll_ctl(ep_, EPOLL_CTL_ADD, fd, &ev) == 0;
+    }
+    void remove(int fd) const { epoll_ctl(ep_, EPOLL_CTL_DEL, fd, nullptr); }
+    // One ready tag, or nothing (a signal). One event per wait: level-triggered epoll puts a
+    // still-ready fd back at the end of its ready list, so kept connections take turns.
+    std::optional<std::uint32_t> wait(const sigset_t& mask) const
     {
         epoll_event ev;
-        epoll_pwait(ep_, &ev, 1, -1, &mask);
+        if (epoll_pwait(ep_, &ev, 1, -1, &mask) != 1)
+            return std::nullopt;
+        return std::uint32_t{ev.data.u32};
     }
 
 private:
     int ep_;
 };
+
+// True when the peer closed the connection (or it failed): nothing more will come on it.
+bool at_eof(int fd)
+{
+    char c;
+    const ssize_t n = recv(fd, &c, 1, MSG_PEEK | MSG_DONTWAIT);
+    return n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR);
+}
 
 bool is_retry(int accept_rc)
 {
@@ -123,6 +152,29 @@ bool stop_requested()
     return g_stop != 0;
 }
 
+namespace {
+
+// Reads the request accepted on `rq`, dispatches it and replies; false when the hooks say leave.
+bool serve_one(FCGX_Request& rq, const Dispatcher& dispatcher, std::size_t max_body_bytes, const WorkerHooks& hooks)
+{
+    auto params = read_params(rq.envp);
+    std::string body;
+    const bool fits = read_body(rq.in, params["CONTENT_LENGTH"], max_body_bytes, body);
+    Request req(std::move(params), std::move(body));
+    if (hooks.before_request)
+        hooks.before_request(req.method(), req.path());
+    Reply reply = fits ? dispatcher.handle(req) : error_reply(413, "request body too large");
+    const std::string out = to_cgi(reply, req.method() != "HEAD");
+    // A failed write means the client went away: nothing to do but finish the request (which
+    // then closes the connection).
+    if (FCGX_PutStr(out.data(), static_cast<int>(out.size()), rq.out) < 0)
+        LOG4CPLUS_WARN(lg, "client gone before the reply to " << req.method() << " " << req.path());
+    FCGX_Finish_r(&rq);  // keeps the connection open when nginx asked for it (FCGI_KEEP_CONN)
+    return !hooks.after_request || hooks.after_request();
+}
+
+}  // namespace
+
 int serve_fcgi(const Dispatcher& dispatcher, std::size_t max_body_bytes, const WorkerHooks& hooks)
 {
     const sigset_t waiting = install_signals();  // before FCGX_Init, so libfcgi leaves them alone
@@ -130,39 +182,109 @@ int serve_fcgi(const Dispatcher& dispatcher, std::size_t max_body_bytes, const W
         LOG4CPLUS_ERROR(lg, "FCGX_Init failed");
         return 1;
     }
-    FCGX_Request rq;
-    FCGX_InitRequest(&rq, 0, FCGI_FAIL_ACCEPT_ON_INTR);
-    const ConnectionWait connection;
-    int exit_code = 0;
-    while (!g_stop) {
-        connection.wait(waiting);  // the only place a stop signal is let in
+    // One FCGX_Request per open connection; fds[i] is the fd registered in the poller for
+    // rqs[i], -1 when the slot is free. libfcgi reads the next request from rq.ipcFd while it
+    // is open (the previous one ended with FCGX_Finish_r on a kept connection).
+    std::vector<FCGX_Request> rqs(kMaxConnections);
+    std::vector<int> fds(kMaxConnections, -1);
+    for (auto& rq : rqs)
+        FCGX_InitRequest(&rq, 0, FCGI_FAIL_ACCEPT_ON_INTR);
+    const Poller poller;
+    int open = 0, exit_code = 0;
+    bool listening = true;
+    // Stopping (stop, reload): no new connections, but the kept ones are served until nginx
+    // closes them (keepalive_timeout when idle, keepalive_requests under load), so no request
+    // sent on one is lost. (Closing one right after a reply is not safe: nginx may already have
+    // sent the next request on it, and it never retries a POST.)
+    auto stop_listening = [&] {
+        if (!listening)
+            return;
+        listening = false;
+        poller.remove(0);
+    };
+    // After an accept or a request on slot i: keep the poller in step with the connection.
+    auto track = [&](std::size_t i) {
+        const int fd = rqs[i].ipcFd;
+        if (fd == fds[i])
+            return;
+        if (fds[i] >= 0)
+            --open;  // closed by libfcgi, which also took it out of the epoll set
+        fds[i] = -1;
+        if (fd >= 0) {
+            if (poller.add(fd, static_cast<std::uint32_t>(i))) {
+                fds[i] = fd;
+                ++open;
+            } else {
+                FCGX_Free(&rqs[i], 1);
+            }
+        }
+    };
+    auto release = [&](std::size_t i) {  // closes slot i's connection (or nginx did)
+        poller.remove(fds[i]);
+        FCGX_Free(&rqs[i], 1);
+        fds[i] = -1;
+        --open;
+    };
+    for (;;) {
         if (g_stop)
+            stop_listening();
+        if (!listening && open == 0)
             break;
-        const int rc = FCGX_Accept_r(&rq);
-        if (is_retry(rc))
-            continue;  // another worker took the connection
-        if (rc < 0) {
-            // The listening socket is gone: a failure, so the master's crash-loop brake applies.
-            LOG4CPLUS_ERROR(lg, "accept failed: " << std::strerror(-rc));
-            exit_code = 1;
+        const auto tag = poller.wait(waiting);  // the only place a stop signal is let in
+        if (!tag)
+            continue;
+        std::size_t i = 0;
+        if (*tag == kListening) {
+            if (!listening)
+                continue;
+            while (i < rqs.size() && fds[i] >= 0)
+                ++i;
+            if (i == rqs.size())
+                continue;  // at the cap: another worker takes the connection
+            rqs[i].listen_sock = 0;
+            const int rc = FCGX_Accept_r(&rqs[i]);
+            track(i);
+            if (is_retry(rc))
+                continue;  // another worker took the connection
+            if (rc < 0) {
+                // The listening socket is gone: a failure, so the master's crash-loop brake applies.
+                LOG4CPLUS_ERROR(lg, "accept failed: " << std::strerror(-rc));
+                exit_code = 1;
+                stop_listening();
+                continue;
+            }
+        } else {
+            i = *tag;
+            if (i >= rqs.size() || fds[i] < 0)
+                continue;
+            if (at_eof(fds[i])) {
+                release(i);
+                continue;
+            }
+            // The next request on this connection. On a broken one libfcgi closes it and
+            // accepts on listen_sock: -1 makes that fail, so a slot never changes connection.
+            rqs[i].listen_sock = -1;
+            const int rc = FCGX_Accept_r(&rqs[i]);
+            track(i);
+            if (rc < 0)
+                continue;  // a broken connection: libfcgi closed it
+        }
+        const bool stay = serve_one(rqs[i], dispatcher, max_body_bytes, hooks);
+        track(i);
+        if (!stay) {
+            // Retiring (max requests, memory): leave now, as the master expects, closing the
+            // kept connections. nginx drops an idle one as soon as it sees it closed, and
+            // retries a request it sent on one just then (within fastcgi_next_upstream_timeout;
+            // not a POST).
+            stop_listening();
+            for (std::size_t k = 0; k < rqs.size(); ++k)
+                if (fds[k] >= 0)
+                    release(k);
             break;
         }
-        auto params = read_params(rq.envp);
-        std::string body;
-        const bool fits = read_body(rq.in, params["CONTENT_LENGTH"], max_body_bytes, body);
-        Request req(std::move(params), std::move(body));
-        if (hooks.before_request)
-            hooks.before_request(req.method(), req.path());
-        Reply reply = fits ? dispatcher.handle(req) : error_reply(413, "request body too large");
-        const std::string out = to_cgi(reply, req.method() != "HEAD");
-        // A failed write means the client went away: nothing to do but finish the request.
-        if (FCGX_PutStr(out.data(), static_cast<int>(out.size()), rq.out) < 0)
-            LOG4CPLUS_WARN(lg, "client gone before the reply to " << req.method() << " " << req.path());
-        FCGX_Finish_r(&rq);
-        if (hooks.after_request && !hooks.after_request())
-            break;
     }
-    FCGX_Free(&rq, 1);
+    for (std::size_t i = 0; i < rqs.size(); ++i)
+        FCGX_Free(&rqs[i], fds[i] >= 0);
     return exit_code;
 }
 

@@ -1,4 +1,5 @@
-// fcgi.h: a worker's FastCGI loop: accept one request at a time on fd 0, dispatch, reply.
+// fcgi.h: a worker's FastCGI loop: connections accepted on fd 0 and kept open for nginx
+// (FCGI_KEEP_CONN), one request at a time, dispatch, reply.
 #pragma once
 #include <cstddef>
 #include <functional>
@@ -12,13 +13,15 @@ struct WorkerHooks {
     // Called once a request is accepted, with its method and path (the scoreboard).
     std::function<void(const std::string& method, const std::string& path)> before_request;
     // Called after each request; returning false makes the worker leave after that request
-    // (max requests, memory limit: the master replaces it).
+    // (max requests, memory limit: the master replaces it): it accepts no new connection and
+    // exits once nginx has closed its kept ones.
     std::function<bool()> after_request;
 };
 
 // Installs the worker's signal handlers (SIGTERM/SIGUSR1/SIGQUIT: finish the request in hand,
+// accept no new connection, serve what nginx still sends on the kept ones until it closes them,
 // then leave), then serves until told to stop. Returns the process exit code. The stop signals
-// are blocked except while the worker waits for a connection, so a stop or reload never cuts
+// are blocked except while the worker waits for a request, so a stop or reload never cuts
 // a request short (libfcgi would drop a request whose read() a signal interrupts).
 int serve_fcgi(const Dispatcher& dispatcher, std::size_t max_body_bytes, const WorkerHooks& hooks = {});
 

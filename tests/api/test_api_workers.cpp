@@ -11,6 +11,8 @@
 #include <filesystem>
 #include <fstream>
 #include <future>
+#include <set>
+#include <sstream>
 
 #include "app/core/process.h"
 #include "tests/api/http.h"
@@ -48,6 +50,23 @@ bool has(const std::vector<pid_t>& pids, pid_t pid)
 double seconds_since(std::chrono::steady_clock::time_point t)
 {
     return std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
+}
+
+// The inodes of the open connections on the instance's socket (/proc/net/unix lists an accepted
+// socket under its listening socket's path; state 03 is connected).
+std::set<std::string> instance_connections()
+{
+    const std::string sock = test::stack_run_dir() + "/instance.sock";
+    std::ifstream in("/proc/net/unix");
+    std::set<std::string> inodes;
+    std::string line;
+    while (std::getline(in, line)) {
+        std::istringstream f(line);
+        std::string num, refs, proto, flags, type, st, inode, path;
+        if (f >> num >> refs >> proto >> flags >> type >> st >> inode >> path && path == sock && st == "03")
+            inodes.insert(inode);
+    }
+    return inodes;
 }
 
 // Waits until a worker is busy with `request`; its (id, pid).
@@ -110,6 +129,26 @@ BOOST_AUTO_TEST_CASE(harakiri_kills_a_request_past_the_limit_while_others_are_se
     BOOST_TEST(s.num("harakiri") == 1);
     BOOST_TEST(s.num("respawns") == 1);
     BOOST_TEST(!has(s.pids(), pid));
+    BOOST_TEST(status_of(Instance::url(kSleep + "?ms=1")) == 200);
+}
+
+BOOST_AUTO_TEST_CASE(nginx_keeps_its_connections_to_the_workers_and_closes_them_when_idle)
+{
+    Instance inst("keepconn", {{"APP_WORKERS", "2"}});
+    for (int i = 0; i < 10; ++i)
+        BOOST_REQUIRE(status_of(Instance::url(kSleep + "?ms=1")) == 200);
+    const auto first = instance_connections();
+    for (int i = 0; i < 200; ++i)
+        BOOST_REQUIRE(status_of(Instance::url(kSleep + "?ms=1")) == 200);
+    const auto later = instance_connections();
+    std::vector<std::string> both;
+    std::set_intersection(first.begin(), first.end(), later.begin(), later.end(), std::back_inserter(both));
+    BOOST_TEST(!first.empty());
+    BOOST_TEST(later.size() <= 16u);  // keepalive 8 per nginx worker
+    BOOST_TEST(!both.empty(), "no connection outlived 200 requests");  // one per request otherwise
+    BOOST_TEST(inst.stats().num("requests") >= 210);
+    // nginx closes idle ones after its keepalive_timeout (2 s), and the workers let them go.
+    BOOST_TEST(poll_until([] { return instance_connections().empty(); }, 5));
     BOOST_TEST(status_of(Instance::url(kSleep + "?ms=1")) == 200);
 }
 

@@ -1,6 +1,7 @@
 // loadgen.cpp: the bounded load for the reload tests, run by them as a second process.
-//   api_loadgen PATH CONNECTIONS MIN_REQUESTS MAX_SECONDS
-// GETs $API_BASE_URL + PATH from CONNECTIONS threads, one connection per request, and prints
+//   api_loadgen PATH CONNECTIONS MIN_REQUESTS MAX_SECONDS [post]
+// GETs $API_BASE_URL + PATH (or POSTs a 4 KB JSON body to it) from CONNECTIONS threads, one
+// connection per request, and prints
 // "progress <done> <failed>" every 100 ms. It stops once its stdin is closed and MIN_REQUESTS are
 // done, or at 50 * MIN_REQUESTS requests, or after MAX_SECONDS, whichever comes first, and ends
 // with "total <done> <failed> <first error>". It only ever talks to 127.0.0.1.
@@ -20,8 +21,8 @@
 
 int main(int argc, char** argv)
 {
-    if (argc != 5) {
-        std::fprintf(stderr, "usage: api_loadgen PATH CONNECTIONS MIN_REQUESTS MAX_SECONDS\n");
+    if (argc != 5 && !(argc == 6 && std::string(argv[5]) == "post")) {
+        std::fprintf(stderr, "usage: api_loadgen PATH CONNECTIONS MIN_REQUESTS MAX_SECONDS [post]\n");
         return 2;
     }
     if (test::base_host() != "127.0.0.1") {
@@ -29,6 +30,8 @@ int main(int argc, char** argv)
         return 2;
     }
     const std::string path = argv[1];
+    const bool post = argc == 6;
+    const std::string body = "{\"pad\":\"" + std::string(4096, 'x') + "\"}";
     const int connections = std::atoi(argv[2]);
     const long min_requests = std::atol(argv[3]), max_requests = 50 * min_requests;
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(std::atoi(argv[4]));
@@ -41,7 +44,7 @@ int main(int argc, char** argv)
         while (!stop && started++ < max_requests) {
             std::string error;
             try {
-                const auto r = test::get(path);
+                const auto r = post ? test::post_json(path, body) : test::get(path);
                 if (r.status != 200)
                     error = "status " + std::to_string(r.status) + " " + r.body.substr(0, 80);
             } catch (const std::exception& e) {
