@@ -196,11 +196,13 @@ int serve_fcgi(const Dispatcher& dispatcher, std::size_t max_body_bytes, const W
     // closes them (keepalive_timeout when idle, keepalive_requests under load), so no request
     // sent on one is lost. (Closing one right after a reply is not safe: nginx may already have
     // sent the next request on it, and it never retries a POST.)
+    bool full = false;  // at kMaxConnections: fd 0 is out of the epoll set meanwhile
     auto stop_listening = [&] {
         if (!listening)
             return;
         listening = false;
-        poller.remove(0);
+        if (!full)
+            poller.remove(0);
     };
     // After an accept or a request on slot i: keep the poller in step with the connection.
     auto track = [&](std::size_t i) {
@@ -228,6 +230,10 @@ int serve_fcgi(const Dispatcher& dispatcher, std::size_t max_body_bytes, const W
     for (;;) {
         if (g_stop)
             stop_listening();
+        if (full && listening && open < kMaxConnections) {
+            poller.add(0, kListening, EPOLLEXCLUSIVE);
+            full = false;
+        }
         if (!listening && open == 0)
             break;
         const auto tag = poller.wait(waiting);  // the only place a stop signal is let in
@@ -239,8 +245,13 @@ int serve_fcgi(const Dispatcher& dispatcher, std::size_t max_body_bytes, const W
                 continue;
             while (i < rqs.size() && fds[i] >= 0)
                 ++i;
-            if (i == rqs.size())
-                continue;  // at the cap: another worker takes the connection
+            if (i == rqs.size()) {
+                // At the cap: another worker takes the connection; fd 0 leaves the epoll set
+                // until a slot is free again (else level-triggered epoll would spin on it).
+                poller.remove(0);
+                full = true;
+                continue;
+            }
             rqs[i].listen_sock = 0;
             const int rc = FCGX_Accept_r(&rqs[i]);
             track(i);
