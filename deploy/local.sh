@@ -238,8 +238,12 @@ nginx_start() {
     # As root, the workers would run as nobody, who can reach neither the app socket nor conf/
     # when the project is under /root.
     is_root && user_line='user root;'
+    # FASTCGI_KEEP_CONN=on: kept connections to the app (faster; see README "Kept connections").
+    local keep=${FASTCGI_KEEP_CONN:-off}
+    [[ $keep == on || $keep == off ]] || die "FASTCGI_KEEP_CONN must be on or off"
     sed -e "s|@USER_LINE@|$user_line|" -e "s|@ROOT@|$ROOT|g" -e "s|@VAR@|$VAR|g" \
-        -e "s|@PORT@|$HTTP_PORT|g" nginx/local.conf.in >"$NGINX_DIR/nginx.conf"
+        -e "s|@PORT@|$HTTP_PORT|g" -e "s|@KEEP_CONN@|$keep|g" \
+        nginx/local.conf.in >"$NGINX_DIR/nginx.conf"
     nginx_cmd -t -q || die "bad nginx config: $NGINX_DIR/nginx.conf"
     local pid
     if pid=$(live_pid "$RUN/nginx.pid"); then
