@@ -243,6 +243,19 @@ Reply Dispatcher::handle(Request& req) const
     } catch (...) {
         reply = from_exception(req, matched);
     }
+    return finish(req, std::move(reply), matched, start);
+}
+
+Reply Dispatcher::refuse(Request& req, int status, const std::string& message) const
+{
+    const auto start = std::chrono::steady_clock::now();
+    set_log_context("anon", req.client_ip());
+    return finish(req, error_reply(status, message), nullptr, start);
+}
+
+Reply Dispatcher::finish(Request& req, Reply reply, const Route* matched,
+                         std::chrono::steady_clock::time_point start) const
+{
     reply.headers.insert(reply.headers.end(), req.reply_headers.begin(), req.reply_headers.end());
     add_cors(req, reply);
 

@@ -1,6 +1,7 @@
 // dispatcher.h: turns a Request into a Reply: CORS, routing (404/405), role check, the handler,
 // exceptions into error replies, and the one log line per request. It never throws.
 #pragma once
+#include <chrono>
 #include <exception>
 #include <functional>
 #include <optional>
@@ -34,9 +35,13 @@ public:
     void set_session_loader(SessionLoader l) { session_loader_ = std::move(l); }
 
     Reply handle(Request& req) const;
+    // An error reply without routing (e.g. 413 for a body over the cap), with CORS and its log line.
+    Reply refuse(Request& req, int status, const std::string& message) const;
 
 private:
     Reply route(Request& req, const Route*& matched) const;
+    Reply finish(Request& req, Reply reply, const Route* matched,
+                 std::chrono::steady_clock::time_point start) const;
     Reply from_exception(const Request& req, const Route* route) const;
     void add_cors(const Request& req, Reply& reply) const;
 

@@ -163,7 +163,7 @@ bool serve_one(FCGX_Request& rq, const Dispatcher& dispatcher, std::size_t max_b
     Request req(std::move(params), std::move(body));
     if (hooks.before_request)
         hooks.before_request(req.method(), req.path());
-    Reply reply = fits ? dispatcher.handle(req) : error_reply(413, "request body too large");
+    Reply reply = fits ? dispatcher.handle(req) : dispatcher.refuse(req, 413, "request body too large");
     const std::string out = to_cgi(reply, req.method() != "HEAD");
     // A failed write means the client went away: nothing to do but finish the request (which
     // then closes the connection).

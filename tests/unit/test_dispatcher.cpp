@@ -235,4 +235,14 @@ BOOST_AUTO_TEST_CASE(reads_are_retried_once_when_the_check_allows)
     BOOST_TEST(calls == 7);
 }
 
+BOOST_AUTO_TEST_CASE(refusals_carry_cors_and_the_error_shape)
+{
+    core::Dispatcher d(router);
+    auto req = make("POST", "/open", "{\"a\": 1}");
+    const auto reply = d.refuse(req, 413, "request body too large");
+    BOOST_TEST(reply.status == 413);
+    BOOST_TEST(reply.body == R"({"err":"413: request body too large"})");
+    BOOST_TEST(header(reply, "Access-Control-Allow-Methods") == "GET,POST,PUT,DELETE,OPTIONS");
+}
+
 BOOST_AUTO_TEST_SUITE_END()
