@@ -7,6 +7,8 @@
 #include <sstream>
 #include <thread>
 
+extern char** environ;
+
 namespace test {
 
 std::string read_text(const std::string& path)
@@ -44,6 +46,19 @@ bool poll_until(const std::function<bool()>& cond, double seconds)
 void sleep_for(double seconds)
 {
     std::this_thread::sleep_for(std::chrono::duration<double>(seconds));
+}
+
+std::vector<std::string> environment_with(const std::map<std::string, std::string>& overrides)
+{
+    std::vector<std::string> out;
+    for (char** e = environ; *e; ++e) {
+        const std::string entry(*e);
+        if (!overrides.count(entry.substr(0, entry.find('='))))
+            out.push_back(entry);
+    }
+    for (const auto& [k, v] : overrides)
+        out.push_back(k + "=" + v);
+    return out;
 }
 
 }  // namespace test

@@ -1,7 +1,9 @@
 // support.h: small helpers every test suite shares: files, shell commands, waiting for a condition.
 #pragma once
 #include <functional>
+#include <map>
 #include <string>
+#include <vector>
 
 namespace test {
 
@@ -13,5 +15,9 @@ std::string command_output(const std::string& command);
 // Calls cond every 50 ms until it is true or `seconds` have passed; returns its last answer.
 bool poll_until(const std::function<bool()>& cond, double seconds);
 void sleep_for(double seconds);
+
+// This process's environment as "KEY=value" entries, with `overrides` replacing or adding keys:
+// what a child process of a test gets.
+std::vector<std::string> environment_with(const std::map<std::string, std::string>& overrides);
 
 }  // namespace test

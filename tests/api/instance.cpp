@@ -17,7 +17,6 @@
 
 #include "tests/api/http.h"
 
-extern char** environ;
 
 namespace fs = std::filesystem;
 
@@ -147,13 +146,7 @@ Instance::Instance(const std::string& name, std::map<std::string, std::string> e
     stats_listen_ = env["APP_STATS_LISTEN"];
     env["APP_LOG_FILE"] = log_file_;
     env["APP_RELOAD_FILE"] = reload_file_;
-    for (char** e = environ; *e; ++e) {
-        const std::string entry(*e);
-        if (!env.count(entry.substr(0, entry.find('='))))
-            env_.push_back(entry);
-    }
-    for (const auto& [k, v] : env)
-        env_.push_back(k + "=" + v);
+    env_ = environment_with(env);
 
     std::vector<char*> envp, argv{binary_.data(), nullptr};
     for (auto& e : env_)

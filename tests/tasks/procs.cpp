@@ -18,7 +18,6 @@
 #include <boost/test/results_collector.hpp>
 #include <boost/test/unit_test.hpp>
 
-extern char** environ;
 
 namespace test {
 
@@ -40,14 +39,7 @@ Helper::Helper(const std::vector<std::string>& args, const Env& env)
 {
     std::vector<std::string> strings{TASK_HELPER};
     strings.insert(strings.end(), args.begin(), args.end());
-    std::vector<std::string> vars;
-    for (char** e = environ; *e; ++e) {
-        const std::string v(*e);
-        if (!env.count(v.substr(0, v.find('='))))
-            vars.push_back(v);
-    }
-    for (const auto& [k, v] : env)
-        vars.push_back(k + "=" + v);
+    std::vector<std::string> vars = environment_with(env);
     std::vector<char*> argv, envp;
     for (auto& s : strings)
         argv.push_back(s.data());
