@@ -170,7 +170,8 @@ void add_auth_page_routes(core::Router& r)
           "The reset password page for ?token= from the reset link.");
     r.add("POST", "/auth/postform", Role::visitor, postform,
           "The form target of the auth pages, field mode = login, signup, forgot or reset; "
-          "redirects to /api/me on success, else shows the page with the error.");
+          "redirects to /api/me on success, else shows the page with the error.")
+        .body = core::Body::form;
 }
 
 }  // namespace api

@@ -51,6 +51,7 @@ core::Reply movie_query(core::Request& req)
     q.page = static_cast<int>(req.query_int("page", 1, 0, 1000000));
     q.limit = static_cast<int>(req.query_int("limit", 1000, 0, 1000));
     q.search = req.query("search").value_or("");
+    check_line("search", q.search, kMaxTitle);
     q.creator = req.query("creator").value_or("");
     if (!q.creator.empty() && !model::is_uuid(q.creator))
         throw core::BadRequest("creator must be a user id");

@@ -9,6 +9,7 @@
 #include "app/core/config.h"
 #include "app/core/errors.h"
 #include "app/core/log.h"
+#include "app/core/text.h"
 
 namespace core {
 namespace {
@@ -25,10 +26,15 @@ bool is_secret(const std::string& key, const std::vector<std::string>& secret_ke
                        [&](const std::string& s) { return k.find(s) != std::string::npos; });
 }
 
-// Writes a JSON value with every member under a secret key replaced by "X", at any depth.
-void write_masked(const rapidjson::Value& v, JsonWriter& w, const std::vector<std::string>& secrets)
+// Writes a JSON value with every member under a secret key replaced by "X", at any depth. The
+// recursion is bounded: bodies are checked to nest at most kMaxJsonDepth levels before they get
+// here, and anything deeper is written as "..." all the same.
+void write_masked(const rapidjson::Value& v, JsonWriter& w, const std::vector<std::string>& secrets,
+                  int depth = 1)
 {
-    if (v.IsObject()) {
+    if ((v.IsObject() || v.IsArray()) && depth > kMaxJsonDepth) {
+        w.String("...");
+    } else if (v.IsObject()) {
         w.StartObject();
         for (const auto& m : v.GetObject()) {
             const std::string key(m.name.GetString(), m.name.GetStringLength());
@@ -36,16 +42,32 @@ void write_masked(const rapidjson::Value& v, JsonWriter& w, const std::vector<st
             if (is_secret(key, secrets))
                 w.String("X");
             else
-                write_masked(m.value, w, secrets);
+                write_masked(m.value, w, secrets, depth + 1);
         }
         w.EndObject();
     } else if (v.IsArray()) {
         w.StartArray();
         for (const auto& it : v.GetArray())
-            write_masked(it, w, secrets);
+            write_masked(it, w, secrets, depth + 1);
         w.EndArray();
     } else {
         v.Accept(w);
+    }
+}
+
+// The masked log form of a JSON object body, or a note of its size (what is not JSON may hold
+// secrets anywhere, so none of it is logged). object() parses it, or hands out the parse the
+// handler already made.
+template <typename GetObject>
+std::string masked_json(GetObject object, std::size_t size, const std::vector<std::string>& secrets)
+{
+    try {
+        rapidjson::StringBuffer sb;
+        JsonWriter w(sb);
+        write_masked(object().value(), w, secrets);
+        return sb.GetString();
+    } catch (const HttpError&) {
+        return "<" + std::to_string(size) + " bytes, not a JSON object>";
     }
 }
 
@@ -55,8 +77,9 @@ std::string masked_params(const Params& params, const std::vector<std::string>& 
     JsonWriter w(sb);
     w.StartObject();
     for (const auto& [k, v] : params) {
-        w.Key(k.c_str(), static_cast<rapidjson::SizeType>(k.size()));
-        const std::string& shown = is_secret(k, secrets) ? std::string("X") : v;
+        const auto key = to_valid_utf8(k);  // the log stays UTF-8 whatever the client sent
+        w.Key(key.c_str(), static_cast<rapidjson::SizeType>(key.size()));
+        const auto shown = is_secret(k, secrets) ? std::string("X") : to_valid_utf8(v);
         w.String(shown.c_str(), static_cast<rapidjson::SizeType>(shown.size()));
     }
     w.EndObject();
@@ -92,14 +115,8 @@ std::string loggable_params(const Request& req, const std::vector<std::string>& 
     if (!req.form_params().empty()) {
         body = masked_params(req.form_params(), secret_keys);
     } else if (!req.body().empty()) {
-        try {
-            rapidjson::StringBuffer sb;
-            JsonWriter w(sb);
-            write_masked(req.json_object().value(), w, secret_keys);
-            body = sb.GetString();
-        } catch (const HttpError&) {
-            body = "<" + std::to_string(req.body().size()) + " bytes, not JSON>";  // may hold secrets
-        }
+        body = masked_json([&]() -> const JsonObject& { return req.json_object(); },
+                           req.body().size(), secret_keys);
     }
     if (!body.empty())
         out += (out.empty() ? "" : " ") + body;
@@ -108,27 +125,20 @@ std::string loggable_params(const Request& req, const std::vector<std::string>& 
 
 std::string loggable_json(const std::string& json, const std::vector<std::string>& secret_keys)
 {
-    rapidjson::Document doc;
-    doc.Parse(json.c_str(), json.size());
-    if (doc.HasParseError())
-        return "<" + std::to_string(json.size()) + " bytes, not JSON>";
-    rapidjson::StringBuffer sb;
-    JsonWriter w(sb);
-    write_masked(doc, w, secret_keys);
-    return cut_for_log(sb.GetString());
+    return cut_for_log(
+        masked_json([&] { return JsonObject::parse(json); }, json.size(), secret_keys));
 }
 
 std::string allowed_origin(const std::string& origin, const std::vector<std::string>& allowed,
                            bool local_dev)
 {
-    if (allowed.size() == 1 && allowed[0] == "*" && !(local_dev && !origin.empty()))
-        return "*";
-    if (origin.empty())
-        return "";
-    if (std::find(allowed.begin(), allowed.end(), origin) != allowed.end() ||
-        std::find(allowed.begin(), allowed.end(), "*") != allowed.end())
+    const bool listed = origin != "null" && !origin.empty() && origin != "*" &&
+                        std::find(allowed.begin(), allowed.end(), origin) != allowed.end();
+    if (listed || (local_dev && is_local_origin(origin)))
         return origin;
-    return local_dev && is_local_origin(origin) ? origin : "";
+    // "*" lets any page read public replies, never with the visitor's cookies: browsers refuse
+    // "*" with credentials, and echoing any origin would give every site the session.
+    return std::find(allowed.begin(), allowed.end(), "*") != allowed.end() ? "*" : "";
 }
 
 Dispatcher::Dispatcher(const Router& router)
@@ -137,6 +147,8 @@ Dispatcher::Dispatcher(const Router& router)
       local_dev_(config().flag("local_dev")),
       secret_keys_(config().list("log_secret_keys"))
 {
+    // The answer depends on the request's Origin unless it is "*" for everyone.
+    origin_varies_ = local_dev_ || origins_ != std::vector<std::string>{"*"};
 }
 
 void Dispatcher::add_cors(const Request& req, Reply& reply) const
@@ -145,11 +157,25 @@ void Dispatcher::add_cors(const Request& req, Reply& reply) const
     const auto allow = allowed_origin(origin, origins_, local_dev_);
     if (!allow.empty())
         reply.header("Access-Control-Allow-Origin", allow);
-    if (allow != "*")
-        reply.header("Vary", "Origin");  // the reply depends on the Origin: caches must know
+    if (origin_varies_)
+        reply.header("Vary", "Origin");  // caches must not hand one origin's answer to another
     reply.header("Access-Control-Allow-Methods", "GET,POST,PUT,DELETE,OPTIONS");
     reply.header("Access-Control-Allow-Headers", "Content-Type");
-    reply.header("Access-Control-Allow-Credentials", "true");
+    if (!allow.empty() && allow != "*")  // a browser refuses credentials with "*"
+        reply.header("Access-Control-Allow-Credentials", "true");
+}
+
+void Dispatcher::add_safety_headers(Reply& reply)
+{
+    // Set by the app itself, so they hold behind any nginx: no guessing a JSON reply is HTML,
+    // and no page of ours inside another site's frame (clickjacking a login form).
+    reply.header("X-Content-Type-Options", "nosniff");
+    if (reply.content_type.rfind("text/html", 0) == 0) {
+        reply.header("Content-Security-Policy",
+                     "default-src 'none'; style-src 'unsafe-inline'; img-src 'self'; "
+                     "form-action 'self'; base-uri 'none'; frame-ancestors 'none'");
+        reply.header("X-Frame-Options", "DENY");  // the same, for browsers before CSP 2
+    }
 }
 
 Reply Dispatcher::from_exception(const Request& req, const Route* route) const
@@ -194,6 +220,8 @@ Reply Dispatcher::route(Request& req, const Route*& matched) const
         return r;
     }
     matched = m->route;
+    if (!req.body().empty() && !req.content_type_is(media_type(matched->body)))
+        return error_reply(415, std::string("Content-Type must be ") + media_type(matched->body));
     req.path_params = std::move(m->params);
     if (session_loader_)
         session_loader_(req);
@@ -258,6 +286,7 @@ Reply Dispatcher::finish(Request& req, Reply reply, const Route* matched,
 {
     reply.headers.insert(reply.headers.end(), req.reply_headers.begin(), req.reply_headers.end());
     add_cors(req, reply);
+    add_safety_headers(reply);
 
     const double ms =
         std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();

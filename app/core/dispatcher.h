@@ -44,6 +44,7 @@ private:
                  std::chrono::steady_clock::time_point start) const;
     Reply from_exception(const Request& req, const Route* route) const;
     void add_cors(const Request& req, Reply& reply) const;
+    static void add_safety_headers(Reply& reply);
 
     const Router& router_;
     std::vector<ErrorTranslator> translators_;
@@ -51,6 +52,7 @@ private:
     SessionLoader session_loader_;
     std::vector<std::string> origins_;  // "*" or an allow-list
     bool local_dev_;
+    bool origin_varies_;
     std::vector<std::string> secret_keys_;
 };
 
@@ -60,7 +62,9 @@ std::string loggable_params(const Request& req, const std::vector<std::string>& 
 // The same for one JSON text (the arguments of a background task): secrets masked, cut at 1000.
 std::string loggable_json(const std::string& json, const std::vector<std::string>& secret_keys);
 
-// The Access-Control-Allow-Origin value for this Origin, "" when the origin is not allowed.
+// The Access-Control-Allow-Origin value for this Origin: the origin itself when it is on the
+// list (or, in local development, http://localhost:<port> or http://127.0.0.1:<port>), with
+// credentials allowed; else "*" when the list has "*" (no credentials); else "".
 std::string allowed_origin(const std::string& origin, const std::vector<std::string>& allowed,
                            bool local_dev);
 

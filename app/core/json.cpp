@@ -1,18 +1,28 @@
 // json.cpp: safe parsing of request bodies (iterative, UTF-8 validated) and small writers.
 #include "app/core/json.h"
 
+#include <algorithm>
+
 #include <rapidjson/error/en.h>
 
 #include "app/core/errors.h"
+#include "app/core/text.h"
 
 namespace core {
 namespace {
 
 constexpr unsigned kParseFlags = rapidjson::kParseIterativeFlag | rapidjson::kParseValidateEncodingFlag;
 
-// Parses one JSON value; anything but white space after it is an error too.
+// Parses one JSON value; anything but white space after it is an error too. RapidJSON reads a
+// NUL byte as the end of the text, so one is refused first: never valid outside a string, and
+// inside one it must be written as \u0000.
 bool parse_into(rapidjson::Document& doc, std::string_view text, std::string* why)
 {
+    if (const auto nul = text.find('\0'); nul != std::string_view::npos) {
+        if (why)
+            *why = "NUL byte at offset " + std::to_string(nul);
+        return false;
+    }
     doc.Parse<kParseFlags>(text.data(), text.size());
     if (doc.HasParseError()) {
         if (why)
@@ -21,6 +31,39 @@ bool parse_into(rapidjson::Document& doc, std::string_view text, std::string* wh
         return false;
     }
     return true;
+}
+
+// Walks a parsed body without recursion: 400 when it nests deeper than kMaxJsonDepth or an
+// object has a key twice.
+void check_shape(const rapidjson::Value& root)
+{
+    std::vector<std::pair<const rapidjson::Value*, int>> todo{{&root, 1}};  // containers only
+    std::vector<std::string_view> keys;
+    while (!todo.empty()) {
+        const auto [v, depth] = todo.back();
+        todo.pop_back();
+        if (depth > kMaxJsonDepth)
+            throw BadRequest("malformed JSON: nested deeper than " + std::to_string(kMaxJsonDepth) +
+                             " levels");
+        auto visit = [&](const rapidjson::Value& child) {
+            if (child.IsObject() || child.IsArray())
+                todo.emplace_back(&child, depth + 1);
+        };
+        if (v->IsArray()) {
+            for (const auto& item : v->GetArray())
+                visit(item);
+            continue;
+        }
+        keys.clear();
+        for (const auto& m : v->GetObject()) {
+            keys.emplace_back(m.name.GetString(), m.name.GetStringLength());
+            visit(m.value);
+        }
+        std::sort(keys.begin(), keys.end());
+        const auto twice = std::adjacent_find(keys.begin(), keys.end());
+        if (twice != keys.end())
+            throw BadRequest("malformed JSON: duplicate key " + json_escape(printable(*twice, 100)));
+    }
 }
 
 const rapidjson::Value* find(const rapidjson::Document& doc, const char* key)
@@ -43,6 +86,7 @@ JsonObject JsonObject::parse(std::string_view text)
         throw BadRequest("malformed JSON: " + why);
     if (!o.doc_.IsObject())
         throw BadRequest("request body must be a JSON object");
+    check_shape(o.doc_);
     return o;
 }
 
@@ -101,7 +145,12 @@ std::string json_escape(std::string_view s)
 {
     rapidjson::StringBuffer sb;
     JsonWriter w(sb);
-    w.String(s.data(), static_cast<rapidjson::SizeType>(s.size()));
+    if (valid_utf8(s)) {
+        w.String(s.data(), static_cast<rapidjson::SizeType>(s.size()));
+    } else {
+        const auto valid = to_valid_utf8(s);
+        w.String(valid.data(), static_cast<rapidjson::SizeType>(valid.size()));
+    }
     return std::string(sb.GetString(), sb.GetSize());
 }
 

@@ -14,8 +14,14 @@ namespace core {
 
 using JsonWriter = rapidjson::Writer<rapidjson::StringBuffer>;
 
+// How deep a request body may nest (an object in an array in an object is 3): far above what an
+// API body needs, far below what would make walking it (the log line's masking) a risk.
+constexpr int kMaxJsonDepth = 64;
+
 // A request body that must be a JSON object. Parsing is iterative (no stack overflow on deep
-// nesting) and validates UTF-8; every failure is a BadRequest with a clear message.
+// nesting) and validates UTF-8; the whole body must be that one object (a NUL byte is not an
+// end), nested at most kMaxJsonDepth deep, with no key twice in one object (parsers disagree on
+// which value wins). Every failure is a BadRequest with a clear message.
 class JsonObject {
 public:
     static JsonObject parse(std::string_view text);
@@ -57,7 +63,9 @@ std::string to_json_array(const std::vector<T>& items)
 // {"key": value} for one string / integer member, the commonest small replies.
 std::string json_member(const std::string& key, const std::string& value);
 std::string json_member(const std::string& key, std::int64_t value);
-std::string json_escape(std::string_view s);  // a quoted JSON string literal
+// A quoted JSON string literal; bytes that are not UTF-8 become U+FFFD, so an echo of the
+// client's bytes (a path, a name) is still valid JSON text.
+std::string json_escape(std::string_view s);
 
 // Checks that text is one valid JSON value (the red module stores JSON text).
 bool is_valid_json(std::string_view text);

@@ -31,7 +31,37 @@ std::string_view trim(std::string_view s)
 
 const std::string kEmpty;
 
+bool same_lower(std::string_view text, std::string_view lower)
+{
+    return text.size() == lower.size() &&
+           std::equal(text.begin(), text.end(), lower.begin(),
+                      [](char a, char b) { return std::tolower(static_cast<unsigned char>(a)) == b; });
+}
+
 }  // namespace
+
+bool content_type_is(std::string_view header, std::string_view media_type)
+{
+    auto semi = header.find(';');
+    if (!same_lower(trim(header.substr(0, semi)), media_type))
+        return false;
+    while (semi != std::string_view::npos) {
+        header.remove_prefix(semi + 1);
+        semi = header.find(';');
+        const auto param = trim(header.substr(0, semi));
+        if (param.empty())
+            continue;
+        const auto eq = param.find('=');
+        if (eq == std::string_view::npos || !same_lower(trim(param.substr(0, eq)), "charset"))
+            return false;
+        auto value = trim(param.substr(eq + 1));
+        if (value.size() >= 2 && value.front() == '"' && value.back() == '"')
+            value = value.substr(1, value.size() - 2);
+        if (!same_lower(value, "utf-8"))
+            return false;
+    }
+    return true;
+}
 
 std::string url_decode(std::string_view text)
 {
@@ -167,11 +197,9 @@ std::int64_t Request::query_int(const std::string& key, std::int64_t def, std::i
 
 const Params& Request::form_params() const
 {
-    if (!form_) {
-        const auto type = header("Content-Type").value_or("");
-        form_ = type.rfind("application/x-www-form-urlencoded", 0) == 0 ? parse_urlencoded(body_)
-                                                                        : Params{};
-    }
+    if (!form_)
+        form_ = content_type_is("application/x-www-form-urlencoded") ? parse_urlencoded(body_)
+                                                                     : Params{};
     return *form_;
 }
 
@@ -187,9 +215,9 @@ const JsonObject& Request::json_object() const
     return *json_;
 }
 
-bool Request::is_json() const
+bool Request::content_type_is(std::string_view media_type) const
 {
-    return header("Content-Type").value_or("").rfind("application/json", 0) == 0;
+    return core::content_type_is(param("CONTENT_TYPE"), media_type);
 }
 
 }  // namespace core

@@ -20,6 +20,9 @@ using Params = std::vector<std::pair<std::string, std::string>>;  // ordered, ma
 // application/x-www-form-urlencoded (query strings and form bodies); '+' is a space.
 Params parse_urlencoded(std::string_view text);
 std::string url_decode(std::string_view text);
+// Whether a Content-Type header value names media_type (lower case, e.g. "application/json"):
+// the type compared without case, and no parameter but an optional charset=utf-8.
+bool content_type_is(std::string_view header, std::string_view media_type);
 // "a=1; b=2" as sent in the Cookie header.
 std::map<std::string, std::string> parse_cookies(std::string_view header);
 
@@ -52,11 +55,11 @@ public:
     std::int64_t query_int(const std::string& key, std::int64_t def, std::int64_t lo,
                            std::int64_t hi) const;
     std::optional<std::string> form(const std::string& key) const;  // urlencoded body
-    const Params& form_params() const;
+    const Params& form_params() const;  // empty unless the body is a form
 
     // The body as a JSON object, parsed once (400 when it is not one).
     const JsonObject& json_object() const;
-    bool is_json() const;
+    bool content_type_is(std::string_view media_type) const;
 
     std::map<std::string, std::string> path_params;  // {id} and friends, set by the router
     Session session;                                 // set by the dispatcher

@@ -61,6 +61,11 @@ const char* role_name(Role r)
     return kRoleNames[static_cast<int>(r)];
 }
 
+const char* media_type(Body b)
+{
+    return b == Body::form ? "application/x-www-form-urlencoded" : "application/json";
+}
+
 std::optional<Role> role_from_name(const std::string& name)
 {
     for (int i = static_cast<int>(Role::readonly); i <= static_cast<int>(Role::superuser); ++i)

@@ -21,6 +21,12 @@ std::optional<Role> role_from_name(const std::string& name);
 
 using Handler = std::function<Reply(Request&)>;
 
+// What a route takes as a request body. A body of any other Content-Type is refused with 415
+// before the route runs: browsers send text/plain, multipart and urlencoded posts to any site
+// without a CORS preflight, so a JSON route that read them would take posts from any web page.
+enum class Body { json, form };
+const char* media_type(Body b);  // "application/json", "application/x-www-form-urlencoded"
+
 struct Route {
     std::string method, pattern;  // pattern in OpenAPI syntax: "/api/movies/{id}"
     Role min_role;                // visitor: no login needed
@@ -31,6 +37,7 @@ struct Route {
     // Critical operations: the session must still have the IP and user agent of its login,
     // else 401. Set on the route add() returns: r.add(...).fresh_session = true;
     bool fresh_session = false;
+    Body body = Body::json;  // set like fresh_session: r.add(...).body = Body::form;
 };
 
 struct Match {

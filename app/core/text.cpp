@@ -2,46 +2,76 @@
 #include "app/core/text.h"
 
 namespace core {
+namespace {
+
+// The length of the well-formed UTF-8 sequence at s[i], or 0 when the bytes there are not one.
+std::size_t sequence_at(std::string_view s, std::size_t i)
+{
+    const auto c = static_cast<unsigned char>(s[i]);
+    if (c < 0x80)
+        return 1;
+    std::size_t more;
+    unsigned char lo = 0x80, hi = 0xbf;  // the allowed range of the second byte
+    if (c >= 0xc2 && c <= 0xdf) {
+        more = 1;
+    } else if (c >= 0xe0 && c <= 0xef) {
+        more = 2;
+        if (c == 0xe0)
+            lo = 0xa0;  // overlong
+        if (c == 0xed)
+            hi = 0x9f;  // surrogates
+    } else if (c >= 0xf0 && c <= 0xf4) {
+        more = 3;
+        if (c == 0xf0)
+            lo = 0x90;  // overlong
+        if (c == 0xf4)
+            hi = 0x8f;  // past U+10FFFF
+    } else {
+        return 0;
+    }
+    if (i + more >= s.size())  // cut short
+        return 0;
+    for (std::size_t k = 1; k <= more; ++k) {
+        const auto b = static_cast<unsigned char>(s[i + k]);
+        if (k == 1 ? (b < lo || b > hi) : (b < 0x80 || b > 0xbf))
+            return 0;
+    }
+    return more + 1;
+}
+
+// C0, DEL and C1 (U+0080-U+009F, two bytes in UTF-8: C2 80 to C2 9F) at s[i], a valid sequence.
+bool control_at(std::string_view s, std::size_t i)
+{
+    const auto c = static_cast<unsigned char>(s[i]);
+    return c < 0x20 || c == 0x7f ||
+           (c == 0xc2 && i + 1 < s.size() && static_cast<unsigned char>(s[i + 1]) <= 0x9f);
+}
+
+}  // namespace
 
 bool valid_utf8(std::string_view s)
 {
-    std::size_t i = 0;
-    const std::size_t n = s.size();
-    while (i < n) {
-        const auto c = static_cast<unsigned char>(s[i]);
-        if (c < 0x80) {
-            ++i;
-            continue;
-        }
-        int more;
-        unsigned char lo = 0x80, hi = 0xbf;  // the allowed range of the second byte
-        if (c >= 0xc2 && c <= 0xdf)
-            more = 1;
-        else if (c >= 0xe0 && c <= 0xef) {
-            more = 2;
-            if (c == 0xe0)
-                lo = 0xa0;  // overlong
-            if (c == 0xed)
-                hi = 0x9f;  // surrogates
-        } else if (c >= 0xf0 && c <= 0xf4) {
-            more = 3;
-            if (c == 0xf0)
-                lo = 0x90;  // overlong
-            if (c == 0xf4)
-                hi = 0x8f;  // past U+10FFFF
-        } else {
+    for (std::size_t i = 0, n; i < s.size(); i += n)
+        if ((n = sequence_at(s, i)) == 0)
             return false;
-        }
-        if (i + more >= n)  // cut short
-            return false;
-        for (int k = 1; k <= more; ++k) {
-            const auto b = static_cast<unsigned char>(s[i + k]);
-            if (k == 1 ? (b < lo || b > hi) : (b < 0x80 || b > 0xbf))
-                return false;
-        }
-        i += more + 1;
-    }
     return true;
+}
+
+std::string to_valid_utf8(std::string_view s)
+{
+    std::string out;
+    out.reserve(s.size());
+    for (std::size_t i = 0; i < s.size();) {
+        const auto n = sequence_at(s, i);
+        if (n == 0) {
+            out += "\xef\xbf\xbd";  // U+FFFD, one per bad byte
+            ++i;
+        } else {
+            out.append(s, i, n);
+            i += n;
+        }
+    }
+    return out;
 }
 
 std::size_t utf8_length(std::string_view s)
@@ -57,11 +87,9 @@ std::optional<std::string> line_problem(std::string_view s, std::size_t max_char
 {
     if (!valid_utf8(s))
         return std::string("must be valid UTF-8");
-    for (char ch : s) {
-        const auto c = static_cast<unsigned char>(ch);
-        if (c < 0x20 || c == 0x7f)
+    for (std::size_t i = 0; i < s.size(); ++i)
+        if (control_at(s, i))
             return std::string("must not contain control characters");
-    }
     if (utf8_length(s) > max_chars)
         return "must be at most " + std::to_string(max_chars) + " characters";
     return std::nullopt;
@@ -69,7 +97,7 @@ std::optional<std::string> line_problem(std::string_view s, std::size_t max_char
 
 std::string printable(std::string_view s, std::size_t max_bytes)
 {
-    std::string out(s.substr(0, max_bytes));
+    std::string out = to_valid_utf8(s.substr(0, max_bytes));
     for (auto& ch : out) {
         const auto c = static_cast<unsigned char>(ch);
         if (c < 0x20 || c == 0x7f)

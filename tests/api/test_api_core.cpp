@@ -81,7 +81,8 @@ BOOST_AUTO_TEST_CASE(cors_headers_on_every_reply)
         BOOST_TEST(r.header("access-control-allow-origin") == "*");
         BOOST_TEST(r.header("access-control-allow-methods") == "GET,POST,PUT,DELETE,OPTIONS");
         BOOST_TEST(r.header("access-control-allow-headers") == "Content-Type");
-        BOOST_TEST(r.header("access-control-allow-credentials") == "true");
+        // No browser takes "*" with credentials, so no reply says both (issue 8).
+        BOOST_TEST(r.header("access-control-allow-credentials") == "");
     }
 }
 

@@ -3,6 +3,7 @@
 
 #include "app/core/dispatcher.h"
 #include "app/core/errors.h"
+#include "app/core/text.h"
 
 namespace {
 
@@ -65,6 +66,17 @@ BOOST_AUTO_TEST_CASE(query_and_form_secrets_are_replaced)
     BOOST_TEST(core::loggable_params(bad, kSecrets).find("oops") == std::string::npos);
 }
 
+// Issue 8: masking recursed once per level, so a deep body overflowed the worker's stack.
+BOOST_AUTO_TEST_CASE(deep_bodies_are_logged_without_recursing_into_them)
+{
+    const std::string deep = "{\"x\":" + std::string(100000, '[') + std::string(100000, ']') + "}";
+    auto req = make("POST", "/api/login", deep);
+    BOOST_TEST(core::loggable_params(req, kSecrets) == "<200006 bytes, not a JSON object>");
+    BOOST_TEST(core::loggable_json(deep, kSecrets) == "<200006 bytes, not a JSON object>");
+    auto odd = make("GET", "/x", "", "", "q=%FF&%FE=1");
+    BOOST_TEST(core::valid_utf8(core::loggable_params(odd, kSecrets)));
+}
+
 BOOST_AUTO_TEST_CASE(long_params_are_cut)
 {
     auto req = make("GET", "/x", "", "", "q=" + std::string(5000, 'a'));
@@ -77,7 +89,8 @@ BOOST_AUTO_TEST_SUITE(cors)
 
 BOOST_AUTO_TEST_CASE(allowed_origin_rules)
 {
-    const std::vector<std::string> any{"*"}, list{"https://app.example"};
+    const std::vector<std::string> any{"*"}, list{"https://app.example"},
+        both{"https://app.example", "*"};
     BOOST_TEST(core::allowed_origin("", any, false) == "*");
     BOOST_TEST(core::allowed_origin("https://x.example", any, false) == "*");
     BOOST_TEST(core::allowed_origin("https://app.example", list, false) == "https://app.example");
@@ -86,6 +99,18 @@ BOOST_AUTO_TEST_CASE(allowed_origin_rules)
     BOOST_TEST(core::allowed_origin("http://localhost:5173", list, true) == "http://localhost:5173");
     BOOST_TEST(core::allowed_origin("http://127.0.0.1:3000", any, true) == "http://127.0.0.1:3000");
     BOOST_TEST(core::allowed_origin("http://localhost:80x", list, true) == "");
+    // Issue 8: "*" in local development echoed every origin, with credentials.
+    for (const char* foreign : {"https://evil.example", "null", "http://localhost.evil.example:3000",
+                                "http://localhost:3000.evil.example", "http://localhost:"}) {
+        BOOST_TEST_CONTEXT(foreign)
+        {
+            BOOST_TEST(core::allowed_origin(foreign, any, true) == "*");
+            BOOST_TEST(core::allowed_origin(foreign, both, false) == "*");
+            BOOST_TEST(core::allowed_origin(foreign, list, true) == "");
+        }
+    }
+    BOOST_TEST(core::allowed_origin("https://app.example", both, false) == "https://app.example");
+    BOOST_TEST(core::allowed_origin("null", {"null"}, false) == "");  // sandboxed frames, files
 }
 
 BOOST_AUTO_TEST_SUITE_END()
@@ -112,7 +137,7 @@ BOOST_AUTO_TEST_CASE(preflight_needs_no_login)
     auto req = make("OPTIONS", "/editor");
     auto reply = d.handle(req);
     BOOST_TEST(reply.status == 204);
-    BOOST_TEST(header(reply, "Access-Control-Allow-Credentials") == "true");
+    BOOST_TEST(header(reply, "Access-Control-Allow-Methods") == "GET,POST,PUT,DELETE,OPTIONS");
     BOOST_TEST(header(reply, "Access-Control-Allow-Headers") == "Content-Type");
 }
 
@@ -233,6 +258,62 @@ BOOST_AUTO_TEST_CASE(reads_are_retried_once_when_the_check_allows)
     auto always = make("GET", "/always");
     BOOST_TEST(d2.handle(always).status == 500);
     BOOST_TEST(calls == 7);
+}
+
+// Issue 8: JSON routes took text/plain and form posts, which any web page can send cross-site.
+BOOST_AUTO_TEST_CASE(bodies_of_another_content_type_are_refused)
+{
+    router.add("POST", "/form", core::Role::visitor, [](core::Request&) { return core::raw_json_reply(200, "{}"); }, "")
+        .body = core::Body::form;
+    router.add("POST", "/json", core::Role::visitor, [](core::Request&) { return core::raw_json_reply(200, "{}"); }, "");
+    core::Dispatcher d(router);
+    for (const char* type : {"text/plain", "multipart/form-data; boundary=x",
+                             "application/x-www-form-urlencoded", ""}) {
+        auto req = make("POST", "/json", R"({"a":1})", type);
+        const auto r = d.handle(req);
+        BOOST_TEST_CONTEXT(type)
+        {
+            BOOST_TEST(r.status == 415);
+            BOOST_TEST(r.body == R"({"err":"415: Content-Type must be application/json"})");
+        }
+    }
+    auto json = make("POST", "/json", R"({"a":1})", "application/json; charset=utf-8");
+    BOOST_TEST(d.handle(json).status == 200);
+    auto empty = make("POST", "/json", "", "text/plain");  // nothing to misread
+    BOOST_TEST(d.handle(empty).status == 200);
+    auto get_with_body = make("GET", "/open", "x=1", "text/plain");
+    BOOST_TEST(d.handle(get_with_body).status == 415);
+    auto form_as_json = make("POST", "/form", "mode=login", "application/json");
+    BOOST_TEST(d.handle(form_as_json).body ==
+               R"({"err":"415: Content-Type must be application/x-www-form-urlencoded"})");
+    auto form = make("POST", "/form", "mode=login", "application/x-www-form-urlencoded");
+    BOOST_TEST(d.handle(form).status == 200);
+}
+
+BOOST_AUTO_TEST_CASE(every_reply_says_nosniff_and_pages_refuse_frames)
+{
+    router.add("GET", "/page", core::Role::visitor, [](core::Request&) { return core::html_reply(200, "<p>hi</p>"); }, "");
+    core::Dispatcher d(router);
+    for (const char* path : {"/open", "/page", "/nowhere", "/boom"}) {
+        auto req = make("GET", path);
+        const auto r = d.handle(req);
+        BOOST_TEST_CONTEXT(path) { BOOST_TEST(header(r, "X-Content-Type-Options") == "nosniff"); }
+    }
+    auto page = make("GET", "/page");
+    const auto r = d.handle(page);
+    BOOST_TEST(header(r, "Content-Security-Policy").find("frame-ancestors 'none'") != std::string::npos);
+    BOOST_TEST(header(r, "X-Frame-Options") == "DENY");
+    auto json = make("GET", "/open");
+    BOOST_TEST(header(d.handle(json), "Content-Security-Policy") == "");
+}
+
+BOOST_AUTO_TEST_CASE(star_never_goes_out_with_credentials)
+{
+    core::Dispatcher d(router);  // the test config: cors_origins ["*"]
+    auto no_origin = make("GET", "/open");
+    const auto r = d.handle(no_origin);
+    BOOST_TEST(header(r, "Access-Control-Allow-Origin") == "*");
+    BOOST_TEST(header(r, "Access-Control-Allow-Credentials") == "");
 }
 
 BOOST_AUTO_TEST_CASE(refusals_carry_cors_and_the_error_shape)

@@ -78,7 +78,7 @@ BOOST_AUTO_TEST_CASE(headers_path_and_client_ip)
     BOOST_TEST(req.client_ip() == "10.1.2.3");
     BOOST_TEST(*req.header("user-agent") == "curl");
     BOOST_TEST(*req.header("Content-Type") == "application/json");
-    BOOST_TEST(req.is_json());
+    BOOST_TEST(req.content_type_is("application/json"));
     auto plain = make({{"REMOTE_ADDR", "127.0.0.9"}, {"DOCUMENT_URI", "/d"}});
     BOOST_TEST(plain.client_ip() == "127.0.0.9");
     BOOST_TEST(plain.path() == "/d");
@@ -91,6 +91,24 @@ BOOST_AUTO_TEST_CASE(json_body_is_parsed_once_and_checked)
     BOOST_TEST(&req.json_object() == &req.json_object());
     auto bad = make({}, "[1,2]");
     BOOST_CHECK_THROW(bad.json_object(), core::BadRequest);
+}
+
+BOOST_AUTO_TEST_CASE(content_types_are_matched_exactly)
+{
+    for (const char* ok : {"application/json", "Application/JSON", " application/json ",
+                           "application/json; charset=utf-8", "application/json;charset=\"UTF-8\"",
+                           "application/json;"})
+        BOOST_TEST_CONTEXT(ok) { BOOST_TEST(core::content_type_is(ok, "application/json")); }
+    for (const char* bad : {"", "text/plain", "application/jsonx", "application/json-patch+json",
+                            "application/json; charset=latin1", "application/json; boundary=x",
+                            "multipart/form-data; boundary=application/json",
+                            "application/x-www-form-urlencoded"})
+        BOOST_TEST_CONTEXT(bad) { BOOST_TEST(!core::content_type_is(bad, "application/json")); }
+    // A form body counts only when it says it is one.
+    auto as_text = make({{"CONTENT_TYPE", "text/plain"}}, "mode=login&email=a");
+    BOOST_TEST(as_text.form_params().empty());
+    auto as_form = make({{"CONTENT_TYPE", "application/x-www-form-urlencoded"}}, "mode=login&email=a");
+    BOOST_TEST(as_form.form_params().size() == 2u);
 }
 
 BOOST_AUTO_TEST_SUITE_END()
