@@ -2,6 +2,7 @@
 #include "app/core/dispatcher.h"
 
 #include <algorithm>
+#include <cctype>
 #include <chrono>
 #include <cstdio>
 #include <initializer_list>
@@ -71,13 +72,24 @@ std::string masked_json(GetObject object, std::size_t size, const std::vector<st
     }
 }
 
+// A field name as the log shows it: a real one is a short plain name; anything else (JSON text
+// posted as a form, say) may hold a secret anywhere, so only its size is shown.
+std::string loggable_key(const std::string& k)
+{
+    const bool plain = k.size() <= 64 && std::all_of(k.begin(), k.end(), [](char c) {
+        return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-' || c == '.' ||
+               c == '[' || c == ']';
+    });
+    return plain ? k : "<" + std::to_string(k.size()) + " bytes>";
+}
+
 std::string masked_params(const Params& params, const std::vector<std::string>& secrets)
 {
     rapidjson::StringBuffer sb;
     JsonWriter w(sb);
     w.StartObject();
     for (const auto& [k, v] : params) {
-        const auto key = to_valid_utf8(k);  // the log stays UTF-8 whatever the client sent
+        const auto key = loggable_key(k);
         w.Key(key.c_str(), static_cast<rapidjson::SizeType>(key.size()));
         const auto shown = is_secret(k, secrets) ? std::string("X") : to_valid_utf8(v);
         w.String(shown.c_str(), static_cast<rapidjson::SizeType>(shown.size()));

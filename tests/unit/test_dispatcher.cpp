@@ -64,6 +64,10 @@ BOOST_AUTO_TEST_CASE(query_and_form_secrets_are_replaced)
     BOOST_TEST(s.find("\"page\":\"2\"") != std::string::npos);
     auto bad = make("POST", "/api/login", "password=oops-not-json");
     BOOST_TEST(core::loggable_params(bad, kSecrets).find("oops") == std::string::npos);
+    // Issue 8: JSON sent as a form became one field whose name held the password.
+    auto json_as_form = make("POST", "/api/login", R"({"email":"a@b.c","password":"Hunter2x"})",
+                             "application/x-www-form-urlencoded");
+    BOOST_TEST(core::loggable_params(json_as_form, kSecrets) == R"({"<39 bytes>":"X"})");
 }
 
 // Issue 8: masking recursed once per level, so a deep body overflowed the worker's stack.
