@@ -6,7 +6,8 @@
 #
 # Packages; a restpie user; the code in /opt/restpie; the real config with its secrets in
 # /etc/restpie (written once, never overwritten); a PostgreSQL role and database; Redis; the nginx
-# site (nginx/app.conf); the systemd units; build; migrate; start. Later releases: deploy/deploy.sh.
+# site (nginx/app.conf, nginx/json-errors.conf); the systemd units; build; migrate; start. Later
+# releases: deploy/deploy.sh.
 set -euo pipefail
 
 SRC=$(cd "${1:-$(dirname "${BASH_SOURCE[0]}")/..}" && pwd -P)
@@ -64,6 +65,8 @@ fi
 
 say "nginx site"
 install -m 644 "$APP/nginx/app.conf" /etc/nginx/sites-available/restpie
+# app.conf includes it by this name: nginx's own errors as JSON, shared with local.conf.in.
+install -m 644 "$APP/nginx/json-errors.conf" /etc/nginx/snippets/restpie-json-errors.conf
 ln -sfn ../sites-available/restpie /etc/nginx/sites-enabled/restpie
 rm -f /etc/nginx/sites-enabled/default  # its default_server would answer port 80 instead of ours
 nginx -t -q
