@@ -33,10 +33,15 @@ bool parse_into(rapidjson::Document& doc, std::string_view text, std::string* wh
     return true;
 }
 
-// Walks a parsed body without recursion: 400 when it nests deeper than kMaxJsonDepth or an
-// object has a key twice.
+// Walks a parsed body without recursion: 400 when it nests deeper than kMaxJsonDepth, an object
+// has a key twice, or a string is not UTF-8 (RapidJSON 1.1 takes a lone low surrogate escape,
+// "\udc00", and writes it out as bytes no UTF-8 reader accepts).
 void check_shape(const rapidjson::Value& root)
 {
+    const auto utf8 = [](const rapidjson::Value& s) {
+        if (!valid_utf8({s.GetString(), s.GetStringLength()}))
+            throw BadRequest("malformed JSON: a string is not valid UTF-8 (a lone surrogate)");
+    };
     std::vector<std::pair<const rapidjson::Value*, int>> todo{{&root, 1}};  // containers only
     std::vector<std::string_view> keys;
     while (!todo.empty()) {
@@ -48,6 +53,8 @@ void check_shape(const rapidjson::Value& root)
         auto visit = [&](const rapidjson::Value& child) {
             if (child.IsObject() || child.IsArray())
                 todo.emplace_back(&child, depth + 1);
+            else if (child.IsString())
+                utf8(child);
         };
         if (v->IsArray()) {
             for (const auto& item : v->GetArray())
@@ -56,6 +63,7 @@ void check_shape(const rapidjson::Value& root)
         }
         keys.clear();
         for (const auto& m : v->GetObject()) {
+            utf8(m.name);
             keys.emplace_back(m.name.GetString(), m.name.GetStringLength());
             visit(m.value);
         }

@@ -80,6 +80,15 @@ BOOST_AUTO_TEST_CASE(duplicate_keys_are_refused_at_any_depth)
     BOOST_CHECK_NO_THROW(core::JsonObject::parse(R"({"a":{"a":1},"b":[{"a":1},{"a":2}]})"));
 }
 
+// Found by the json fuzzer: RapidJSON 1.1 turns a lone low surrogate escape into bytes that are
+// not UTF-8, which then reached the field checks as if they were text.
+BOOST_AUTO_TEST_CASE(lone_surrogates_are_refused)
+{
+    for (const char* body : {R"({"a":"\udc00"})", R"({"\udfff":1})", R"({"a":["x\udc80"]})", R"({"a":"\ud800"})"})
+        BOOST_TEST_CONTEXT(body) { BOOST_CHECK_THROW(core::JsonObject::parse(body), core::BadRequest); }
+    BOOST_TEST(core::JsonObject::parse(R"({"a":"\ud83c\udfac"})").required_string("a") == "\xf0\x9f\x8e\xac");
+}
+
 BOOST_AUTO_TEST_CASE(writers_escape)
 {
     BOOST_TEST(core::json_member("err", "404: /a\"b") == R"({"err":"404: /a\"b"})");
