@@ -8,6 +8,8 @@ namespace core {
 namespace {
 
 // RFC 6265 cookie-octet: visible ASCII but for space, '"', ',', ';' and '\'.
+constexpr std::int64_t kMaxCookieAge = 400 * 86400;
+
 bool cookie_octet(unsigned char c)
 {
     return c > 0x20 && c < 0x7f && c != '"' && c != ',' && c != ';' && c != '\\';
@@ -46,7 +48,9 @@ std::string set_cookie_header(const Cookie& c, std::time_t now)
     check(c.path, cookie_octet, "path");
     std::string out = c.name + "=" + c.value + "; Path=" + c.path;
     if (c.max_age) {
-        const auto age = std::max<std::int64_t>(*c.max_age, 0);
+        // Browsers cap a cookie's life at 400 days (RFC 6265bis), and a bigger one would
+        // overflow the Expires date.
+        const auto age = std::clamp<std::int64_t>(*c.max_age, 0, kMaxCookieAge);
         out += "; Max-Age=" + std::to_string(age);
         out += "; Expires=" + http_date(age == 0 ? 0 : now + static_cast<std::time_t>(age));
     }

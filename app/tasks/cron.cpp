@@ -11,6 +11,8 @@
 namespace tasks {
 namespace {
 
+constexpr int kDaysIn[12] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};  // leap years too
+
 // -1 any, -N divisible by N, else exactly.
 bool field_matches(int spec, int value)
 {
@@ -21,7 +23,7 @@ bool field_matches(int spec, int value)
 
 void check_field(const char* what, int v, int min, int max)
 {
-    if (v == -1 || (v < -1 && -v <= max) || (v >= min && v <= max))
+    if (v == -1 || (v < -1 && v >= -max) || (v >= min && v <= max))  // -v would overflow INT_MIN
         return;
     throw std::invalid_argument(std::string("cron ") + what + " " + std::to_string(v) +
                                 " out of range (" + std::to_string(min) + ".." +
@@ -46,6 +48,15 @@ Schedule Schedule::at(int minute, int hour, int day, int month, int weekday)
     check_field("day", day, 1, 31);
     check_field("month", month, 1, 12);
     check_field("weekday", weekday, 0, 7);
+    // The weekday alone never rules a date out for good (each date falls on every weekday in
+    // some year), but day and month can: day 31 in April, day -30 (the 30th) in February.
+    bool some_date = day >= 0 && weekday >= 0;  // either one matching is enough: weekday does
+    for (int m = 1; m <= 12 && !some_date; ++m)
+        for (int d = 1; d <= kDaysIn[m - 1] && !some_date; ++d)
+            some_date = field_matches(month, m) && field_matches(day, d);
+    if (!some_date)
+        throw std::invalid_argument("cron day " + std::to_string(day) + " never comes in month " +
+                                    std::to_string(month));
     Schedule s;
     s.minute = minute, s.hour = hour, s.day = day, s.month = month, s.weekday = weekday;
     return s;

@@ -1,6 +1,8 @@
 // test_cookie.cpp: Set-Cookie values and the session cookie's flags under each configuration.
 #include <boost/test/unit_test.hpp>
 
+#include <cstdint>
+
 #include "app/api/session.h"
 #include "app/core/config.h"
 #include "app/core/cookie.h"
@@ -47,6 +49,18 @@ BOOST_AUTO_TEST_CASE(browser_session_cookie_has_no_expiry)
     c.name = "s";
     c.value = "v";
     BOOST_TEST(core::set_cookie_header(c, kNow) == "s=v; Path=/; HttpOnly; SameSite=Lax");
+}
+
+// Found by the cookie fuzzer: a huge Max-Age overflowed the Expires date.
+BOOST_AUTO_TEST_CASE(lifetimes_are_capped_at_400_days)
+{
+    core::Cookie c;
+    c.name = "s";
+    for (std::int64_t age : {std::int64_t{400} * 86400 + 1, INT64_MAX}) {
+        c.max_age = age;
+        const auto h = core::set_cookie_header(c, kNow);
+        BOOST_TEST(h.find("Max-Age=34560000; Expires=" + core::http_date(kNow + 34560000)) != std::string::npos);
+    }
 }
 
 BOOST_AUTO_TEST_CASE(deleting_cookie_expires_in_1970)

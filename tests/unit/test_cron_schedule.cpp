@@ -2,6 +2,8 @@
 // weekday, the day-or-weekday rule, and walks minute by minute across day, month and year ends.
 #include <boost/test/unit_test.hpp>
 
+#include <climits>
+
 #include <cstdlib>
 #include <ctime>
 #include <stdexcept>
@@ -167,6 +169,16 @@ BOOST_AUTO_TEST_CASE(timers_and_bad_fields)
     BOOST_CHECK_THROW(Schedule::at(0, 0, 32), std::invalid_argument);
     BOOST_CHECK_THROW(Schedule::at(0, 0, 1, 13), std::invalid_argument);
     BOOST_CHECK_THROW(Schedule::at(0, 0, 1, 1, 8), std::invalid_argument);
+    // Found by the cron fuzzer: -INT_MIN overflowed in the range check, and a day that never
+    // comes in its month made a job that never runs.
+    BOOST_CHECK_THROW(Schedule::at(INT_MIN), std::invalid_argument);
+    BOOST_CHECK_THROW(Schedule::at(0, 0, 31, 4), std::invalid_argument);
+    BOOST_CHECK_THROW(Schedule::at(0, 0, 30, 2, -1), std::invalid_argument);
+    BOOST_CHECK_THROW(Schedule::at(0, 0, -31, -11), std::invalid_argument);  // 31 November
+    BOOST_CHECK_THROW(Schedule::at(0, 0, 31, 6, -2), std::invalid_argument);
+    BOOST_CHECK_NO_THROW(Schedule::at(0, 0, 29, 2));        // leap years
+    BOOST_CHECK_NO_THROW(Schedule::at(0, 0, 31, 4, 1));     // day or weekday: every Monday in April
+    BOOST_CHECK_NO_THROW(Schedule::at(0, 0, -31, -3));      // 31 March, 31 December
     tasks::Cron c;
     c.add(
         "a", Schedule::every(1), [] {}, "doc");
