@@ -72,15 +72,20 @@ std::string masked_json(GetObject object, std::size_t size, const std::vector<st
     }
 }
 
-// A field name as the log shows it: a real one is a short plain name; anything else (JSON text
-// posted as a form, say) may hold a secret anywhere, so only its size is shown.
-std::string loggable_key(const std::string& k)
+// A real field name is a short plain name. Anything else (JSON text posted as a form, say) may
+// hold a secret anywhere, in the name or in the value after a stray '=', so the log shows the
+// sizes of both only.
+bool plain_name(const std::string& k)
 {
-    const bool plain = k.size() <= 64 && std::all_of(k.begin(), k.end(), [](char c) {
-        return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-' || c == '.' ||
-               c == '[' || c == ']';
-    });
-    return plain ? k : "<" + std::to_string(k.size()) + " bytes>";
+    return k.size() <= 64 && std::all_of(k.begin(), k.end(), [](char c) {
+               return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-' ||
+                      c == '.' || c == '[' || c == ']';
+           });
+}
+
+std::string size_note(const std::string& s)
+{
+    return "<" + std::to_string(s.size()) + " bytes>";
 }
 
 std::string masked_params(const Params& params, const std::vector<std::string>& secrets)
@@ -89,9 +94,12 @@ std::string masked_params(const Params& params, const std::vector<std::string>& 
     JsonWriter w(sb);
     w.StartObject();
     for (const auto& [k, v] : params) {
-        const auto key = loggable_key(k);
+        const bool plain = plain_name(k);
+        const auto key = plain ? k : size_note(k);
         w.Key(key.c_str(), static_cast<rapidjson::SizeType>(key.size()));
-        const auto shown = is_secret(k, secrets) ? std::string("X") : to_valid_utf8(v);
+        const auto shown = is_secret(k, secrets) ? std::string("X")
+                           : plain              ? to_valid_utf8(v)
+                                                : size_note(v);
         w.String(shown.c_str(), static_cast<rapidjson::SizeType>(shown.size()));
     }
     w.EndObject();

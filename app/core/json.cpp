@@ -45,7 +45,8 @@ void check_shape(const rapidjson::Value& root)
     std::vector<std::pair<const rapidjson::Value*, int>> todo{{&root, 1}};  // containers only
     std::vector<std::string_view> keys;
     while (!todo.empty()) {
-        const auto [v, depth] = todo.back();
+        const rapidjson::Value* v = todo.back().first;  // no structured binding: the lambda
+        const int depth = todo.back().second;           // below captures it (clang 14)
         todo.pop_back();
         if (depth > kMaxJsonDepth)
             throw BadRequest("malformed JSON: nested deeper than " + std::to_string(kMaxJsonDepth) +
