@@ -30,5 +30,5 @@ say "fuzzing: each harness replays its regressions, then runs ${FUZZ_SECONDS}s"
 rc=0
 ctest --test-dir build-fuzz -L fuzz --output-on-failure -j"$(nproc)" ${FUZZ_ONLY:+-R "$FUZZ_ONLY"} ||
     rc=$?
-[ "$rc" -eq 0 ] || say "fuzzing failed (exit $rc): see tests/fuzz/README.md for what to do with a finding"
+[ "$rc" -eq 0 ] || say "fuzzing failed (exit $rc): tests/fuzz/regressions/README.md says what to do with a finding"
 exit "$rc"

@@ -15,14 +15,27 @@
 namespace fuzz {
 
 // A property that does not hold: libFuzzer saves the input on abort(), as on a sanitizer report.
-#define FUZZ_CHECK(cond, what)                                                                \
+// `shown` is printed with it (bytes outside printable ASCII as \xNN), to tell what went wrong.
+#define FUZZ_CHECK_SHOW(cond, what, shown)                                                    \
     do {                                                                                      \
         if (!(cond)) {                                                                        \
-            std::fprintf(stderr, "FUZZ_CHECK failed at %s:%d: %s (%s)\n", __FILE__, __LINE__, \
-                         what, #cond);                                                        \
+            std::fprintf(stderr, "FUZZ_CHECK failed at %s:%d: %s (%s)\n%s\n", __FILE__,       \
+                         __LINE__, what, #cond, fuzz::escaped(shown).c_str());                \
             std::abort();                                                                     \
         }                                                                                     \
     } while (0)
+#define FUZZ_CHECK(cond, what) FUZZ_CHECK_SHOW(cond, what, std::string())
+
+inline std::string escaped(std::string_view s)
+{
+    std::string out;
+    for (unsigned char c : s) {
+        char buf[8];
+        std::snprintf(buf, sizeof buf, c >= 0x20 && c < 0x7f && c != '\\' ? "%c" : "\\x%02x", c);
+        out += buf;
+    }
+    return out;
+}
 
 // Once per process: log4cplus set up with every logger off, and the keys the code under test
 // reads from the config (those of conf/server-config.json that matter here).

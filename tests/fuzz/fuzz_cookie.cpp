@@ -56,8 +56,8 @@ void check_build(FuzzedDataProvider& in)
     // The browser reads back the name and value we set, and nothing else before the first ';'.
     const auto first = header.substr(0, header.find(';'));
     const auto back = core::parse_cookies(first);
-    FUZZ_CHECK(back.size() == 1 && back.begin()->first == c.name && back.begin()->second == c.value,
-               "the Set-Cookie value does not read back as name=value");
+    FUZZ_CHECK_SHOW(back.size() == 1 && back.begin()->first == c.name && back.begin()->second == c.value,
+                    "the Set-Cookie value does not read back as name=value", header);
 }
 
 }  // namespace

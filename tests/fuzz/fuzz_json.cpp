@@ -18,12 +18,14 @@ void check_strings(const rapidjson::Value& root)
         const auto* v = todo.back();
         todo.pop_back();
         if (v->IsString()) {
-            FUZZ_CHECK(core::valid_utf8({v->GetString(), v->GetStringLength()}),
-                       "JsonObject::parse accepted a string that is not valid UTF-8");
+            FUZZ_CHECK_SHOW(core::valid_utf8({v->GetString(), v->GetStringLength()}),
+                            "JsonObject::parse accepted a string that is not valid UTF-8",
+                            std::string(v->GetString(), v->GetStringLength()));
         } else if (v->IsObject()) {
             for (const auto& m : v->GetObject()) {
-                FUZZ_CHECK(core::valid_utf8({m.name.GetString(), m.name.GetStringLength()}),
-                           "JsonObject::parse accepted a key that is not valid UTF-8");
+                FUZZ_CHECK_SHOW(core::valid_utf8({m.name.GetString(), m.name.GetStringLength()}),
+                                "JsonObject::parse accepted a key that is not valid UTF-8",
+                                std::string(m.name.GetString(), m.name.GetStringLength()));
                 todo.push_back(&m.value);
             }
         } else if (v->IsArray()) {

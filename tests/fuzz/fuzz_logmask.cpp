@@ -101,11 +101,12 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size)
                        {"CONTENT_TYPE", type}, {"QUERY_STRING", query}},
                       body);
     const auto line = core::loggable_params(req, secrets());
-    FUZZ_CHECK(line.find(kCanary) == std::string::npos, "loggable_params logged a secret value");
+    FUZZ_CHECK_SHOW(line.find(kCanary) == std::string::npos, "loggable_params logged a secret value",
+                    "type " + type + ", query " + query + ", body " + body + "\nlogged: " + line);
     FUZZ_CHECK(line.size() <= 1003, "loggable_params did not cut the line");
 
     const auto args = json_object(in);
-    FUZZ_CHECK(core::loggable_json(args, secrets()).find(kCanary) == std::string::npos,
-               "loggable_json logged a secret value");
+    FUZZ_CHECK_SHOW(core::loggable_json(args, secrets()).find(kCanary) == std::string::npos,
+                    "loggable_json logged a secret value", args);
     return 0;
 }

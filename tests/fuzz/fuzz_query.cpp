@@ -16,8 +16,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size)
                "parse(encode(parse(text))) differs from parse(text)");
     const auto decoded = core::url_decode(text);
     FUZZ_CHECK(decoded.size() <= text.size(), "url_decode made the text longer");
-    FUZZ_CHECK(core::url_decode(fuzz::url_encode(std::string(text))) == text,
-               "url_decode(url_encode(s)) != s");
+    FUZZ_CHECK_SHOW(core::url_decode(fuzz::url_encode(std::string(text))) == text,
+                    "url_decode(url_encode(s)) != s", fuzz::url_encode(std::string(text)));
 
     // Parameters made from the bytes survive encoding and parsing unchanged.
     FuzzedDataProvider in(data, size);

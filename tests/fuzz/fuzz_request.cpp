@@ -145,10 +145,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size)
     const auto reply = (local_dev ? server.local_dev : server.strict)->handle(req);
     FUZZ_CHECK(reply.status >= 100 && reply.status <= 599, "a reply status outside 100..599");
     for (const auto& [k, v] : reply.headers)
-        FUZZ_CHECK(no_line_break(k) && no_line_break(v), "a reply header holds a line break");
+        FUZZ_CHECK_SHOW(no_line_break(k) && no_line_break(v), "a reply header holds a line break", k + ": " + v);
     FUZZ_CHECK(no_line_break(reply.content_type), "the content type holds a line break");
     if (reply.content_type == "application/json" && !reply.body.empty())
-        FUZZ_CHECK(core::is_valid_json(reply.body), "a JSON reply is not valid JSON (or not UTF-8)");
+        FUZZ_CHECK_SHOW(core::is_valid_json(reply.body), "a JSON reply is not valid JSON (or not UTF-8)",
+                        reply.body);
     core::to_cgi(reply);
     return 0;
 }

@@ -67,7 +67,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size)
     safe.set("routes", safe_rows);
 
     const auto html = core::render(name, page);
-    FUZZ_CHECK(markup(html) == markup(core::render(name, safe)),
-               "user data added a raw < > \" or ' to a rendered page");
+    FUZZ_CHECK_SHOW(markup(html) == markup(core::render(name, safe)),
+                    "user data added a raw < > \" or ' to a rendered page", html);
     return 0;
 }
