@@ -23,11 +23,17 @@ if [ -d "$src/regressions/$name" ]; then
 fi
 if [ ${#regressions[@]} -gt 0 ]; then
     echo "== $name: replaying ${#regressions[@]} regression input(s)"
-    # Given files instead of a folder, libFuzzer runs each once and stops at the first failure.
-    if ! "$bin" "${opts[@]}" -artifact_prefix="$work/artifacts/" "${regressions[@]}" \
-        >"$work/regressions.log" 2>&1; then
-        cat "$work/regressions.log"
-        echo "FAILED: a regression input of $name fails again (see above)" >&2
+    # One run per file (given a file, libFuzzer runs it once), so the report lists every one
+    # that fails, with its output.
+    failed=()
+    for f in "${regressions[@]}"; do
+        if ! "$bin" "${opts[@]}" -artifact_prefix="$work/artifacts/" "$f" >"$work/regression.log" 2>&1; then
+            grep -v '^INFO:' "$work/regression.log" | head -n 40
+            failed+=("${f#"$src"/}")
+        fi
+    done
+    if [ ${#failed[@]} -gt 0 ]; then
+        for f in "${failed[@]}"; do echo "FAILED: $name fails again on tests/fuzz/$f" >&2; done
         exit 1
     fi
 fi
@@ -45,4 +51,4 @@ if [ "$rc" -ne 0 ]; then
     echo "then keep it as tests/fuzz/regressions/$name/<what-it-found>" >&2
     exit 1
 fi
-tail -n 12 "$work/fuzz.log"
+grep -E "^(Done|stat::)" "$work/fuzz.log" || true
