@@ -10,7 +10,8 @@ namespace {
 
 const char* const kTypes[] = {"application/x-www-form-urlencoded",
                               "application/x-www-form-urlencoded; charset=UTF-8",
-                              "APPLICATION/X-WWW-FORM-URLENCODED", "multipart/form-data",
+                              "APPLICATION/X-WWW-FORM-URLENCODED", "application/x-www-form-urlencoded; charset=latin1",
+                              "application/x-www-form-urlencodedx", "multipart/form-data",
                               "application/json", "text/plain", ""};
 
 }  // namespace
@@ -27,8 +28,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size)
                        {"CONTENT_TYPE", type}},
                       body);
     const auto& params = req.form_params();
-    // Only a body declared as a form is read as one (the type is matched case-sensitively).
-    const bool is_form = type.rfind("application/x-www-form-urlencoded", 0) == 0;
+    // Only a body declared as a form is read as one.
+    const bool is_form = core::content_type_is(type, "application/x-www-form-urlencoded");
     FUZZ_CHECK(params == (is_form ? core::parse_urlencoded(body) : core::Params{}),
                "form_params differs from parse_urlencoded(body)");
     // form(key) is the first value under key.

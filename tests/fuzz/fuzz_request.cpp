@@ -82,7 +82,7 @@ struct Server {
         using core::Role;
         router.add("GET", "/api/items/{id}", Role::visitor, item_get, "");
         router.add("POST", "/api/items/", Role::editor, item_create, "");
-        router.add("POST", "/auth/form", Role::visitor, form_post, "");
+        router.add("POST", "/auth/form", Role::visitor, form_post, "").body = core::Body::form;
         router.add("GET", "/api/me", Role::user, me, "").fresh_session = true;
         router.add("PUT", "/api/admin/{x}", Role::admin, me, "");
         router.add("GET", "/boom", Role::visitor,
@@ -107,7 +107,7 @@ void call_accessors(const core::Request& req, FuzzedDataProvider& in)
     req.cookie(name);
     req.query(name);
     req.form(name);
-    req.is_json();
+    req.content_type_is("application/json");
     try {
         const auto v = req.query_int(name, 5, in.ConsumeIntegral<std::int64_t>(), in.ConsumeIntegral<std::int64_t>());
         (void)v;
