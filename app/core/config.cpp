@@ -102,25 +102,31 @@ Config Config::load(const std::string& path)
         throw ConfigError("cannot read config file " + path);
     std::stringstream ss;
     ss << in.rdbuf();
-    const std::string text = ss.str();
+    std::vector<std::string> environment;
+    for (char** e = environ; e && *e; ++e)
+        environment.emplace_back(*e);
+    return parse(ss.str(), environment, path);
+}
 
+Config Config::parse(const std::string& text, const std::vector<std::string>& environment,
+                     const std::string& file)
+{
     rapidjson::Document doc;
     doc.Parse(text.c_str(), text.size());
     if (doc.HasParseError())
-        throw ConfigError(path + ": bad JSON at offset " + std::to_string(doc.GetErrorOffset()) +
+        throw ConfigError(file + ": bad JSON at offset " + std::to_string(doc.GetErrorOffset()) +
                           ": " + rapidjson::GetParseError_En(doc.GetParseError()));
     if (!doc.IsObject())
-        throw ConfigError(path + ": must hold one JSON object");
+        throw ConfigError(file + ": must hold one JSON object");
 
     Config c;
-    c.file_ = path;
+    c.file_ = file;
     for (const auto& m : doc.GetObject()) {
         const std::string key(m.name.GetString(), m.name.GetStringLength());
         c.values_[key] = from_json(key, m.value);
     }
     // Only keys the file knows can be overridden: an unknown APP_ variable is a typo to report.
-    for (char** e = environ; e && *e; ++e) {
-        const std::string entry(*e);
+    for (const std::string& entry : environment) {
         if (entry.rfind(kEnvPrefix, 0) != 0)
             continue;
         const auto eq = entry.find('=');
@@ -129,7 +135,7 @@ Config Config::load(const std::string& path)
             continue;
         auto it = c.values_.find(key);
         if (it == c.values_.end())
-            throw ConfigError("environment " + entry.substr(0, eq) + ": no such config key in " + path);
+            throw ConfigError("environment " + entry.substr(0, eq) + ": no such config key in " + file);
         it->second = from_env(key, it->second, entry.substr(eq + 1));
     }
     return c;

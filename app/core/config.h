@@ -16,6 +16,11 @@ public:
     // Reads the file, then applies APP_* overrides, converting each to the type the file gives the
     // key (lists: comma-separated). Throws ConfigError on a missing file, bad JSON or a bad value.
     static Config load(const std::string& path);
+    // What load does once it has the file's text: `environment` holds "NAME=value" entries as in
+    // environ (those without the APP_ prefix are skipped); `file` names the source in errors.
+    // A seam for the config fuzzer, which has neither a file nor an environment of its own.
+    static Config parse(const std::string& text, const std::vector<std::string>& environment,
+                        const std::string& file);
     // The path to load: --config on the command line, else $APP_CONFIG, else conf/server-config.json.
     static std::string path_from(int argc, char** argv);
 
