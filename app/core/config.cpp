@@ -112,7 +112,9 @@ Config Config::parse(const std::string& text, const std::vector<std::string>& en
                      const std::string& file)
 {
     rapidjson::Document doc;
-    doc.Parse(text.c_str(), text.size());
+    // Iterative: a file nested a million levels deep is an error message, not a stack overflow.
+    doc.Parse<rapidjson::kParseIterativeFlag | rapidjson::kParseValidateEncodingFlag>(text.c_str(),
+                                                                                     text.size());
     if (doc.HasParseError())
         throw ConfigError(file + ": bad JSON at offset " + std::to_string(doc.GetErrorOffset()) +
                           ": " + rapidjson::GetParseError_En(doc.GetParseError()));

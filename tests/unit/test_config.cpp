@@ -88,6 +88,9 @@ BOOST_AUTO_TEST_CASE(bad_files_fail)
     BOOST_CHECK_THROW(core::Config::load(path), core::ConfigError);
     std::ofstream(path) << "[1]";
     BOOST_CHECK_THROW(core::Config::load(path), core::ConfigError);
+    // A recursive parse overflowed the stack on a deep file (issue 8); now it is an error.
+    const std::string deep = "{\"a\":" + std::string(500000, '[') + std::string(500000, ']') + "}";
+    BOOST_CHECK_THROW(core::Config::parse(deep, {}, "deep.json"), core::ConfigError);
 }
 
 BOOST_AUTO_TEST_CASE(the_committed_template_loads)
