@@ -83,6 +83,17 @@ bool plain_name(const std::string& k)
            });
 }
 
+// A form body as encoders write it: every byte but letters, digits and -._*+%&= percent-encoded.
+// Anything else (JSON sent with a form's type) splits into fields at random places, any of which
+// may hold a secret under a name that does not say so.
+bool encoded_form(const std::string& body)
+{
+    return std::all_of(body.begin(), body.end(), [](char c) {
+        return std::isalnum(static_cast<unsigned char>(c)) ||
+               std::string_view("-._*+%&=").find(c) != std::string_view::npos;
+    });
+}
+
 std::string size_note(const std::string& s)
 {
     return "<" + std::to_string(s.size()) + " bytes>";
@@ -133,7 +144,9 @@ std::string loggable_params(const Request& req, const std::vector<std::string>& 
         out = masked_params(req.query_params(), secret_keys);
     std::string body;
     if (!req.form_params().empty()) {
-        body = masked_params(req.form_params(), secret_keys);
+        body = encoded_form(req.body()) ? masked_params(req.form_params(), secret_keys)
+                                        : "<" + std::to_string(req.body().size()) +
+                                              " bytes, not an encoded form>";
     } else if (!req.body().empty()) {
         body = masked_json([&]() -> const JsonObject& { return req.json_object(); },
                            req.body().size(), secret_keys);
