@@ -113,6 +113,7 @@ long long redis_ttl(const std::string& key)
 void clear_login_throttle(const std::string& email)
 {
     red::delete_key(api::ip_fail_key("127.0.0.1"));
+    red::delete_key(api::ip_signup_key("127.0.0.1"));
     if (!email.empty())
         red::delete_key(api::email_fail_key(email));
 }

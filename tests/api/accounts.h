@@ -38,7 +38,8 @@ rapidjson::Document parse(const HttpReply& r);  // REQUIREs valid JSON
 std::string str(const rapidjson::Value& v, const char* key);
 
 long long redis_ttl(const std::string& key);
-void clear_login_throttle(const std::string& email = "");  // the IP's counter, and the email's
+// The local IP's counters (failed logins, signups), and the email's.
+void clear_login_throttle(const std::string& email = "");
 
 // Runs the admin binary with the test stack's environment; returns its exit status.
 int run_admin(const std::string& args, const std::string& stdin_text = "");
