@@ -94,6 +94,12 @@ model::User create_account(const NewAccount& a)
     return u;
 }
 
+model::User signup_account(core::Request& req, const NewAccount& a)
+{
+    count_signup_attempt(req);  // before the scrypt run it is there to save
+    return create_account(a);
+}
+
 void log_in(core::Request& req, const model::User& user, bool remember, const char* event)
 {
     start_session(req, user, remember);

@@ -23,6 +23,10 @@ struct NewAccount {
 // <email>" (in any letter case), the password rule broken, an unknown role.
 model::User create_account(const NewAccount& a);
 
+// A visitor's signup (the JSON API and the form): counts the attempt against the caller's IP,
+// 429 past the limit (see throttle.h), then create_account.
+model::User signup_account(core::Request& req, const NewAccount& a);
+
 // start_session, then the log line "<event> agent=<user agent>" (LOGIN OK, SIGNUP OK, ...).
 void log_in(core::Request& req, const model::User& user, bool remember, const char* event);
 

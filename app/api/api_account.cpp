@@ -39,7 +39,7 @@ core::Reply signup(core::Request& req)
     const bool remember = in.optional_bool("remember").value_or(true);
     if (a.email.empty() || a.password.empty() || a.first_name.empty() || a.last_name.empty())
         throw core::BadRequest("Invalid signup input");
-    const auto user = create_account(a);
+    const auto user = signup_account(req, a);
     log_in(req, user, remember, "SIGNUP OK");
     return core::json_reply(201, user);
 }
@@ -68,7 +68,7 @@ void add_account_routes(core::Router& r)
           "cookie. 400 Invalid login credentials; 429 after repeated failures.");
     r.add("POST", "/api/signup", Role::visitor, signup,
           "Sign up with {email, password, fname, lname, company?, remember?}; replies 201 with "
-          "the new user (role editor), logged in.");
+          "the new user (role editor), logged in. 429 after too many signups from one IP.");
     r.add("POST", "/api/logout", Role::user, logout,
           "Log out: deletes the session and expires its cookie.");
     r.add("GET", "/api/me", Role::user, me, "The calling user, as {me: user}.");

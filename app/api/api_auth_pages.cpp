@@ -1,11 +1,13 @@
 // api_auth_pages.cpp: plain HTML forms (no JavaScript) for login, signup, forgot and reset
 // password, all posting to /auth/postform. Success redirects to /api/me; a failure shows the
-// page again with the error (200); a request our forms cannot make (no mode, unknown fields,
-// bad text) is a 400 page. Every value is HTML-escaped by the template ({{x}}).
+// page again with the error (200; 429 when throttled); a request our forms cannot make (no mode,
+// unknown fields, bad text) or a post without the page's form token (csrf.h) is a 400 page.
+// Every page carries a fresh form token. Every value is HTML-escaped by the template ({{x}}).
 #include <string>
 #include <vector>
 
 #include "app/api/account.h"
+#include "app/api/csrf.h"
 #include "app/api/input.h"
 #include "app/api/password_reset.h"
 #include "app/api/routes.h"
@@ -44,11 +46,12 @@ struct Page {
     std::string mode, err, note, email, first_name, last_name, token;
 };
 
-core::Reply render(int status, const Page& p)
+core::Reply render(core::Request& req, int status, const Page& p)
 {
     const auto& m = *find_mode(p.mode);
     core::TemplateData d;
     d.set("mode", p.mode);
+    d.set("csrf_token", new_form_token(req));
     d.set("title", m.title);
     d.set("email", p.email);
     d.set("first_name", p.first_name);
@@ -74,17 +77,18 @@ std::string field(const core::Request& req, const char* key)
     return req.form(key).value_or("");
 }
 
-// The form as our pages post it: 400 for anything else.
+// The form as our pages post it, with their token: 400 for anything else.
 const Mode& check_form(const core::Request& req)
 {
     if (req.form_params().empty())
         throw core::BadRequest("expected a form (application/x-www-form-urlencoded)");
+    check_form_token(req);
     const Mode* m = find_mode(field(req, "mode"));
     if (!m)
         throw core::BadRequest("unknown form mode");
     std::vector<std::string> keys;
     for (const auto& [k, v] : req.form_params())
-        if (k != "mode")
+        if (k != "mode" && k != kCsrfName)
             keys.push_back(k);
     only_fields(keys, m->fields);
     for (const auto& f : m->fields) {
@@ -109,12 +113,13 @@ core::Reply run(core::Request& req, Page& p)
     } else if (p.mode == "signup") {
         if (passwd != field(req, "passwd2"))
             throw core::BadRequest("Passwords differ");
-        log_in(req, create_account({p.email, passwd, p.first_name, p.last_name}), true, "SIGNUP OK");
+        log_in(req, signup_account(req, {p.email, passwd, p.first_name, p.last_name}), true,
+               "SIGNUP OK");
     } else if (p.mode == "forgot") {
         request_password_reset(req, p.email);
         p.note = "If there is an account for " + p.email + ", a link to reset its password is on "
                  "its way there. The link works for one hour, from this computer only.";
-        return render(200, p);
+        return render(req, 200, p);
     } else {
         if (passwd != field(req, "passwd2"))
             throw core::BadRequest("Passwords differ");
@@ -130,7 +135,7 @@ core::Reply postform(core::Request& req)
         p.mode = check_form(req).name;
     } catch (const core::BadRequest& e) {
         const auto* m = find_mode(field(req, "mode"));
-        return render(400, Page{m ? m->name : "login", e.what()});
+        return render(req, 400, Page{m ? m->name : "login", e.what()});
     }
     p.email = field(req, "email");
     p.first_name = field(req, "firstname");
@@ -142,7 +147,7 @@ core::Reply postform(core::Request& req)
         if (e.status >= 500)
             throw;
         p.err = e.what();
-        return render(200, p);
+        return render(req, e.status == 429 ? 429 : 200, p);  // 429 goes with its Retry-After
     }
 }
 
@@ -154,7 +159,7 @@ core::Reply reset_page(core::Request& req)
         p.email = u->email;
     else
         p = Page{"reset", "Token is missing or expired"};
-    return render(200, p);
+    return render(req, 200, p);
 }
 
 }  // namespace
@@ -164,7 +169,7 @@ void add_auth_page_routes(core::Router& r)
     using core::Role;
     for (const char* mode : {"login", "signup", "forgot"})
         r.add("GET", std::string("/auth/") + mode, Role::visitor,
-              [mode](core::Request&) { return render(200, Page{mode}); },
+              [mode](core::Request& req) { return render(req, 200, Page{mode}); },
               std::string("The ") + mode + " page: a plain HTML form posting to /auth/postform.");
     r.add("GET", "/auth/reset", Role::visitor, reset_page,
           "The reset password page for ?token= from the reset link.");

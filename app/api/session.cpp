@@ -167,8 +167,13 @@ std::string session_cookie(const core::Config& c, const std::string& id,
     k.value = id;
     k.domain = c.str("session_cookie_domain");
     k.max_age = max_age;
-    k.secure = c.flag("session_cookie_secure") && !c.flag("local_dev");  // no TLS locally
+    k.secure = cookie_secure(c);
     return core::set_cookie_header(k, now);
+}
+
+bool cookie_secure(const core::Config& c)
+{
+    return c.flag("session_cookie_secure") && !c.flag("local_dev");  // no TLS locally
 }
 
 void load_session(core::Request& req)

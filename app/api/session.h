@@ -38,6 +38,8 @@ int end_user_sessions(const std::string& user_id);
 // max_age: nullopt = until the browser closes, 0 = delete.
 std::string session_cookie(const core::Config& c, const std::string& id,
                            std::optional<std::int64_t> max_age, std::time_t now);
+// Whether our cookies carry Secure: session_cookie_secure, never in local development (no TLS).
+bool cookie_secure(const core::Config& c);
 
 std::string session_key(const std::string& id);            // "session:<id>"
 std::string user_sessions_key(const std::string& user_id);  // "user_sessions:<user id>"

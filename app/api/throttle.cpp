@@ -1,8 +1,9 @@
-// throttle.cpp: the failed-login counters in Redis.
+// throttle.cpp: the failed-login and signup counters in Redis.
 #include "app/api/throttle.h"
 
 #include <algorithm>
 #include <cctype>
+#include <stdexcept>
 
 #include "app/core/config.h"
 #include "app/core/errors.h"
@@ -16,12 +17,15 @@ namespace {
 const auto lg = core::logger("api.throttle");
 
 // KEYS: the counters; ARGV[1]: the window. Counts and starts the window at the first failure;
-// in one script, so a counter can never be left without its expiry (a lock for ever).
+// in one script, so a counter can never be left without its expiry (a lock for ever). Returns
+// each key's count and time to live: {count1, ttl1, count2, ttl2, ...}.
 const char* const kCountScript = R"(
 local out = {}
-for i, k in ipairs(KEYS) do
-  out[i] = redis.call('INCR', k)
+for _, k in ipairs(KEYS) do
+  local n = redis.call('INCR', k)
   if redis.call('TTL', k) < 0 then redis.call('EXPIRE', k, ARGV[1]) end
+  out[#out + 1] = n
+  out[#out + 1] = redis.call('TTL', k)
 end
 return out)";
 
@@ -57,6 +61,12 @@ std::int64_t throttle_wait(std::int64_t failures, std::int64_t ttl, std::int64_t
     return ttl > 0 ? std::min(ttl, window) : window;
 }
 
+std::int64_t attempt_wait(std::int64_t attempt, std::int64_t ttl, std::int64_t limit,
+                          std::int64_t window)
+{
+    return throttle_wait(attempt - 1, ttl, limit, window);  // the attempts before this one
+}
+
 std::string email_fail_key(const std::string& email)
 {
     std::string lower;
@@ -68,6 +78,11 @@ std::string email_fail_key(const std::string& email)
 std::string ip_fail_key(const std::string& ip)
 {
     return "login_fail:ip:" + ip;
+}
+
+std::string ip_signup_key(const std::string& ip)
+{
+    return "signup:ip:" + ip;
 }
 
 void check_login_throttle(core::Request& req, const std::string& email)
@@ -94,14 +109,34 @@ void count_login_failure(const core::Request& req, const std::string& email)
     const auto lim = limits();
     const auto r = red::eval(kCountScript, {email_fail_key(email), ip_fail_key(req.client_ip())},
                              {std::to_string(lim.window)});
-    if (r->type != REDIS_REPLY_ARRAY || r->elements != 2)
+    if (r->type != REDIS_REPLY_ARRAY || r->elements != 4)
         return;
     if (number_or_zero(r->element[0]) == lim.email)
         LOG4CPLUS_WARN(lg, "login locked for email " << core::printable(email) << " after "
                                                      << lim.email << " failures");
-    if (number_or_zero(r->element[1]) == lim.ip)
+    if (number_or_zero(r->element[2]) == lim.ip)
         LOG4CPLUS_WARN(lg, "login locked for IP " << req.client_ip() << " after " << lim.ip
                                                   << " failures");
+}
+
+void count_signup_attempt(core::Request& req)
+{
+    const auto& c = core::config();
+    const auto limit = c.integer("signup_limit_ip"), window = c.integer("signup_window_s");
+    // Counted before it is checked, so that the attempts refused keep the window shut as well.
+    const auto r =
+        red::eval(kCountScript, {ip_signup_key(req.client_ip())}, {std::to_string(window)});
+    if (r->type != REDIS_REPLY_ARRAY || r->elements != 2)
+        throw std::runtime_error("signup counter: unexpected reply from Redis");
+    const auto attempt = number_or_zero(r->element[0]);
+    const auto wait = attempt_wait(attempt, number_or_zero(r->element[1]), limit, window);
+    if (wait == 0)
+        return;
+    if (attempt == limit + 1)
+        LOG4CPLUS_WARN(lg, "signups locked for IP " << req.client_ip() << " after " << limit
+                                                    << " attempts: retry in " << wait << " s");
+    req.reply_headers.emplace_back("Retry-After", std::to_string(wait));
+    throw core::HttpError(429, "Too many signups, try again later");
 }
 
 }  // namespace api

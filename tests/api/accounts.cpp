@@ -11,6 +11,7 @@
 #include <boost/test/unit_test.hpp>
 
 #include "app/api/account.h"
+#include "app/api/csrf.h"
 #include "app/api/session.h"
 #include "app/api/throttle.h"
 #include "app/core/config.h"
@@ -89,6 +90,35 @@ HttpReply with_session(const std::string& sid, const std::string& method, const 
     return http(method, target, body, headers);
 }
 
+std::string token_cookie(const HttpReply& r)
+{
+    const std::string prefix = std::string(api::kCsrfName) + "=";
+    for (const auto& c : r.cookies)
+        if (c.rfind(prefix, 0) == 0)
+            return c.substr(prefix.size(), c.find(';') - prefix.size());
+    return "";
+}
+
+std::string token_field(const std::string& page)
+{
+    const std::string mark = std::string("name=\"") + api::kCsrfName + "\" value=\"";
+    const auto at = page.find(mark);
+    if (at == std::string::npos)
+        return "";
+    const auto start = at + mark.size();
+    return page.substr(start, page.find('"', start) - start);
+}
+
+FormToken open_form(const std::string& page)
+{
+    const auto r = get(page);
+    BOOST_REQUIRE_EQUAL(r.status, 200);
+    const FormToken t{token_cookie(r), token_field(r.body)};
+    BOOST_REQUIRE_EQUAL(t.cookie.size(), 32u);
+    BOOST_REQUIRE_EQUAL(t.field, t.cookie);
+    return t;
+}
+
 rapidjson::Document parse(const HttpReply& r)
 {
     rapidjson::Document d;
@@ -113,6 +143,7 @@ long long redis_ttl(const std::string& key)
 void clear_login_throttle(const std::string& email)
 {
     red::delete_key(api::ip_fail_key("127.0.0.1"));
+    red::delete_key(api::ip_signup_key("127.0.0.1"));
     if (!email.empty())
         red::delete_key(api::email_fail_key(email));
 }

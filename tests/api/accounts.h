@@ -34,11 +34,21 @@ HttpReply with_session(const std::string& sid, const std::string& method, const 
                        const std::string& body = "",
                        std::map<std::string, std::string> headers = {});
 
+// The HTML forms' token (app/api/csrf.h) as a browser keeps it after loading a form page: in
+// the cookie and in the hidden field.
+struct FormToken {
+    std::string cookie, field;
+};
+FormToken open_form(const std::string& page = "/auth/login");  // GETs it; REQUIREs both, equal
+std::string token_cookie(const HttpReply& r);   // the token cookie's value, "" when none
+std::string token_field(const std::string& page);  // the hidden field's value, "" when none
+
 rapidjson::Document parse(const HttpReply& r);  // REQUIREs valid JSON
 std::string str(const rapidjson::Value& v, const char* key);
 
 long long redis_ttl(const std::string& key);
-void clear_login_throttle(const std::string& email = "");  // the IP's counter, and the email's
+// The local IP's counters (failed logins, signups), and the email's.
+void clear_login_throttle(const std::string& email = "");
 
 // Runs the admin binary with the test stack's environment; returns its exit status.
 int run_admin(const std::string& args, const std::string& stdin_text = "");

@@ -50,11 +50,27 @@ std::string HttpReply::header(const std::string& lower_name) const
 HttpReply http(const std::string& method, const std::string& target, const std::string& body,
                const std::map<std::string, std::string>& headers)
 {
+    return http_from("", method, target, body, headers);
+}
+
+HttpReply http_from(const std::string& source_ip, const std::string& method,
+                    const std::string& target, const std::string& body,
+                    const std::map<std::string, std::string>& headers)
+{
     boost::asio::io_context io;
     boost::asio::ip::tcp::resolver resolver(io);
     beast::tcp_stream stream(io);
     stream.expires_after(std::chrono::seconds(30));
-    stream.connect(resolver.resolve(base_host(), std::to_string(base_port())));
+    const auto endpoints = resolver.resolve(base_host(), std::to_string(base_port()));
+    if (source_ip.empty()) {
+        stream.connect(endpoints);
+    } else {  // bound first; connecting to one endpoint keeps the socket (a range reopens it)
+        const auto source = boost::asio::ip::make_address(source_ip);
+        using boost::asio::ip::tcp;
+        stream.socket().open(source.is_v4() ? tcp::v4() : tcp::v6());
+        stream.socket().bind({source, 0});
+        stream.connect(endpoints.begin()->endpoint());
+    }
 
     beast::http::request<beast::http::string_body> req{beast::http::string_to_verb(method), target, 11};
     req.set(beast::http::field::host, base_host());

@@ -18,6 +18,11 @@ struct HttpReply {
 // One request on a fresh connection. `headers` are extra request headers.
 HttpReply http(const std::string& method, const std::string& target, const std::string& body = "",
                const std::map<std::string, std::string>& headers = {});
+// The same from another loopback address (source_ip "127.0.0.2", ...), so that nginx's X-Real-IP
+// names another client; "" = the system's choice.
+HttpReply http_from(const std::string& source_ip, const std::string& method,
+                    const std::string& target, const std::string& body = "",
+                    const std::map<std::string, std::string>& headers = {});
 HttpReply get(const std::string& target);
 HttpReply post_json(const std::string& target, const std::string& json);
 

@@ -1,14 +1,20 @@
 // test_api_auth_pages.cpp: the HTML forms and /auth/postform in all four modes over HTTP,
-// including password reset with an expired token and a token used from another IP.
+// including password reset with an expired token and a token used from another IP, the form
+// token (CSRF) that every post needs, and the signup throttle on the form.
 #include <boost/test/unit_test.hpp>
 
 #include <chrono>
 #include <thread>
 
+#include <pqxx/pqxx>
 #include <rapidjson/document.h>
 
 #include "app/api/password_reset.h"
+#include "app/api/throttle.h"
+#include "app/core/config.h"
 #include "app/core/request.h"
+#include "app/model/db.h"
+#include "app/model/user.h"
 #include "app/red/red.h"
 #include "tests/api/accounts.h"
 
@@ -34,14 +40,54 @@ std::string encode(const std::string& s)
     return out;
 }
 
-HttpReply post_form(const std::vector<std::pair<std::string, std::string>>& fields,
-                    const std::string& sid = "")
+using Fields = std::vector<std::pair<std::string, std::string>>;
+const char* const kRefused = "form expired or posted from another site; reload the page";
+
+// A post to /auth/postform with exactly these fields and Cookie header ("" = none).
+HttpReply post_raw(const Fields& fields, const std::string& cookies,
+                   std::map<std::string, std::string> headers = {})
 {
     std::string body;
     for (const auto& [k, v] : fields)
         body += (body.empty() ? "" : "&") + encode(k) + "=" + encode(v);
-    return with_session(sid, "POST", "/auth/postform", body,
-                        {{"Content-Type", "application/x-www-form-urlencoded"}});
+    headers["Content-Type"] = "application/x-www-form-urlencoded";
+    if (!cookies.empty())
+        headers["Cookie"] = cookies;
+    return http("POST", "/auth/postform", body, headers);
+}
+
+Fields with_token(Fields f, const std::string& token)
+{
+    f.emplace_back("csrf_token", token);
+    return f;
+}
+
+// The page a browser would have posted these fields from.
+std::string page_of(const Fields& fields)
+{
+    std::string mode, token;
+    for (const auto& [k, v] : fields) {
+        if (k == "mode")
+            mode = v;
+        if (k == "token")
+            token = v;
+    }
+    if (mode == "reset")
+        return "/auth/reset?token=" + encode(token);
+    return mode == "signup" || mode == "forgot" ? "/auth/" + mode : "/auth/login";
+}
+
+// A post as a browser makes it: the form page first, then the form with the page's token.
+HttpReply post_form(const Fields& fields, const std::map<std::string, std::string>& headers = {})
+{
+    const auto t = open_form(page_of(fields));
+    return post_raw(with_token(fields, t.field), "csrf_token=" + t.cookie, headers);
+}
+
+bool account_exists(const std::string& email)
+{
+    pqxx::nontransaction tx{model::db()};
+    return model::User::get_by_email(tx, email).has_value();
 }
 
 void expect_login_redirect(const HttpReply& r, const std::string& email)
@@ -61,17 +107,24 @@ void expect_page_error(const HttpReply& r, const std::string& message, int statu
     BOOST_TEST(session_id(r).empty());
 }
 
-// The token that a forgot request stored for this user, found in Redis as the mail would carry it.
-std::string token_for(const std::string& user_id)
+// The tokens that forgot requests stored for this user, found in Redis as the mail carries them.
+std::vector<std::string> tokens_for(const std::string& user_id)
 {
+    std::vector<std::string> out;
     const auto keys = red::command({"KEYS", api::reset_key("*")});
     for (size_t i = 0; i < keys->elements; ++i) {
         const std::string key = keys->element[i]->str;
         const auto v = red::get_keyval(key);
         if (v && v->find(user_id) != std::string::npos)
-            return key.substr(api::reset_key("").size());
+            out.push_back(key.substr(api::reset_key("").size()));
     }
-    return "";
+    return out;
+}
+
+std::string token_for(const std::string& user_id)
+{
+    const auto all = tokens_for(user_id);
+    return all.empty() ? "" : all[0];
 }
 
 std::string forgot(const Account& a)
@@ -105,7 +158,20 @@ BOOST_AUTO_TEST_CASE(pages_are_plain_html_forms)
             BOOST_TEST(r.body.find("name=\"mode\" value=\"" + std::string(mode) + "\"") != std::string::npos);
             BOOST_TEST(r.body.find("<script") == std::string::npos);
             BOOST_TEST(r.body.find("class=\"error\"") == std::string::npos);
-            BOOST_TEST(r.cookies.empty());
+            // no session, only the form token: in a short-lived cookie and in the form
+            BOOST_REQUIRE_EQUAL(r.cookies.size(), 1u);
+            const auto token = token_cookie(r);
+            BOOST_TEST(token.size() == 32u);
+            BOOST_TEST(token.find_first_not_of("0123456789abcdef") == std::string::npos);
+            BOOST_TEST(token_field(r.body) == token);
+            const auto lifetime = core::config().integer("form_token_lifetime_s");
+            const auto flags = "; Path=/auth/; Max-Age=" + std::to_string(lifetime) + "; ";
+            BOOST_TEST(r.cookies[0].find(flags) != std::string::npos, r.cookies[0]);
+            BOOST_TEST(r.cookies[0].find("; HttpOnly") != std::string::npos);
+            BOOST_TEST(r.cookies[0].find("; SameSite=Strict") != std::string::npos);
+            BOOST_TEST(r.cookies[0].find("Domain") == std::string::npos);
+            BOOST_TEST(r.cookies[0].find("Secure") == std::string::npos);  // local: no TLS
+            BOOST_TEST(token_cookie(get(std::string("/auth/") + mode)) != token);  // one per page
         }
     }
     BOOST_TEST(get("/auth/signup").body.find("name=\"firstname\"") != std::string::npos);
@@ -175,6 +241,74 @@ BOOST_AUTO_TEST_CASE(malformed_posts_are_400_pages)
                                    R"({"mode":"login","email":"x","passwd":"y"})");
     BOOST_TEST(json.status == 415);
     BOOST_TEST(session_id(json).empty());
+    // a 400 page brings a new token, so the form on it works
+    const auto again = post_raw({{"mode", "login"}, {"email", a.email}}, "");
+    expect_page_error(again, kRefused, 400);
+    BOOST_TEST(token_field(again.body) == token_cookie(again));
+    BOOST_TEST(token_cookie(again).size() == 32u);
+    expect_login_redirect(post_raw({{"mode", "login"}, {"email", a.email}, {"passwd", a.password},
+                                    {"csrf_token", token_field(again.body)}},
+                                   "csrf_token=" + token_cookie(again)),
+                          a.email);
+}
+
+BOOST_AUTO_TEST_CASE(posts_without_their_pages_token_are_400_and_change_nothing)
+{
+    const auto a = make_account("editor", "csrf");
+    const auto reset_token = forgot(a);
+    const auto new_email = unique_email("csrfsignup");
+    const auto pw = password("csrfnew");
+    const std::vector<Fields> forms = {
+        {{"mode", "login"}, {"email", a.email}, {"passwd", a.password}},
+        {{"mode", "signup"}, {"email", new_email}, {"firstname", "C"}, {"lastname", "S"},
+         {"passwd", pw}, {"passwd2", pw}},
+        {{"mode", "forgot"}, {"email", a.email}},
+        {{"mode", "reset"}, {"email", a.email}, {"token", reset_token}, {"passwd", pw},
+         {"passwd2", pw}},
+    };
+    const auto other = open_form();  // a token of another page load, replaced by the next one
+    struct Attempt {
+        const char* what;
+        Fields fields;
+        std::string cookies;
+        std::map<std::string, std::string> headers;
+    };
+    for (const auto& f : forms) {
+        const auto t = open_form(page_of(f));
+        const auto cookie = "csrf_token=" + t.cookie;
+        const auto good = with_token(f, t.field);
+        const std::vector<Attempt> attempts = {
+            {"no token in the form", f, cookie, {}},
+            {"a wrong token", with_token(f, other.field), cookie, {}},
+            {"the token but no cookie", good, "", {}},
+            {"the token and a session cookie only", good, cookie_name() + "=" + std::string(64, 'a'), {}},
+            {"an empty token and cookie", with_token(f, ""), "csrf_token=", {}},
+            {"from another site", good, cookie, {{"Origin", "https://evil.example"}}},
+            {"from a look-alike site", good, cookie, {{"Origin", "http://" + base_host() + ".evil.example"}}},
+            {"from an opaque origin", good, cookie, {{"Origin", "null"}}},
+        };
+        for (const auto& at : attempts) {
+            BOOST_TEST_CONTEXT(f[0].second << ": " << at.what)
+            {
+                expect_page_error(post_raw(at.fields, at.cookies, at.headers), kRefused, 400);
+            }
+        }
+    }
+    // nothing happened: no signup, no new reset token, the old one unused, the password unchanged
+    BOOST_TEST(!account_exists(new_email));
+    BOOST_TEST(tokens_for(a.id) == std::vector<std::string>{reset_token});
+    BOOST_TEST(login(a.email, a.password).status == 200);
+    // the same forms, posted from our pages (the browser's Origin names this host), work
+    const std::map<std::string, std::string> ours{
+        {"Origin", "http://" + base_host() + ":" + std::to_string(base_port())}};
+    expect_login_redirect(post_form(forms[0], ours), a.email);
+    expect_login_redirect(post_form(forms[1], ours), new_email);
+    const auto note = post_form(forms[2], ours);
+    BOOST_TEST(note.status == 200);
+    BOOST_TEST(note.body.find("class=\"note\"") != std::string::npos);
+    BOOST_TEST(tokens_for(a.id).size() == 2u);
+    expect_login_redirect(post_form(forms[3], ours), a.email);
+    BOOST_TEST(login(a.email, pw).status == 200);
 }
 
 BOOST_AUTO_TEST_CASE(forgot_answers_the_same_for_unknown_emails)
@@ -185,11 +319,14 @@ BOOST_AUTO_TEST_CASE(forgot_answers_the_same_for_unknown_emails)
     const auto unknown = post_form({{"mode", "forgot"}, {"email", nobody}});
     BOOST_TEST(known.status == 200);
     BOOST_TEST(unknown.status == 200);
-    BOOST_TEST(known.cookies.empty());
+    BOOST_TEST(session_id(known).empty());
     auto same = unknown.body;
     for (auto at = same.find(nobody); at != std::string::npos; at = same.find(nobody, at))
         same.replace(at, nobody.size(), a.email);
-    BOOST_TEST(known.body == same);  // the same page but for the email it echoes
+    const auto token_at = same.find(token_field(unknown.body));
+    BOOST_REQUIRE(token_at != std::string::npos);
+    same.replace(token_at, 32, token_field(known.body));
+    BOOST_TEST(known.body == same);  // the same page but for the email it echoes (and its token)
     BOOST_TEST(known.body.find("class=\"note\"") != std::string::npos);
     const auto token = token_for(a.id);
     BOOST_REQUIRE_EQUAL(token.size(), 64u);
@@ -247,13 +384,36 @@ BOOST_AUTO_TEST_CASE(reset_from_another_ip_fails)
     const auto pw = password("elsewhere");
     expect_page_error(reset(token, pw, pw), "This reset link works only from the address that asked for it");
     // a spoofed X-Real-IP header from the client does not help: nginx replaces it
-    const auto spoofed = with_session("", "POST", "/auth/postform",
-                                      "mode=reset&email=x&token=" + token + "&passwd=" + pw + "&passwd2=" + pw,
-                                      {{"Content-Type", "application/x-www-form-urlencoded"},
-                                       {"X-Real-IP", "203.0.113.9"}});
+    const auto t = open_form();
+    const auto spoofed = post_raw({{"mode", "reset"}, {"email", "x"}, {"token", token}, {"passwd", pw},
+                                   {"passwd2", pw}, {"csrf_token", t.field}},
+                                  "csrf_token=" + t.cookie, {{"X-Real-IP", "203.0.113.9"}});
     expect_page_error(spoofed, "This reset link works only from the address that asked for it");
     BOOST_TEST(red::get_keyval(key).has_value());  // not burned by the failures
     BOOST_TEST(login(a.email, a.password).status == 200);
+}
+
+BOOST_AUTO_TEST_CASE(signup_form_is_throttled_per_ip_as_the_api)
+{
+    const auto limit = core::config().integer("signup_limit_ip");
+    const auto key = api::ip_signup_key("127.0.0.1");
+    red::command({"SET", key, std::to_string(limit - 1), "EX", "600"});
+    const auto pw = password("formthrottle");
+    auto fields = [&](const std::string& email) {
+        return Fields{{"mode", "signup"}, {"email", email}, {"firstname", "F"}, {"lastname", "T"},
+                      {"passwd", pw}, {"passwd2", pw}};
+    };
+    const auto last = unique_email("formlast");
+    expect_login_redirect(post_form(fields(last)), last);  // the limit-th attempt still passes
+    const auto refused = unique_email("formthrottled");
+    const auto r = post_form(fields(refused));
+    expect_page_error(r, "Too many signups, try again later", 429);
+    const auto wait = std::stoll(r.header("retry-after"));
+    BOOST_TEST(wait > 590);
+    BOOST_TEST(wait <= 600);
+    BOOST_TEST(!account_exists(refused));
+    BOOST_TEST(token_field(r.body) == token_cookie(r));  // the page's form works, once it may
+    red::delete_key(key);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -55,8 +55,11 @@ BOOST_AUTO_TEST_CASE(sendemail_spools_a_task_that_the_spooler_runs)
 BOOST_AUTO_TEST_CASE(password_forgot_spools_the_reset_mail)
 {
     const auto email = test::make_account("editor", "spool").email;
-    const auto r = test::http("POST", "/auth/postform", "mode=forgot&email=" + email,
-                              {{"Content-Type", "application/x-www-form-urlencoded"}});
+    const auto t = test::open_form("/auth/forgot");
+    const auto r = test::http("POST", "/auth/postform",
+                              "mode=forgot&email=" + email + "&csrf_token=" + t.field,
+                              {{"Content-Type", "application/x-www-form-urlencoded"},
+                               {"Cookie", "csrf_token=" + t.cookie}});
     BOOST_TEST(r.status == 200);
     BOOST_TEST(send_email_ran(email, 0), "no send_email line for " << email << " within 15 s");
 }

@@ -1,13 +1,18 @@
-// test_api_throttle.cpp: login throttling per email and per client IP, and the timing check: a
-// login for an unknown email takes as long as one with a wrong password.
+// test_api_throttle.cpp: login throttling per email and per client IP, the timing check (a login
+// for an unknown email takes as long as one with a wrong password), and signup throttling per IP.
+// Another client IP is a request from another loopback address (http_from), as nginx sees it.
 #include <boost/test/unit_test.hpp>
 
 #include <algorithm>
 #include <chrono>
 #include <cmath>
 
+#include <pqxx/pqxx>
+
 #include "app/api/throttle.h"
 #include "app/core/config.h"
+#include "app/model/db.h"
+#include "app/model/user.h"
 #include "app/red/red.h"
 #include "tests/api/accounts.h"
 
@@ -15,10 +20,29 @@ using namespace test;
 
 namespace {
 
+const char* const kOtherIp = "127.0.0.2";
+
 struct Clean {
-    Clean() { clear_login_throttle(); }
-    ~Clean() { clear_login_throttle(); }  // the IP counter is shared by every test
+    Clean() { clear(); }
+    ~Clean() { clear(); }  // the IP counters are shared by every test
+    static void clear()
+    {
+        clear_login_throttle();
+        red::delete_key(api::ip_signup_key(kOtherIp));
+    }
 };
+
+HttpReply signup_from(const std::string& ip, const std::string& email, const std::string& pw)
+{
+    const auto body = R"({"email":")" + email + R"(","password":")" + pw + R"(","fname":"S","lname":"U"})";
+    return http_from(ip, "POST", "/api/signup", body, {{"Content-Type", "application/json"}});
+}
+
+bool account_exists(const std::string& email)
+{
+    pqxx::nontransaction tx{model::db()};
+    return model::User::get_by_email(tx, email).has_value();
+}
 
 double median(std::vector<double> v)
 {
@@ -112,6 +136,54 @@ BOOST_AUTO_TEST_CASE(unknown_email_takes_as_long_as_a_wrong_password)
     BOOST_TEST(unknown_body == wrong_body);
     BOOST_TEST(mw > 5.0);  // a real scrypt run, not a shortcut
     BOOST_TEST(std::abs(mu - mw) <= 0.30 * mw);
+}
+
+BOOST_AUTO_TEST_CASE(eleventh_signup_from_one_ip_is_429_until_the_window_passes)
+{
+    const auto limit = core::config().integer("signup_limit_ip");
+    BOOST_REQUIRE_EQUAL(limit, 10);
+    const auto pw = password("signups");
+    for (int i = 1; i <= limit; ++i) {
+        const auto r = signup_from("127.0.0.1", unique_email("signups"), pw);
+        BOOST_TEST_REQUIRE(r.status == 201, "signup " << i << ": " << r.body);
+    }
+    const auto email = unique_email("signup11");
+    const auto locked = signup_from("127.0.0.1", email, pw);
+    BOOST_TEST(locked.status == 429);
+    BOOST_TEST(locked.body == R"({"err":"429: Too many signups, try again later"})");
+    const auto wait = std::stoll(locked.header("retry-after"));
+    BOOST_TEST(wait > 0);
+    BOOST_TEST(wait <= core::config().integer("signup_window_s"));
+    BOOST_TEST(locked.cookies.empty());
+    BOOST_TEST(!account_exists(email));
+    // another client IP is not affected, and has its own counter
+    const auto elsewhere = signup_from(kOtherIp, email, pw);
+    BOOST_TEST(elsewhere.status == 201, elsewhere.body);
+    BOOST_TEST(account_exists(email));
+    BOOST_TEST(*red::get_keyval(api::ip_signup_key(kOtherIp)) == "1");
+    // when the window has passed (its key expired), signups work again
+    red::delete_key(api::ip_signup_key("127.0.0.1"));
+    BOOST_TEST(signup_from("127.0.0.1", unique_email("signup12"), pw).status == 201);
+}
+
+BOOST_AUTO_TEST_CASE(every_signup_attempt_counts_but_a_malformed_request)
+{
+    const auto key = api::ip_signup_key("127.0.0.1");
+    BOOST_TEST(post_json("/api/signup", "{}").status == 400);  // no attempt: nothing to hash
+    BOOST_TEST(!red::get_keyval(key).has_value());
+    const auto taken = make_account("editor", "signuptaken");
+    BOOST_TEST(signup_from("127.0.0.1", taken.email, password("t")).status == 400);
+    BOOST_TEST(signup_from("127.0.0.1", unique_email("weak"), "abcdef").status == 400);
+    BOOST_TEST(*red::get_keyval(key) == "2");
+    const auto ttl = redis_ttl(key);
+    BOOST_TEST(ttl > 0);
+    BOOST_TEST(ttl <= core::config().integer("signup_window_s"));
+    // and failures fill the window as successes do
+    const auto limit = core::config().integer("signup_limit_ip");
+    red::command({"SET", key, std::to_string(limit), "EX", "600"});
+    const auto email = unique_email("signupfull");
+    BOOST_TEST(signup_from("127.0.0.1", email, password("f")).status == 429);
+    BOOST_TEST(!account_exists(email));
 }
 
 BOOST_AUTO_TEST_SUITE_END()

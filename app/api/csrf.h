@@ -1,0 +1,33 @@
+// csrf.h: cross-site request forgery defence for the HTML forms (a double-submit token). Each
+// form page gets a fresh random token, both in a short-lived cookie (HttpOnly, SameSite=Strict,
+// Path=/auth/) and in a hidden field; a post must bring the two, equal. Another site can make a
+// browser post to us, but it can neither read the token nor (SameSite) have the cookie sent.
+// As a second line, a post whose Origin header names another host is refused.
+#pragma once
+#include <ctime>
+#include <string>
+
+#include "app/core/config.h"
+#include "app/core/request.h"
+
+namespace api {
+
+// The cookie's and the hidden field's name; "token" in it keeps the value out of the log
+// (log_secret_keys).
+constexpr const char* kCsrfName = "csrf_token";
+
+// A new token for one form page: puts its cookie in req.reply_headers (replacing one already
+// there) and returns the token for the hidden field.
+std::string new_form_token(core::Request& req);
+
+// Throws core::BadRequest "form expired or posted from another site; reload the page" unless
+// the form's token equals the cookie's and an Origin header, if any, names this host.
+void check_form_token(const core::Request& req);
+
+// The parts, for the unit tests.
+std::string form_token_cookie(const core::Config& c, const std::string& token, std::time_t now);
+bool same_token(const std::string& a, const std::string& b);  // in constant time
+// Origin "scheme://host[:port]" against the request's host ("host[:port]"), ports aside.
+bool same_host(const std::string& origin, const std::string& host);
+
+}  // namespace api
