@@ -59,7 +59,11 @@ std::string form_token_cookie(const core::Config& c, const std::string& token, s
 
 std::string new_form_token(core::Request& req)
 {
-    const auto token = core::random_token(kTokenBytes);
+    // A browser that already holds a token keeps it (its expiry renewed), so two forms open in
+    // two tabs both post; a token the attacker could know is no weaker for being reused.
+    auto token = req.cookie(kCsrfName).value_or("");
+    if (!is_token(token))
+        token = core::random_token(kTokenBytes);
     auto& h = req.reply_headers;  // a page rendered twice in one request keeps the last token
     const std::string prefix = std::string(kCsrfName) + "=";
     h.erase(std::remove_if(h.begin(), h.end(),

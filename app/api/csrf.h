@@ -1,5 +1,5 @@
 // csrf.h: cross-site request forgery defence for the HTML forms (a double-submit token). Each
-// form page gets a fresh random token, both in a short-lived cookie (HttpOnly, SameSite=Strict,
+// browser gets a random token, both in a short-lived cookie (HttpOnly, SameSite=Strict,
 // Path=/auth/) and in a hidden field; a post must bring the two, equal. Another site can make a
 // browser post to us, but it can neither read the token nor (SameSite) have the cookie sent.
 // As a second line, a post whose Origin header names another host is refused.
@@ -16,8 +16,8 @@ namespace api {
 // (log_secret_keys).
 constexpr const char* kCsrfName = "csrf_token";
 
-// A new token for one form page: puts its cookie in req.reply_headers (replacing one already
-// there) and returns the token for the hidden field.
+// The token for one form page: the one in the request's cookie, else a new one. Puts its cookie
+// in req.reply_headers (replacing one already there) and returns the token for the hidden field.
 std::string new_form_token(core::Request& req);
 
 // Throws core::BadRequest "form expired or posted from another site; reload the page" unless

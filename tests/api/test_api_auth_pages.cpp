@@ -171,7 +171,12 @@ BOOST_AUTO_TEST_CASE(pages_are_plain_html_forms)
             BOOST_TEST(r.cookies[0].find("; SameSite=Strict") != std::string::npos);
             BOOST_TEST(r.cookies[0].find("Domain") == std::string::npos);
             BOOST_TEST(r.cookies[0].find("Secure") == std::string::npos);  // local: no TLS
-            BOOST_TEST(token_cookie(get(std::string("/auth/") + mode)) != token);  // one per page
+            BOOST_TEST(token_cookie(get(std::string("/auth/") + mode)) != token);  // one per browser
+            // A browser that has one keeps it, so a form in a second tab does not void the first.
+            const auto again = http("GET", std::string("/auth/") + mode, "",
+                                    {{"Cookie", std::string("csrf_token=") + token}});
+            BOOST_TEST(token_field(again.body) == token);
+            BOOST_TEST(token_cookie(again) == token);
         }
     }
     BOOST_TEST(get("/auth/signup").body.find("name=\"firstname\"") != std::string::npos);
