@@ -1,10 +1,14 @@
 // http.cpp: the Beast client behind test::http.
 #include "tests/api/http.h"
 
+#include <cctype>
+#include <chrono>
 #include <cstdlib>
+#include <stdexcept>
 
 #include <boost/asio/connect.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 
@@ -19,6 +23,24 @@ std::string env_or(const char* name, const std::string& fallback)
 
 namespace {
 // "http://127.0.0.1:8101" -> host and port.
+using Response = beast::http::response<beast::http::string_body>;
+
+HttpReply reply_from(const Response& res)
+{
+    HttpReply out;
+    out.status = static_cast<int>(res.result_int());
+    out.body = res.body();
+    for (const auto& f : res) {
+        std::string name(f.name_string());
+        for (auto& c : name)
+            c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+        if (name == "set-cookie")
+            out.cookies.emplace_back(f.value());
+        out.headers[name] = std::string(f.value());
+    }
+    return out;
+}
+
 std::pair<std::string, int> parse_base()
 {
     std::string url = env_or("API_BASE_URL", "http://127.0.0.1:8101");
@@ -87,23 +109,45 @@ HttpReply http_from(const std::string& source_ip, const std::string& method,
     beast::http::response_parser<beast::http::string_body> parser;
     parser.body_limit(64 * 1024 * 1024);
     beast::http::read(stream, buffer, parser);
-    const auto& res = parser.get();
-
-    HttpReply out;
-    out.status = static_cast<int>(res.result_int());
-    out.body = res.body();
-    for (const auto& f : res) {
-        std::string name(f.name_string());
-        for (auto& c : name)
-            c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-        if (name == "set-cookie")
-            out.cookies.emplace_back(f.value());
-        out.headers[name] = std::string(f.value());
-    }
     beast::error_code ec;
     stream.socket().shutdown(boost::asio::ip::tcp::socket::shutdown_both, ec);
-    return out;
+    return reply_from(parser.get());
 }
+
+// Async operations, so the one deadline applies to each (Beast's timeouts do not apply to
+// blocking calls).
+HttpReply raw_request(const std::string& bytes)
+{
+    boost::asio::io_context io;
+    beast::tcp_stream stream(io);
+    const auto endpoints = boost::asio::ip::tcp::resolver(io).resolve(
+        base_host(), std::to_string(base_port()));
+    stream.expires_after(std::chrono::seconds(5));
+
+    beast::flat_buffer buffer;
+    beast::http::response_parser<beast::http::string_body> parser;
+    beast::error_code result;
+    stream.async_connect(endpoints, [&](beast::error_code ec, const auto&) {
+        if (ec) {
+            result = ec;
+            return;
+        }
+        boost::asio::async_write(
+            stream, boost::asio::buffer(bytes), [&](beast::error_code ec, std::size_t) {
+                if (ec) {
+                    result = ec;
+                    return;
+                }
+                beast::http::async_read(stream, buffer, parser,
+                    [&](beast::error_code ec, std::size_t) { result = ec; });
+            });
+    });
+    io.run();
+    if (result)  // the test case fails with this message
+        throw std::runtime_error("no HTTP reply: " + result.message());
+    return reply_from(parser.get());
+}
+
 
 HttpReply get(const std::string& target)
 {

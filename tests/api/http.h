@@ -24,6 +24,9 @@ HttpReply http_from(const std::string& source_ip, const std::string& method,
                     const std::string& target, const std::string& body = "",
                     const std::map<std::string, std::string>& headers = {});
 HttpReply get(const std::string& target);
+// Writes `bytes` as they are (a malformed request Beast would not send) and parses the reply,
+// all under one 5 s deadline, so a reply that never comes fails instead of hanging.
+HttpReply raw_request(const std::string& bytes);
 HttpReply post_json(const std::string& target, const std::string& json);
 
 // The stack under test, from the environment the test command exports.

@@ -4,67 +4,14 @@
 // request lines, contradictory headers) go through raw_request(), which writes the bytes as given.
 #include <boost/test/unit_test.hpp>
 
-#include <cctype>
-#include <chrono>
 #include <string>
-
-#include <boost/asio/connect.hpp>
-#include <boost/asio/ip/tcp.hpp>
-#include <boost/asio/write.hpp>
-#include <boost/beast/core.hpp>
-#include <boost/beast/http.hpp>
 
 #include "tests/api/http.h"
 
 using test::HttpReply;
+using test::raw_request;
 
 namespace {
-namespace beast = boost::beast;
-
-// Writes `bytes` as they are to nginx and parses its reply. Async operations under one 5 s
-// deadline, so a reply that never comes fails the case instead of hanging the suite (Beast's
-// timeouts do not apply to blocking calls).
-HttpReply raw_request(const std::string& bytes)
-{
-    boost::asio::io_context io;
-    beast::tcp_stream stream(io);
-    const auto endpoints = boost::asio::ip::tcp::resolver(io).resolve(
-        test::base_host(), std::to_string(test::base_port()));
-    stream.expires_after(std::chrono::seconds(5));
-
-    beast::flat_buffer buffer;
-    beast::http::response_parser<beast::http::string_body> parser;
-    beast::error_code result;
-    stream.async_connect(endpoints, [&](beast::error_code ec, const auto&) {
-        if (ec) {
-            result = ec;
-            return;
-        }
-        boost::asio::async_write(
-            stream, boost::asio::buffer(bytes), [&](beast::error_code ec, std::size_t) {
-                if (ec) {
-                    result = ec;
-                    return;
-                }
-                beast::http::async_read(stream, buffer, parser,
-                    [&](beast::error_code ec, std::size_t) { result = ec; });
-            });
-    });
-    io.run();
-    BOOST_REQUIRE_MESSAGE(!result, "no HTTP reply: " << result.message());
-
-    HttpReply out;
-    const auto& res = parser.get();
-    out.status = static_cast<int>(res.result_int());
-    out.body = res.body();
-    for (const auto& f : res) {
-        std::string name(f.name_string());
-        for (auto& c : name)
-            c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-        out.headers[name] = std::string(f.value());
-    }
-    return out;
-}
 
 // A well-formed request head for raw_request(), with `extra` header lines ("Name: value\r\n").
 std::string head(const std::string& request_line, const std::string& extra = "")
