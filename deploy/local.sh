@@ -6,8 +6,14 @@
 #   deploy/local.sh run               install what is missing, build, start the dev stack, migrate,
 #                                     run the server, spooler and cron (log on the console);
 #                                     Ctrl-C (or SIGTERM) stops everything it started
-#   deploy/local.sh test              the same on the test stack, in the background, then ctest;
-#                                     stops it all and exits with ctest's status
+#   deploy/local.sh test              the same on the test stack, in the background, then the
+#                                     tests in stages: 1. every ctest suite of build/; 2. the unit
+#                                     and api suites of build-san/ (AddressSanitizer and UBSan; the
+#                                     stack's server, spooler and cron from build-san/ too), which
+#                                     also fails on any sanitizer report; 3. deploy/fuzz.sh when it
+#                                     exists. Stops it all, prints a line per stage and exits
+#                                     non-zero when a stage failed. SANITIZE=0 skips stage 2,
+#                                     FUZZ=0 stage 3: SANITIZE=0 FUZZ=0 deploy/local.sh test
 #   deploy/local.sh stack [dev|test]  start the stack without the server and leave it running;
 #                                     prints the environment: eval "$(deploy/local.sh stack test)"
 #   deploy/local.sh stop [dev|test]   stop what an earlier invocation left running (default: both)
@@ -27,9 +33,12 @@ DB_NAME=restpie
 DB_USER=restpie
 STARTED=()       # what this invocation started, stopped in reverse order on exit
 SERVER_PID=
+BUILD=build      # the build tree whose server, spooler, cron and migrate run: build or build-san
+STAGES=()        # test: a summary line per stage
+TEST_RC=0        # test: the status of the first stage that failed
 
 usage() {
-    sed -n '6,18s/^# \{0,1\}//p' "${BASH_SOURCE[0]}" >&2
+    sed -n '6,24s/^# \{0,1\}//p' "${BASH_SOURCE[0]}" >&2
     exit 2
 }
 
@@ -268,34 +277,36 @@ nginx_stop() {
 # session (setsid), so a Ctrl-C reaches only this script, which stops them in order, and whatever
 # is left of a process group after its leader exits can be killed as one.
 
-# proc_start NAME OUT [ARGS...]: starts build/NAME in the background, its output appended to
+# proc_start NAME OUT [ARGS...]: starts $BUILD/NAME in the background, its output appended to
 # the file OUT ("-": our own), its pid in run/NAME.pid.
 proc_start() {
     local name=$1 out=$2
     shift 2
-    [ -x "build/$name" ] || die "build/$name is missing: the build did not make it"
+    [ -x "$BUILD/$name" ] || die "$BUILD/$name is missing: the build did not make it"
     STARTED+=("$name")
     if [ "$out" = - ]; then
-        setsid "build/$name" "$@" </dev/null &
+        setsid "$BUILD/$name" "$@" </dev/null &
     else
-        setsid "build/$name" "$@" </dev/null >>"$out" 2>&1 &
+        setsid "$BUILD/$name" "$@" </dev/null >>"$out" 2>&1 &
     fi
     echo $! >"$RUN/$name.pid"
 }
 
-# ours PID NAME: PID runs build/NAME (a pid file can outlive its process, and pids get reused).
-ours() { tr '\0' ' ' 2>/dev/null <"/proc/$1/cmdline" | grep -q "build/$2"; }
+# ours PID NAME: PID runs NAME from build/ or build-san/ (a pid file can outlive its process, and
+# pids get reused).
+ours() { tr '\0' ' ' 2>/dev/null <"/proc/$1/cmdline" | grep -Eq "build(-san)?/$2"; }
 
-# group_leftovers PGID: the processes of group PGID that run a binary from our build/.
+# group_leftovers PGID: the processes of group PGID that run a binary from our build/ or build-san/.
 group_leftovers() {
-    local f pid stat pgrp
+    local f pid stat pgrp exe
     for f in /proc/[0-9]*/stat; do
         stat=$(cat "$f" 2>/dev/null) || continue
         read -r _ _ pgrp _ <<<"${stat##*) }"  # after the command name: state ppid pgrp
         [ "$pgrp" = "$1" ] || continue
         pid=${f#/proc/}
         pid=${pid%/stat}
-        [[ $(readlink "/proc/$pid/exe" 2>/dev/null) == "$ROOT/build/"* ]] && echo "$pid"
+        exe=$(readlink "/proc/$pid/exe" 2>/dev/null) || continue
+        [[ $exe == "$ROOT/build/"* || $exe == "$ROOT/build-san/"* ]] && echo "$pid"
     done
     return 0
 }
@@ -326,6 +337,29 @@ server_stop() { proc_stop server; }
 cron_stop() { proc_stop cron; }
 spooler_stop() { proc_stop spooler; }
 
+# app_start: the server, spooler and cron from $BUILD/, in the background (test); waits until the
+# server answers and checks the other two still run.
+app_start() {
+    local name
+    for name in server spooler cron; do
+        say "starting $BUILD/$name (log: $APP_LOG_FILE, output: $LOG/$name.out)"
+        printf '\n==== %s deploy/local.sh test (%s/)\n' "$(date '+%F %T')" "$BUILD" >>"$LOG/$name.out"
+        proc_start "$name" "$LOG/$name.out" --config "$APP_CONFIG"
+    done
+    SERVER_PID=$(<"$RUN/server.pid")
+    wait_for_server
+    for name in spooler cron; do
+        is_running "$(<"$RUN/$name.pid")" || { tail_log "$LOG/$name.out"; die "the $name exited at start"; }
+    done
+}
+
+# app_stop: the reverse.
+app_stop() {
+    cron_stop
+    spooler_stop
+    server_stop
+}
+
 refuse_leftover_server() {
     local pid name
     for name in server spooler cron; do
@@ -353,10 +387,10 @@ wait_for_server() {
 }
 
 migrate() {
-    [ -x build/migrate ] ||
-        die "build/migrate is missing: it is built from app/bin/migrate.cpp; is it there yet?"
+    [ -x "$BUILD/migrate" ] ||
+        die "$BUILD/migrate is missing: it is built from app/bin/migrate.cpp; is it there yet?"
     say "migrating database $DB_NAME"
-    build/migrate up >&2 || die "build/migrate up failed"
+    "$BUILD/migrate" up >&2 || die "$BUILD/migrate up failed"
 }
 
 # ---- cleanup: stops what this invocation started, newest first, whatever way it ends.
@@ -408,25 +442,43 @@ cmd_run() {
     exit "$rc"
 }
 
-cmd_test() {
-    select_env test
-    bring_up fresh
-    redis-cli -h 127.0.0.1 -p "$REDIS_PORT" flushall >/dev/null  # when a `stack test` left it
-    [ -f "$APP_LOG_FILE" ] && mv -f "$APP_LOG_FILE" "$APP_LOG_FILE.prev"  # no old lines to grep
-    local name
-    for name in server spooler cron; do
-        say "starting the $name (log: $APP_LOG_FILE, output: $LOG/$name.out)"
-        printf '\n==== %s deploy/local.sh test\n' "$(date '+%F %T')" >>"$LOG/$name.out"
-        proc_start "$name" "$LOG/$name.out" --config "$APP_CONFIG"
-    done
-    SERVER_PID=$(<"$RUN/server.pid")
-    wait_for_server
-    for name in spooler cron; do
-        is_running "$(<"$RUN/$name.pid")" || { tail_log "$LOG/$name.out"; die "the $name exited at start"; }
-    done
-    say "running the tests"
-    local rc=0
-    ctest --test-dir build --output-on-failure || rc=$?
+# ---- test: its stages
+
+# stage NAME CMD...: runs CMD in a subshell, where a die ends only this stage; notes the outcome
+# and the time taken for the summary, and the first failure's status as the exit status.
+stage() {
+    local name=$1 start=$SECONDS rc
+    shift
+    say "stage: $name"
+    set +e  # the subshell runs under set -e of its own: in an `||` list it would not
+    (set -e; "$@")
+    rc=$?
+    set -e
+    local took=$((SECONDS - start))
+    took=$(printf '%dm%02ds' $((took / 60)) $((took % 60)))
+    if [ "$rc" -eq 0 ]; then
+        STAGES+=("passed   $took  $name")
+    else
+        STAGES+=("FAILED   $took  $name (exit $rc)")
+        [ "$TEST_RC" -ne 0 ] || TEST_RC=$rc
+    fi
+}
+
+# clean_slate: what a test pass starts from: empty Redis, no spooled tasks, a new app log (the
+# tests grep it; the one before is kept as app.log.prev). The server, spooler and cron are down.
+clean_slate() {
+    redis-cli -h 127.0.0.1 -p "$REDIS_PORT" flushall >/dev/null
+    find "$SPOOL" -mindepth 1 -delete
+    if [ -f "$APP_LOG_FILE" ]; then mv -f "$APP_LOG_FILE" "$APP_LOG_FILE.prev"; fi
+}
+
+# run_ctest DIR CTEST_ARGS...: the suites of the build tree DIR against the stack; on a failure
+# in CI, the ends of the logs too.
+run_ctest() {
+    local dir=$1 rc=0
+    shift
+    say "running the tests ($dir/)"
+    ctest --test-dir "$dir" --output-on-failure "$@" || rc=$?
     if [ "$rc" -ne 0 ]; then
         say "tests failed (exit $rc); logs: $LOG/"
         if [ "${CI:-}" = true ]; then
@@ -435,7 +487,77 @@ cmd_test() {
             tail_log "$LOG/nginx-error.log" 20
         fi
     fi
-    exit "$rc"
+    return "$rc"
+}
+
+# sanitized_tests: stage 2. Builds build-san/ (APP_SANITIZE=ON), puts its server, spooler and cron
+# in place of build/'s on a fresh database and runs its unit and api suites (whose own server
+# instances, admin and load generator are build-san's too). Every sanitized process writes its
+# reports to $LOG/san/report.*; any report fails the stage, and is shown.
+sanitized_tests() {
+    say "building (build-san/: what the stack and the unit and api suites need)"
+    cmake -S . -B build-san -DCMAKE_BUILD_TYPE=Sanitize -DAPP_SANITIZE=ON >&2
+    cmake --build build-san -j"$(nproc)" --target unit_tests api_tests spooler cron migrate >&2
+    local san=$LOG/san rc=0
+    rm -rf "$san"
+    mkdir -p "$san"
+    # Reports to files, one per process (report.<binary>.<pid>), every one fatal
+    # (-fno-sanitize-recover=all, halt_on_error); leaks are checked when a process exits normally
+    # (a SIGKILLed one reports none), but for those of libraries in tests/lsan.supp.
+    export ASAN_OPTIONS="log_path=$san/report:log_exe_name=1:detect_leaks=1"
+    ASAN_OPTIONS+=":check_initialization_order=1"
+    export UBSAN_OPTIONS="log_path=$san/report:log_exe_name=1:halt_on_error=1:print_stacktrace=1"
+    export LSAN_OPTIONS="suppressions=$ROOT/tests/lsan.supp:print_suppressions=0"
+    say "restarting the server, spooler and cron from build-san/ on a fresh database"
+    app_stop
+    BUILD=build-san
+    pg_setup_db fresh
+    migrate
+    clean_slate
+    app_start
+    run_ctest build-san -L '^(unit|api)$' || rc=$?
+    app_stop  # their workers exit now, and check for leaks on the way out
+    local reports n shown=10
+    reports=$(find "$san" -type f | sort)
+    if [ -n "$reports" ]; then
+        n=$(wc -l <<<"$reports")
+        say "$n sanitizer report(s) in $san/"
+        head -n "$shown" <<<"$reports" | while read -r f; do
+            printf -- '--- %s ---\n' "$f" >&2
+            cat "$f" >&2
+        done
+        [ "$n" -le "$shown" ] || say "$((n - shown)) more in $san/"
+        [ "$rc" -ne 0 ] || rc=1
+    fi
+    return "$rc"
+}
+
+cmd_test() {
+    local sanitize=${SANITIZE:-1} fuzz=${FUZZ:-1}
+    [[ $sanitize =~ ^[01]$ ]] || die "SANITIZE must be 0 or 1"
+    [[ $fuzz =~ ^[01]$ ]] || die "FUZZ must be 0 or 1"
+    select_env test
+    bring_up fresh
+    clean_slate  # when a `stack test` left something
+    app_start
+
+    stage "tests (build/, every suite)" run_ctest build
+    if [ "$sanitize" = 1 ]; then
+        stage "sanitizers (build-san/, unit and api suites)" sanitized_tests
+    else
+        STAGES+=("skipped         sanitizers (SANITIZE=0)")
+    fi
+    if [ "$fuzz" = 0 ]; then
+        STAGES+=("skipped         fuzz (FUZZ=0)")
+    elif [ -f deploy/fuzz.sh ]; then
+        stage "fuzz (deploy/fuzz.sh)" bash deploy/fuzz.sh
+    else
+        STAGES+=("skipped         fuzz (no deploy/fuzz.sh)")
+    fi
+
+    say "summary"
+    printf '    %s\n' "${STAGES[@]}" >&2
+    exit "$TEST_RC"
 }
 
 cmd_stack() {
