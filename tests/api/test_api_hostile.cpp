@@ -103,7 +103,7 @@ BOOST_AUTO_TEST_CASE(a_body_is_json_to_its_last_byte)
 {
     Editor ed;
     const auto before = movie_count();
-    const std::string body("{\"title\":\"x\"}\0{\"garbage\":", 27);
+    const std::string body("{\"title\":\"x\"}\0{\"garbage\":", 25);  // 13 + NUL + 11 bytes
     const auto r = ed.post("/api/movies/", body, "application/json");
     BOOST_TEST(r.status == 400);
     BOOST_TEST(r.body == R"({"err":"400: malformed JSON: NUL byte at offset 13"})");
