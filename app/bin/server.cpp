@@ -16,6 +16,7 @@
 #include "app/core/stats.h"
 #include "app/core/supervisor.h"
 #include "app/core/worker_life.h"
+#include "app/model/db.h"
 #include "app/model/db_errors.h"
 
 namespace {
@@ -33,7 +34,10 @@ int run_worker(int n)
     dispatcher.set_read_retry(model::retry_read_after_db_error);
     dispatcher.set_session_loader(api::load_session);
     core::WorkerLife life(n, core::recycle_limits(c));
-    core::WorkerHooks hooks{[&](const std::string& method, const std::string& path) { life.begin(method, path); },
+    core::WorkerHooks hooks{[&](const std::string& method, const std::string& path) {
+                                model::drop_if_closed();  // a database restart costs no write
+                                life.begin(method, path);
+                            },
                             [&] { return life.end(); }};
     return core::serve_fcgi(dispatcher, static_cast<std::size_t>(c.integer("max_body_bytes")), hooks);
 }

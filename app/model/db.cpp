@@ -2,7 +2,10 @@
 // holds a socket its children would share; a broken one is dropped and reopened on next use.
 #include "app/model/db.h"
 
+#include <sys/socket.h>
+
 #include <cctype>
+#include <cerrno>
 #include <cstdio>
 #include <functional>
 #include <unordered_map>
@@ -86,6 +89,21 @@ pqxx::connection_base& db()
 void db_reset()
 {
     g_conn.reset();
+}
+
+void drop_if_closed()
+{
+    if (!g_conn)
+        return;
+    // An idle connection has nothing to read: any byte (the server's FATAL notice) or the end of
+    // the stream means it is gone.
+    char b;
+    const int fd = g_conn->sock();
+    const ssize_t n = fd < 0 ? 0 : recv(fd, &b, 1, MSG_PEEK | MSG_DONTWAIT);
+    if (n >= 0 || (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)) {
+        LOG4CPLUS_WARN(lg, "database connection closed by the server while idle: reconnecting");
+        g_conn.reset();
+    }
 }
 
 namespace detail {

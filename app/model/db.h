@@ -35,6 +35,11 @@ std::string conninfo(const core::Config& c, const std::string& extra_options = "
 // Throws DbUnavailable (a core::Unavailable) when the server cannot be reached.
 pqxx::connection_base& db();
 
+// Between requests: drops the connection when the server closed it while it sat idle (a
+// restart, a failover, pg_terminate_backend: its farewell message or the end of the stream is
+// waiting on the socket), so the next request, a write too, starts on a fresh one instead of
+// failing with 503. One non-blocking peek at the socket; never call it inside a transaction.
+void drop_if_closed();
 // Drops the connection; the next db() reconnects. The dispatcher calls it after catching
 // pqxx::broken_connection, so the next request gets a fresh socket.
 void db_reset();
