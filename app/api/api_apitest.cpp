@@ -67,8 +67,6 @@ void add_apitest_routes(core::Router& r)
     using core::Role;
     r.add("GET", "/apitest/counter", Role::visitor, counter,
           "Increment a counter in Redis atomically and return it.");
-    r.add("GET", "/apitest/sendemail", Role::visitor, send_email,
-          "Spool the sample background task send_email (it logs the mail, takes 3 s).");
     r.add("GET", "/examplehtml", Role::visitor, example_html,
           "A server-rendered HTML page (mustache template) with the current time.");
     // Not registered at all outside local development, so production answers 404 and the
@@ -82,8 +80,12 @@ void add_apitest_routes(core::Router& r)
               "development only.")
             .fresh_session = true;
     }
-    // For the worker tests (harakiri, reload under load); never in production.
+    // Routes that spool or hold a worker (the task and worker tests): in production anyone could
+    // flood the queue or the workers with them.
     if (core::config().flag("local_dev") || core::config().flag("test_mode")) {
+        r.add("GET", "/apitest/sendemail", Role::visitor, send_email,
+              "Spool the sample background task send_email (it logs the mail, takes 3 s). Local "
+              "development and test mode only.");
         r.add("GET", "/apitest/sleep", Role::visitor, sleep,
               "Sleep, then reply with the worker's pid. Query: seconds (default 1) or ms. "
               "Local development and test mode only.");

@@ -5,6 +5,7 @@
 namespace api {
 
 void add_dev_routes(core::Router& r);        // /, /api/list, /api/openapi.json
+void add_health_routes(core::Router& r);     // /api/health
 void add_account_routes(core::Router& r);    // /api/login, /api/signup, /api/logout, /api/me
 void add_user_routes(core::Router& r);       // /api/users
 void add_movie_routes(core::Router& r);      // /api/movies/...
@@ -15,6 +16,7 @@ void add_apitest_routes(core::Router& r);    // /apitest/..., /examplehtml
 inline void add_all_routes(core::Router& r)
 {
     add_dev_routes(r);
+    add_health_routes(r);
     add_account_routes(r);
     add_user_routes(r);
     add_movie_routes(r);

@@ -67,6 +67,25 @@ BOOST_AUTO_TEST_CASE(a_database_restart_costs_no_request)
         BOOST_TEST(test::get("/api/movies/").status == 200);
 }
 
+BOOST_AUTO_TEST_CASE(health_checks_both_services_now)
+{
+    const auto up = test::get("/api/health");
+    BOOST_TEST(up.status == 200);
+    BOOST_TEST(up.body.find(R"({"ok":true,"database":"ok","redis":"ok","build":")") == 0u, up.body);
+    {
+        PausedRedis paused;
+        const auto r = test::get("/api/health");
+        BOOST_TEST(r.status == 503);
+        BOOST_TEST(r.body.find(R"({"ok":false,"database":"ok","redis":"unavailable",)") == 0u, r.body);
+    }
+    // A server whose database is nowhere (nothing listens on port 1).
+    test::Instance nodb("nodb", {{"APP_DB_HOST", "127.0.0.1"}, {"APP_DB_PORT", "1"}, {"APP_WORKERS", "1"}});
+    const auto r = test::get(test::Instance::url("/api/health"));
+    BOOST_TEST(r.status == 503);
+    BOOST_TEST(r.body.find(R"({"ok":false,"database":"unavailable","redis":"ok",)") == 0u, r.body);
+    BOOST_TEST(test::poll_until([] { return test::get("/api/health").status == 200; }, 10));
+}
+
 BOOST_AUTO_TEST_CASE(redis_away_is_a_fast_503_and_back_by_itself)
 {
     BOOST_REQUIRE(test::get("/apitest/counter").status == 200);

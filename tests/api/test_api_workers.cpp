@@ -93,7 +93,7 @@ bool all_idle(const Instance& inst, int workers)
 
 BOOST_AUTO_TEST_SUITE(api_workers)
 
-BOOST_AUTO_TEST_CASE(sleep_route_exists_only_in_local_dev_or_test_mode)
+BOOST_AUTO_TEST_CASE(sample_routes_that_spool_or_wait_exist_only_in_local_dev_or_test_mode)
 {
     const auto r = test::get(kSleep + "?ms=1");  // the stack runs in test mode
     BOOST_TEST(r.status == 200);
@@ -102,10 +102,13 @@ BOOST_AUTO_TEST_CASE(sleep_route_exists_only_in_local_dev_or_test_mode)
 
     Instance prod("production", {{"APP_LOCAL_DEV", "false"}, {"APP_TEST_MODE", "false"}, {"APP_WORKERS", "1"}});
     BOOST_TEST(test::get(Instance::url(kSleep + "?ms=1")).status == 404);
+    BOOST_TEST(test::get(Instance::url("/apitest/sendemail")).status == 404);  // issue 9
+    BOOST_TEST(test::http("POST", Instance::url("/apitest/dbtruncate")).status == 404);
     const auto list = test::get(Instance::url("/api/list"));
     BOOST_TEST(list.status == 200);
     BOOST_TEST(list.body.find("/apitest/counter") != std::string::npos);
     BOOST_TEST(list.body.find(kSleep) == std::string::npos);
+    BOOST_TEST(list.body.find("/apitest/sendemail") == std::string::npos);
 }
 
 BOOST_AUTO_TEST_CASE(harakiri_kills_a_request_past_the_limit_while_others_are_served)

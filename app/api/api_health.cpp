@@ -1,0 +1,63 @@
+// api_health.cpp: GET /api/health, for load balancers and monitors: is this server able to
+// serve, with the build it runs. Checked live on every call (a query and a PING, each under the
+// configured timeouts), never cached.
+#include <pqxx/pqxx>
+
+#include "app/api/routes.h"
+#include "app/core/json.h"
+#include "app/core/log.h"
+#include "app/core/process.h"
+#include "app/model/db.h"
+#include "app/red/red.h"
+
+namespace api {
+namespace {
+
+const auto lg = core::logger("api.health");
+
+// "ok", or why not: the one word a monitor shows.
+template <typename Check>
+std::string probe(const char* what, Check check)
+{
+    try {
+        check();
+        return "ok";
+    } catch (const std::exception& e) {
+        LOG4CPLUS_WARN(lg, "health: " << what << " down: " << e.what());
+        return "unavailable";
+    }
+}
+
+core::Reply health(core::Request&)
+{
+    const auto db = probe("database", [] {
+        pqxx::nontransaction tx{model::db()};
+        tx.exec("SELECT 1");
+    });
+    const auto redis = probe("redis", [] { red::command({"PING"}); });
+    // The build of this worker's image: after a reload the new build shows here.
+    static const std::string build = core::file_hash("/proc/self/exe");
+    const bool ok = db == "ok" && redis == "ok";
+    rapidjson::StringBuffer sb;
+    core::JsonWriter w(sb);
+    w.StartObject();
+    w.Key("ok");
+    w.Bool(ok);
+    for (const auto& [k, v] : {std::pair{"database", &db}, {"redis", &redis}, {"build", &build}}) {
+        w.Key(k);
+        w.String(v->c_str(), static_cast<rapidjson::SizeType>(v->size()));
+    }
+    w.EndObject();
+    return core::raw_json_reply(ok ? 200 : 503, sb.GetString());
+}
+
+}  // namespace
+
+void add_health_routes(core::Router& r)
+{
+    r.add("GET", "/api/health", core::Role::visitor, health,
+          "Whether this server can serve: checks PostgreSQL and Redis now; 200 "
+          "{ok: true, database, redis, build} or 503 with the one that is unavailable.");
+}
+
+}  // namespace api
