@@ -64,14 +64,7 @@ std::string new_form_token(core::Request& req)
     auto token = req.cookie(kCsrfName).value_or("");
     if (!is_token(token))
         token = core::random_token(kTokenBytes);
-    auto& h = req.reply_headers;  // a page rendered twice in one request keeps the last token
-    const std::string prefix = std::string(kCsrfName) + "=";
-    h.erase(std::remove_if(h.begin(), h.end(),
-                           [&](const auto& kv) {
-                               return kv.first == "Set-Cookie" && kv.second.rfind(prefix, 0) == 0;
-                           }),
-            h.end());
-    h.emplace_back("Set-Cookie", form_token_cookie(core::config(), token, std::time(nullptr)));
+    req.put_cookie(kCsrfName, form_token_cookie(core::config(), token, std::time(nullptr)));
     return token;
 }
 

@@ -75,17 +75,9 @@ bool is_session_id(const std::string& s)
     return s.size() == 2 * kIdBytes && s.find_first_not_of("0123456789abcdef") == std::string::npos;
 }
 
-// Replaces any session cookie already on its way out (a renewal, when login replaces it).
 void put_cookie(core::Request& req, const std::string& value)
 {
-    const auto prefix = core::config().str("session_cookie_name") + "=";
-    auto& h = req.reply_headers;
-    h.erase(std::remove_if(h.begin(), h.end(),
-                           [&](const auto& kv) {
-                               return kv.first == "Set-Cookie" && kv.second.rfind(prefix, 0) == 0;
-                           }),
-            h.end());
-    h.emplace_back("Set-Cookie", value);
+    req.put_cookie(core::config().str("session_cookie_name"), value);
 }
 
 std::string session_json(const model::User& u, const core::Request& req, bool remember)

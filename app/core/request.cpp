@@ -208,6 +208,18 @@ std::optional<std::string> Request::form(const std::string& key) const
     return first(form_params(), key);
 }
 
+void Request::put_cookie(const std::string& name, std::string set_cookie_value)
+{
+    const auto prefix = name + "=";
+    auto& h = reply_headers;
+    h.erase(std::remove_if(h.begin(), h.end(),
+                           [&](const auto& kv) {
+                               return kv.first == "Set-Cookie" && kv.second.rfind(prefix, 0) == 0;
+                           }),
+            h.end());
+    h.emplace_back("Set-Cookie", std::move(set_cookie_value));
+}
+
 const JsonObject& Request::json_object() const
 {
     if (!json_)

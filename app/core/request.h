@@ -66,6 +66,9 @@ public:
     // Headers for whatever reply goes out, an error reply too (a renewed session cookie,
     // Retry-After); the dispatcher appends them.
     std::vector<std::pair<std::string, std::string>> reply_headers;
+    // Adds a Set-Cookie header for the cookie `name`, replacing one already on its way out (a
+    // renewal replaced by a login, a page rendered twice): a reply sets a cookie once.
+    void put_cookie(const std::string& name, std::string set_cookie_value);
     std::any myself;  // the calling user, loaded at most once per request by the api layer
 
 private:
