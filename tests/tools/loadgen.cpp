@@ -5,6 +5,8 @@
 // "progress <done> <failed>" every 100 ms. It stops once its stdin is closed and MIN_REQUESTS are
 // done, or at 50 * MIN_REQUESTS requests, or after MAX_SECONDS, whichever comes first, and ends
 // with "total <done> <failed> <first error>". It only ever talks to 127.0.0.1.
+// $LOADGEN_BODY replaces the POST body, and $LOADGEN_COOKIE is sent as the Cookie header (the
+// booted-server test, tests/server/run.sh, posts movies as an editor).
 #include <poll.h>
 #include <unistd.h>
 
@@ -13,6 +15,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <mutex>
+#include <map>
 #include <string>
 #include <thread>
 #include <vector>
@@ -31,7 +34,13 @@ int main(int argc, char** argv)
     }
     const std::string path = argv[1];
     const bool post = argc == 6;
-    const std::string body = "{\"pad\":\"" + std::string(4096, 'x') + "\"}";
+    const std::string body =
+        test::env_or("LOADGEN_BODY", "{\"pad\":\"" + std::string(4096, 'x') + "\"}");
+    std::map<std::string, std::string> headers;
+    if (const auto cookie = test::env_or("LOADGEN_COOKIE", ""); !cookie.empty())
+        headers["Cookie"] = cookie;
+    if (post)
+        headers["Content-Type"] = "application/json";
     const int connections = std::atoi(argv[2]);
     const long min_requests = std::atol(argv[3]), max_requests = 50 * min_requests;
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(std::atoi(argv[4]));
@@ -44,8 +53,8 @@ int main(int argc, char** argv)
         while (!stop && started++ < max_requests) {
             std::string error;
             try {
-                const auto r = post ? test::post_json(path, body) : test::get(path);
-                if (r.status != 200)
+                const auto r = test::http(post ? "POST" : "GET", path, post ? body : "", headers);
+                if (r.status < 200 || r.status > 299)
                     error = "status " + std::to_string(r.status) + " " + r.body.substr(0, 80);
             } catch (const std::exception& e) {
                 error = e.what();

@@ -1,0 +1,303 @@
+#!/usr/bin/env bash
+# run.sh: the booted-server test (ctest label `server`; alone: `ctest --test-dir build -L server`
+# or `bash tests/server/run.sh build/tests/api_loadgen`). As root: boots a fresh Debian 12 with
+# systemd as PID 1 in a container (tests/server/boot.sh), provisions it with deploy/provision.sh
+# as the README says, and does to it what an operator does, printing each step with its time.
+# The container shares the host's network, so everything listens on the host's loopback on ports
+# of its own (never 80, 443, 5432 or 6379); its root is removed at the end, whatever happened.
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd -P)
+cd "$ROOT"
+# shellcheck source=deploy/lib.sh
+source deploy/lib.sh
+# shellcheck source=tests/server/boot.sh
+source tests/server/boot.sh
+
+LOADGEN=$(realpath "${1:-build/tests/api_loadgen}")
+[ -x "$LOADGEN" ] || die "usage: tests/server/run.sh PATH_TO_api_loadgen (build it first)"
+is_root || die "the booted-server test needs root (debootstrap, systemd-nspawn)"
+
+HTTP_PORT=18080 HTTPS_PORT=18443 METRICS_PORT=19117 DB_PORT=15432 REDIS_PORT=16379
+WORK=$ROOT/var/server-test
+CT=$WORK/root
+BASE=http://127.0.0.1:$HTTP_PORT
+PROVISION=(bash /root/src/deploy/provision.sh --http-port "$HTTP_PORT" --https-port "$HTTPS_PORT"
+    --metrics-port "$METRICS_PORT" --db-port "$DB_PORT" --redis-port "$REDIS_PORT" /root/src)
+SUMMARY=()
+
+for p in $HTTP_PORT $HTTPS_PORT $METRICS_PORT $DB_PORT $REDIS_PORT; do
+    if (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
+        die "port $p of 127.0.0.1 is taken: the booted-server test needs it"
+    fi
+done
+
+# ---- helpers
+
+T0=$SECONDS
+step() { STEP=$1 STEP_START=$SECONDS; say "step: $STEP"; }
+ok() {
+    local line
+    line=$(printf '%4d s  %s%s' $((SECONDS - STEP_START)) "$STEP" "${1:+: $1}")
+    SUMMARY+=("$line")
+    printf '    ok %s\n' "$line" >&2
+}
+# fail MESSAGE: what went wrong, with the units' journal and the app log's end.
+fail() {
+    printf 'FAILED: %s: %s\n' "${STEP:-setup}" "$*" >&2
+    if [ -n "$BOOT_PID" ]; then
+        inside systemctl --no-pager --failed >&2 || true
+        inside journalctl --no-pager -n 60 -u 'app-*' -u nginx >&2 || true
+        inside tail -n 40 /var/log/restpie/app.log >&2 || true
+    fi
+    exit 1
+}
+cleanup() {
+    local rc=$?
+    say "stopping the container, removing its root"
+    boot_stop "$CT" || rc=1
+    exit "$rc"
+}
+# http_code URL [CURL_ARGS...]: the status code, 000 when nothing answered.
+http_code() { curl -s -o /dev/null -w '%{http_code}' --max-time 10 "$@" || true; }
+# poll SECONDS CMD...: CMD until it succeeds (every 0.1 s); false after SECONDS.
+poll() {
+    local end=$((SECONDS + $1))
+    shift
+    until "$@" >/dev/null 2>&1; do
+        [ "$SECONDS" -lt "$end" ] || return 1
+        sleep 0.1
+    done
+}
+answers_200() { [ "$(http_code "$BASE$1")" = 200 ]; }
+main_pid() { inside systemctl show -p MainPID --value "$1"; }
+workers_of() { inside sh -c 'cat /proc/$1/task/*/children' _ "$1" | tr ' ' '\n' | grep . | sort; }
+log_count() { inside grep -c -F -- "$1" /var/log/restpie/app.log || true; }
+current_release() { inside readlink /opt/restpie/current | sed 's|^releases/||'; }
+
+trap cleanup EXIT
+
+# ---- 0. a fresh Debian 12, booted
+
+step "boot a fresh Debian 12 (debootstrap root, systemd-nspawn)"
+boot_packages_host
+mkdir -p "$WORK"
+boot_prepare "$CT"
+boot_start "$CT"
+ok "$(inside systemctl --version | head -n1)"
+
+step "copy the checkout in"
+mkdir -p "$CT/root/src"
+rsync -a --exclude=/.git/ --exclude='/build*/' --exclude=/var/ "$ROOT"/ "$CT/root/src"/
+ok
+
+# ---- 1. provision, twice
+
+step "provision (first run: packages, build, database, units)"
+inside "${PROVISION[@]}" >"$WORK/provision1.log" 2>&1 || {
+    tail -n 40 "$WORK/provision1.log" >&2
+    fail "provision.sh failed"
+}
+ok "release $(current_release)"
+
+step "the units run, nginx answers through the unix socket"
+for unit in app-server app-spooler app-cron nginx postgresql redis-server; do
+    [ "$(inside systemctl is-active "$unit")" = active ] || fail "$unit is not active"
+done
+state=$(inside systemctl is-system-running) || true
+[ "$state" = running ] || fail "systemctl is-system-running: $state ($(inside systemctl --failed --plain --no-legend))"
+[ "$(inside stat -c '%U:%G %a' /run/restpie/app.sock)" = "restpie:www-data 660" ] ||
+    fail "socket: $(inside stat -c '%U:%G %a' /run/restpie/app.sock), not restpie:www-data 660"
+answers_200 /api/list || fail "GET /api/list: $(http_code "$BASE/api/list")"
+inside nginx -t -q || fail "nginx -t"
+ok
+
+step "app.log: one line per request, written by restpie; the journal has the start"
+before=$(log_count "GET /api/health -> 200")
+for _ in $(seq 20); do answers_200 /api/health || fail "GET /api/health"; done
+poll 5 test "$(log_count "GET /api/health -> 200")" -ge $((before + 20)) ||
+    fail "app.log: $(($(log_count "GET /api/health -> 200") - before)) lines for 20 requests"
+[ "$(log_count "GET /api/health -> 200")" -eq $((before + 20)) ] || fail "app.log: too many lines"
+owner=$(inside stat -c %U /var/log/restpie/app.log)
+[ "$owner" = restpie ] || fail "app.log is written by $owner"
+inside journalctl --no-pager -u app-server | grep -q "Started app-server.service" ||
+    inside journalctl --no-pager -u app-server | grep -q "Started RESTPie API server" ||
+    fail "no start line in the journal of app-server"
+ok
+
+step "health and metrics"
+health=$(curl -s --max-time 5 "$BASE/api/health")
+grep -q '"ok":true' <<<"$health" || fail "health: $health"
+grep -q "\"release\":\"$(current_release)\"" <<<"$health" || fail "health names no release: $health"
+inside systemctl stop redis-server
+[ "$(http_code "$BASE/api/health")" = 503 ] || fail "health with Redis down: not 503"
+curl -s --max-time 5 "$BASE/api/health" | grep -q '"redis":"unavailable"' || fail "health: Redis not named"
+inside systemctl start redis-server
+poll 10 answers_200 /api/health || fail "health after Redis came back"
+metrics=$(curl -s --max-time 5 "$BASE/metrics")
+grep -q '^restpie_http_requests_total{class="2xx"}' <<<"$metrics" ||
+    fail "no restpie_http_requests_total through nginx: $(head -c 300 <<<"$metrics")"
+curl -s --max-time 5 "http://127.0.0.1:$METRICS_PORT/metrics" | grep -q '^restpie_workers_busy' ||
+    fail "no restpie_workers_busy on the metrics port"
+ok
+
+step "the sample routes that write are not there in production"
+for path in /apitest/sendemail /apitest/dbtruncate /apitest/sleep /apitest/counter; do
+    [ "$(http_code "$BASE$path")" = 404 ] || fail "$path: $(http_code "$BASE$path"), not 404"
+done
+ok
+
+step "an account, a movie, a task spooled for later (before the second provisioning)"
+email=operator@example.com
+code=$(curl -s -o /dev/null -w '%{http_code}' -c "$WORK/cookies" -H 'Content-Type: application/json' \
+    -d "{\"email\":\"$email\",\"password\":\"Correct-Horse-42\",\"fname\":\"Op\",\"lname\":\"Erator\"}" \
+    "$BASE/api/signup")
+[ "$code" = 201 ] || fail "signup: $code"
+cookie=$(awk '$6 == "session" { print "session=" $7 }' "$WORK/cookies")
+[ -n "$cookie" ] || fail "no session cookie after signup"
+code=$(curl -s -o /dev/null -w '%{http_code}' -H "Cookie: $cookie" -H 'Content-Type: application/json' \
+    -d '{"title":"Kept","director":"Across provisioning"}' "$BASE/api/movies/")
+[ "$code" = 201 ] || fail "POST /api/movies/: $code"
+marker=kept-$RANDOM$RANDOM
+spooled=$(inside runuser -u restpie -- /opt/restpie/current/build/admin spool send_email \
+    "{\"to\":\"ops@example.com\",\"subject\":\"$marker\"}" --in 60) || fail "admin spool: $spooled"
+conf_sum=$(inside sha256sum /etc/restpie/server-config.json)
+ok "$spooled"
+
+step "provision again (idempotent)"
+inside "${PROVISION[@]}" >"$WORK/provision2.log" 2>&1 || {
+    tail -n 40 "$WORK/provision2.log" >&2
+    fail "the second provision.sh failed"
+}
+[ "$(inside sha256sum /etc/restpie/server-config.json)" = "$conf_sum" ] || fail "the config changed"
+movies=$(curl -s --max-time 5 "$BASE/api/movies/?search=Kept")
+grep -q '"Across provisioning"' <<<"$movies" || fail "the movie is gone: $movies"
+code=$(curl -s -o /dev/null -w '%{http_code}' -H "Cookie: $cookie" "$BASE/api/me")
+[ "$code" = 200 ] || fail "the session is gone (GET /api/me: $code)"
+ok
+
+# ---- 3. reload, restart, kills
+
+step "systemctl restart app-spooler; the spooled task runs once"
+inside systemctl restart app-spooler
+poll 120 test "$(log_count "$marker")" -ge 1 || fail "the task spooled before provisioning never ran"
+sleep 3
+[ "$(log_count "$marker")" = 1 ] || fail "the task ran $(log_count "$marker") times"
+ok
+
+# load NAME PATH [post]: api_loadgen from the host, 4 connections, at least 1,000 requests; its
+# stdin is a pipe the test closes to let it finish.
+load() {
+    local name=$1 path=$2
+    shift 2
+    exec {fd}> >(API_BASE_URL=$BASE LOADGEN_COOKIE=$cookie \
+        LOADGEN_BODY='{"title":"Load","director":"api_loadgen"}' \
+        "$LOADGEN" "$path" 4 1000 120 "$@" >"$WORK/load-$name.out" 2>&1)
+    eval "LOAD_FD_$name=$fd"
+}
+load_done() { tail -n 1 "$WORK/load-$1.out" 2>/dev/null | awk '$1 == "progress" || $1 == "total" { print $2 }'; }
+load_total() { grep '^total ' "$WORK/load-$1.out"; }
+
+step "systemctl reload app-server under load (GET and POST, 2,000+ requests)"
+rm -f "$WORK"/load-*.out
+old_workers=$(workers_of "$(main_pid app-server)")
+load get /api/movies/
+load post /api/movies/ post
+poll 30 test "$(load_done get)" -ge 300 -a "$(load_done post)" -ge 300 2>/dev/null || true
+reload_start=$SECONDS
+inside systemctl reload app-server || fail "systemctl reload app-server failed"
+reload_took=$((SECONDS - reload_start))
+eval "exec $LOAD_FD_get>&- $LOAD_FD_post>&-"
+poll 130 grep -q '^total ' "$WORK/load-get.out" || fail "the GET load did not end"
+poll 130 grep -q '^total ' "$WORK/load-post.out" || fail "the POST load did not end"
+read -r _ get_done get_failed get_error <<<"$(load_total get)" || true
+read -r _ post_done post_failed post_error <<<"$(load_total post)" || true
+[ "$get_failed" = 0 ] && [ "$post_failed" = 0 ] ||
+    fail "failed requests: GET $get_failed ($get_error), POST $post_failed ($post_error)"
+[ $((get_done + post_done)) -ge 2000 ] || fail "only $((get_done + post_done)) requests"
+new_workers=$(workers_of "$(main_pid app-server)")
+[ -z "$(comm -12 <(echo "$old_workers") <(echo "$new_workers"))" ] || fail "old workers still serve"
+ok "reload ${reload_took} s; $get_done GET + $post_done POST, 0 failed"
+
+step "systemctl restart app-server: the next request within 5 s"
+inside systemctl restart app-server
+restart_start=$(date +%s%N)
+poll 5 answers_200 /api/health || fail "no 200 within 5 s of the restart"
+ok "first 200 after $((($(date +%s%N) - restart_start) / 1000000)) ms"
+
+step "kill -9 of the master: systemd brings it back within 10 s"
+master=$(main_pid app-server)
+inside kill -9 "$master"
+new_master() { local p; p=$(main_pid app-server); [ "$p" != 0 ] && [ "$p" != "$master" ] && answers_200 /api/health; }
+poll 10 new_master || fail "no new master serving 10 s after kill -9 (MainPID $(main_pid app-server))"
+ok "master $master -> $(main_pid app-server)"
+
+step "a worker SIGKILLed is replaced"
+master=$(main_pid app-server)
+poll 10 test "$(workers_of "$master" | wc -l)" -ge 4 || fail "the workers did not all start"
+victim=$(workers_of "$master" | head -n 1)
+inside kill -9 "$victim"
+replaced() { ! workers_of "$master" | grep -qx "$victim" && [ "$(workers_of "$master" | wc -l)" -ge 4 ]; }
+poll 10 replaced || fail "worker $victim not replaced in 10 s"
+answers_200 /api/health || fail "no answer after the worker's replacement"
+ok
+
+step "a reload into a release that fails its --check fails, the old workers serve on"
+good=$(current_release)
+workers=$(workers_of "$(main_pid app-server)")
+inside sh -c "mkdir -p /opt/restpie/releases/broken/build && cat >/opt/restpie/releases/broken/build/server" <<EOF
+#!/bin/sh
+# A release whose server fails its check; everything else is the good one's.
+for a; do [ "\$a" = --check ] && { echo "broken release: check fails" >&2; exit 1; }; done
+exec /opt/restpie/releases/$good/build/server "\$@"
+EOF
+inside chmod 755 /opt/restpie/releases/broken/build/server
+switch_to() { inside sh -c "ln -sfn releases/$1 /opt/restpie/current.tmp && mv -T /opt/restpie/current.tmp /opt/restpie/current"; }
+switch_to broken
+if inside systemctl reload app-server >"$WORK/reload-broken.out" 2>&1; then
+    switch_to "$good"
+    fail "systemctl reload reported success for a release that fails its check"
+fi
+[ "$(inside systemctl is-active app-server)" = active ] || fail "app-server is not active after the failed reload"
+answers_200 /api/health || fail "no answer after the failed reload"
+[ "$(workers_of "$(main_pid app-server)")" = "$workers" ] || fail "the workers changed"
+switch_to "$good"
+inside rm -rf /opt/restpie/releases/broken
+inside systemctl reload app-server || fail "reload back into the good release failed"
+ok "$(grep -m1 -o 'reload.*' "$WORK/reload-broken.out" | head -c 120)"
+
+step "logrotate -f: the app logs into the new file"
+inside logrotate -f /etc/logrotate.d/restpie || fail "logrotate -f failed"
+inside sh -c 'ls /var/log/restpie/app.log.1*' >/dev/null || fail "no rotated app.log.1"
+before=$(log_count "GET /api/health -> 200")
+for _ in $(seq 5); do answers_200 /api/health; done
+poll 5 test "$(log_count "GET /api/health -> 200")" -ge $((before + 5)) || fail "no new lines in app.log after the rotation"
+ok
+
+step "backup: the timer's service once, restored into a scratch database, same row counts"
+inside systemctl start restpie-backup.service || fail "restpie-backup.service failed"
+dump=$(inside sh -c 'ls -t /var/backups/restpie/*.dump | head -n 1') || fail "no dump in /var/backups/restpie"
+inside bash /opt/restpie/current/deploy/restore.sh "$dump" restpie_restore_check >"$WORK/restore.out" 2>&1 ||
+    { cat "$WORK/restore.out" >&2; fail "restore.sh failed"; }
+counts() {
+    inside runuser -u postgres -- psql -X -tA -p "$DB_PORT" -d "$1" \
+        -c "SELECT (SELECT count(*) FROM users) || ' ' || (SELECT count(*) FROM movies)"
+}
+live=$(counts restpie) restored=$(counts restpie_restore_check)
+[ "$live" = "$restored" ] || fail "rows (users movies): live $live, restored $restored"
+inside runuser -u postgres -- psql -X -q -p "$DB_PORT" -c 'DROP DATABASE restpie_restore_check'
+ok "users movies: $live"
+
+step "systemd-analyze security: each unit at most 2.5"
+scores=
+for unit in app-server app-spooler app-cron; do
+    line=$(inside systemd-analyze security --no-pager "$unit.service" | tail -n 1)
+    score=$(grep -oE '[0-9]+\.[0-9]+' <<<"$line" | tail -n 1)
+    [ -n "$score" ] || fail "no score for $unit: $line"
+    scores+="$unit $score  "
+    awk -v s="$score" 'BEGIN { exit !(s <= 2.5) }' || fail "$unit exposure $score > 2.5"
+done
+ok "$scores"
+
+say "booted-server test: passed in $((SECONDS - T0)) s"
+printf '    %s\n' "${SUMMARY[@]}" >&2
