@@ -20,7 +20,7 @@ ok() { printf 'ok: %s\n' "$*"; }
 # OUT as provision.sh installs them under /etc/nginx (site-tls.conf.in when TLS_CERT is given).
 render() {
     local out=$1 http=$2 https=$3 name=$4 cert=$5 key=$6 metrics=$7 site=site.conf.in
-    [ -n "$cert" ] && site=site-tls.conf.in
+    [ -n "$cert" ] && site="site-tls.conf.in"
     mkdir -p "$out/conf.d" "$out/snippets" "$out/sites-enabled"
     sed "s|@METRICS_PORT@|$metrics|g" "$SRC/nginx/http.conf.in" >"$out/conf.d/restpie.conf"
     cp "$SRC/nginx/app.conf" "$out/snippets/restpie-app.conf"
@@ -99,10 +99,11 @@ probe() {
         ok "X-Content-Type-Options once on an app reply"
         expect "/metrics from 127.0.0.1" 200 '' "$base/metrics"
     fi
-    # POST /api/login: burst 10, then 429 as JSON; GETs never counted.
+    # POST /api/login: burst 10, then 429 as JSON; GETs never counted. A new email each time, so
+    # the app's own limit (10 failures per email) does not answer 429 first.
     for i in $(seq 1 30); do
         code=$(curl -ksS -o "$TMP/body" -w '%{http_code}' -X POST -H 'Content-Type: application/json' \
-            -d '{"email":"nobody@example.com","password":"wrong-password"}' "$base/api/login")
+            -d "{\"email\":\"nobody$i@example.com\",\"password\":\"wrong-password\"}" "$base/api/login")
         [ "$code" = 429 ] && break
     done
     [ "$code" = 429 ] || fail "no 429 after 30 POSTs to /api/login"
