@@ -1,50 +1,33 @@
 #!/usr/bin/env bash
-# deploy.sh: ships this checkout to a server made by deploy/provision.sh and switches to it in
-# seconds, with no request refused.
+# deploy.sh: ships this checkout to a server made by deploy/provision.sh and switches to it.
 #
-#   deploy/deploy.sh [user@]HOST      as root@HOST, or as a user with passwordless sudo there
+#   deploy/deploy.sh [user@]HOST [PROVISION_OPTIONS]   as root@HOST, or a user with passwordless sudo
 #
-# rsync sends only the files that changed (and deletes the removed ones) into /opt/restpie; on
-# the host: incremental build, migrate, graceful reload of the server and the spooler, restart of
-# cron. /etc/restpie (the real config, with the secrets) is never touched.
+# rsync sends the changed files into /var/lib/restpie-src on the host (a staging copy, root's);
+# there deploy/provision.sh builds a new release under /opt/restpie/releases (when the source
+# changed), migrates, switches /opt/restpie/current and reloads the server and the spooler
+# gracefully (`systemctl reload` fails, and the old release serves on, when the new one fails its
+# check). The config, the data, the spool and the nginx site are left alone. PROVISION_OPTIONS:
+# the ports the server was provisioned with, when not the defaults.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)
 # shellcheck source=deploy/lib.sh
 source "$ROOT/deploy/lib.sh"
 
-[ $# -eq 1 ] || die "usage: deploy/deploy.sh [user@]HOST"
+[ $# -ge 1 ] || die "usage: deploy/deploy.sh [user@]HOST [PROVISION_OPTIONS]"
 HOST=$1
+shift
 SUDO=sudo
 [[ $HOST == root@* ]] && SUDO=
+STAGE=/var/lib/restpie-src
 
-say "sending changed files to $HOST:/opt/restpie"
-rsync -az --delete --itemize-changes --rsync-path="$SUDO rsync" --chown=restpie:restpie \
-    --exclude=/.git/ --exclude=/build/ --exclude=/var/ --exclude=/RESTART \
-    --exclude=/conf/server-config.local.json \
-    "$ROOT"/ "$HOST":/opt/restpie/
+say "sending changed files to $HOST:$STAGE"
+rsync -az --delete --rsync-path="$SUDO mkdir -p $STAGE && $SUDO rsync" \
+    --exclude=/.git/ --exclude='/build*/' --exclude=/var/ --exclude=/RESTART \
+    --exclude=/conf/server-config.local.json "$ROOT"/ "$HOST:$STAGE"/
 
-say "build, migrate, reload on $HOST"
-# shellcheck disable=SC2029  # $SUDO is meant to expand here
-ssh "$HOST" "$SUDO bash -s" <<'EOF'
-set -euo pipefail
-cd /opt/restpie
-as_restpie() { runuser -u restpie -- env HOME=/opt/restpie "$@"; }
-as_restpie cmake --build build -j"$(nproc)"
-as_restpie env APP_CONFIG=/etc/restpie/server-config.json build/migrate up
-install -m 644 systemd/app-*.service /etc/systemd/system/
-systemctl daemon-reload
-# HUP: the workers finish their request and the master re-executes the new binary.
-systemctl reload-or-restart app-server
-# cron and spooler come with their own issue: run them once they are built.
-if [ -x build/spooler ]; then
-    systemctl enable -q app-spooler
-    systemctl reload-or-restart app-spooler  # a task cut short stays on disk and runs again
-fi
-if [ -x build/cron ]; then
-    systemctl enable -q app-cron
-    systemctl restart app-cron
-fi
-systemctl is-active app-server
-EOF
+say "build, migrate, switch, reload on $HOST"
+# shellcheck disable=SC2029  # $SUDO and the options are meant to expand here
+ssh "$HOST" "$SUDO bash $STAGE/deploy/provision.sh $(printf '%q ' "$@") $STAGE"
 say "deployed to $HOST"

@@ -88,7 +88,7 @@ id restpie >/dev/null 2>&1 ||
     useradd --system --user-group --home-dir "$STATE" --shell /usr/sbin/nologin restpie
 install -d -m 755 -o root -g root "$OPT" "$OPT/releases"
 install -d -m 750 -o restpie -g restpie "$STATE" "$STATE/spool" "$LOGDIR"
-install -d -m 750 -o postgres -g postgres "$BACKUPS"
+install -d -m 750 -o root -g root "$BACKUPS"  # restpie-backup.service dumps as root
 install -d -m 750 -o root -g restpie "$ETC"
 
 say "release"
@@ -133,7 +133,7 @@ if [ ! -f "$CONF" ]; then
     jq --arg pw "$pw" --argjson db_port "$DB_PORT" --argjson redis_port "$REDIS_PORT" \
         --arg metrics "127.0.0.1:$METRICS_PORT" --arg opt "$OPT/current" \
         '.db_password = $pw | .db_port = $db_port | .redis_port = $redis_port
-         | .metrics_listen = $metrics | .stats_listen = "unix:/run/restpie/stats.sock"
+         | .metrics_listen = $metrics | .stats_listen = "unix:/run/restpie/server/stats.sock"
          | .log_file = "/var/log/restpie/app.log" | .spool_dir = "/var/lib/restpie/spool"
          | .template_dir = ($opt + "/app/templates") | .migrations_dir = ($opt + "/migrations")
          | .reload_file = "/var/lib/restpie/RESTART" | .reload_on_rebuild = false' \
@@ -161,19 +161,25 @@ if [ "$(psql_pg -tAc "SELECT 1 FROM pg_database WHERE datname = '$db_name'")" !=
 fi
 
 say "migrate"
-runuser -u restpie -- "$OPT/releases/$RELEASE/build/migrate" --config "$CONF" up
+# The new release's migrations, before it runs (the config names current's, still the old one).
+rel=$OPT/releases/$RELEASE
+runuser -u restpie -- env APP_MIGRATIONS_DIR="$rel/migrations" "$rel/build/migrate" --config "$CONF" up
 
 say "switching $OPT/current to $RELEASE"
 ln -sfn "releases/$RELEASE" "$OPT/current.tmp"
 mv -T "$OPT/current.tmp" "$OPT/current"
-# The newest releases stay for a rollback; the one running is never removed.
-find "$OPT/releases" -mindepth 1 -maxdepth 1 -type d -name '*-*' -printf '%f\n' | sort -r |
-    tail -n +$((KEEP_RELEASES + 1)) | while read -r old; do
-    [ "$old" = "$RELEASE" ] || rm -rf "${OPT:?}/releases/$old"
+# The newest releases stay for a rollback, the one running always; unfinished builds go.
+kept=0
+for d in $(find "$OPT/releases" -mindepth 1 -maxdepth 1 -type d -name '*-*' | sort -r); do
+    [ "$(basename "$d")" = "$RELEASE" ] && continue
+    if [ -f "$d/RELEASE" ] && [ "$kept" -lt $((KEEP_RELEASES - 1)) ]; then
+        kept=$((kept + 1))
+    else
+        rm -rf "$d"
+    fi
 done
 
 say "nginx"
-rel=$OPT/releases/$RELEASE
 render() {  # render TEMPLATE: the @NAME@ placeholders filled in, on stdout
     sed -e "s|@HTTP_PORT@|$HTTP_PORT|g" -e "s|@HTTPS_PORT@|$HTTPS_PORT|g" \
         -e "s|@SERVER_NAME@|$SERVER_NAME|g" -e "s|@TLS_CERT@|$TLS_CERT|g" \
@@ -196,8 +202,10 @@ systemctl reload-or-restart nginx
 
 say "logrotate, systemd units"
 install -m 644 "$rel/deploy/logrotate.conf" /etc/logrotate.d/restpie
-install -m 644 "$rel"/systemd/*.service "$rel"/systemd/*.timer "$rel"/systemd/*.target \
-    /etc/systemd/system/
+install -m 644 "$rel"/systemd/*.service "$rel"/systemd/*.socket "$rel"/systemd/*.timer \
+    "$rel"/systemd/*.target /etc/systemd/system/
+install -d /etc/systemd/system/app-.service.d
+install -m 644 "$rel"/systemd/app-.service.d/*.conf /etc/systemd/system/app-.service.d/
 systemctl daemon-reload
 systemctl enable -q restpie.target app-server app-spooler app-cron restpie-backup.timer
 systemctl start restpie-backup.timer

@@ -17,7 +17,7 @@ BOOT_NSPAWN_PID=
 BOOT_PID=
 
 boot_packages_host() {
-    ensure_packages debootstrap systemd-container zstd
+    ensure_packages debootstrap systemd-container zstd openssl
 }
 
 boot_prepare() {
@@ -52,6 +52,8 @@ boot_start() {
     local root=$1 tries=150 child
     # A stable machine id and hostname; `hostname -f` must work as on a real server.
     printf 'restpie-test\n' >"$root/etc/hostname"
+    # A throwaway system: dpkg need not fsync every file it unpacks (minutes saved per run).
+    printf 'force-unsafe-io\n' >"$root/etc/dpkg/dpkg.cfg.d/restpie-test-unsafe-io"
     printf '127.0.0.1 localhost\n127.0.1.1 restpie-test\n::1 localhost\n' >"$root/etc/hosts"
     setsid systemd-nspawn -q -D "$root" -b --register=no --keep-unit --console=read-only \
         --hostname=restpie-test </dev/null >"$root.console.log" 2>&1 &

@@ -4,11 +4,13 @@
 # provision's defaults and once with every parameter set. Offline: no box, no plugin, no network.
 # --ignore-provider: without it vagrant refuses ("No usable default provider could be found")
 # on a machine with neither VirtualBox nor libvirt; it skips only the provider blocks.
-# Needs Debian's vagrant package (apt-get install -y --no-install-recommends vagrant).
+# Installs Debian's vagrant package when missing.
 set -euo pipefail
 
 SRC=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd -P)
-command -v vagrant >/dev/null || { echo "FAIL: no vagrant (apt-get install vagrant)" >&2; exit 1; }
+# shellcheck source=deploy/lib.sh
+source "$SRC/deploy/lib.sh"
+ensure_packages vagrant  # the test suite runs as root, and installs what it needs
 TMP=$(mktemp -d /tmp/vagrant-validate.XXXXXX)
 trap 'rm -rf "$TMP"' EXIT
 cp "$SRC/Vagrantfile" "$TMP/"
