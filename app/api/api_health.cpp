@@ -1,12 +1,12 @@
 // api_health.cpp: GET /api/health, for load balancers and monitors: is this server able to
-// serve, with the build it runs. Checked live on every call (a query and a PING, each under the
-// configured timeouts), never cached.
+// serve, with the build and the release it runs. Checked live on every call (a query and a PING,
+// each under the configured timeouts), and never cached by a client (Cache-Control: no-store).
 #include <pqxx/pqxx>
 
 #include "app/api/routes.h"
+#include "app/core/build_id.h"
 #include "app/core/json.h"
 #include "app/core/log.h"
-#include "app/core/process.h"
 #include "app/model/db.h"
 #include "app/red/red.h"
 
@@ -35,20 +35,23 @@ core::Reply health(core::Request&)
         tx.exec("SELECT 1");
     });
     const auto redis = probe("redis", [] { red::command({"PING"}); });
-    // The build of this worker's image: after a reload the new build shows here.
-    static const std::string build = core::file_hash("/proc/self/exe");
+    // This worker's image: after a reload the new build and release show here.
+    static const std::string build = core::build_id(), release = core::release_id();
     const bool ok = db == "ok" && redis == "ok";
     rapidjson::StringBuffer sb;
     core::JsonWriter w(sb);
     w.StartObject();
     w.Key("ok");
     w.Bool(ok);
-    for (const auto& [k, v] : {std::pair{"database", &db}, {"redis", &redis}, {"build", &build}}) {
+    for (const auto& [k, v] : {std::pair{"database", &db}, {"redis", &redis}, {"build", &build},
+                               {"release", &release}}) {
         w.Key(k);
         w.String(v->c_str(), static_cast<rapidjson::SizeType>(v->size()));
     }
     w.EndObject();
-    return core::raw_json_reply(ok ? 200 : 503, sb.GetString());
+    auto reply = core::raw_json_reply(ok ? 200 : 503, sb.GetString());
+    reply.header("Cache-Control", "no-store");
+    return reply;
 }
 
 }  // namespace
@@ -57,7 +60,8 @@ void add_health_routes(core::Router& r)
 {
     r.add("GET", "/api/health", core::Role::visitor, health,
           "Whether this server can serve: checks PostgreSQL and Redis now; 200 "
-          "{ok: true, database, redis, build} or 503 with the one that is unavailable.");
+          "{ok: true, database, redis, build, release} or 503 with the one that is unavailable. "
+          "Never cached.");
 }
 
 }  // namespace api

@@ -1,5 +1,6 @@
 // admin.cpp: account administration from the shell, through the server's own code, so a role
-// change reaches the user's live sessions at once. Errors go to stderr with exit code 1.
+// change reaches the user's live sessions at once; and spooling a background task by hand.
+// Errors go to stderr with exit code 1.
 #include <csignal>
 #include <iostream>
 #include <string>
@@ -11,14 +12,18 @@
 #include "app/core/config.h"
 #include "app/core/log.h"
 #include "app/model/db.h"
+#include "app/tasks/jobs.h"
+#include "app/tasks/spooler.h"
 
 namespace {
 
 const char* const kUsage =
     "usage: admin [--config PATH] create-user EMAIL PASSWORD ROLE [FIRST_NAME LAST_NAME]\n"
     "       admin [--config PATH] set-role EMAIL ROLE\n"
+    "       admin [--config PATH] spool TASK ARGS_JSON [--in SECONDS]\n"
     "PASSWORD - reads the password from the first line of stdin (keeps it out of ps).\n"
-    "ROLE: disabled, readonly, editor, admin or superuser.";
+    "ROLE: disabled, readonly, editor, admin or superuser.\n"
+    "spool: TASK as the spooler knows it, ARGS_JSON a JSON object; prints the task file.";
 
 int run(const std::vector<std::string>& a)
 {
@@ -33,6 +38,12 @@ int run(const std::vector<std::string>& a)
     if (a.size() == 3 && a[0] == "set-role") {
         const int n = api::set_role(a[1], a[2]);
         std::cout << a[1] << " is now " << a[2] << "; live sessions changed: " << n << "\n";
+        return 0;
+    }
+    if ((a.size() == 3 || (a.size() == 5 && a[3] == "--in")) && a[0] == "spool") {
+        tasks::Registry registry;
+        tasks::add_spool_jobs(registry);
+        std::cout << tasks::spool_by_hand(registry, a[1], a[2], a.size() == 5 ? a[4] : "0") << "\n";
         return 0;
     }
     std::cerr << kUsage << "\n";

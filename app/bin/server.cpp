@@ -1,6 +1,7 @@
 // server.cpp: the FastCGI app server. Without --worker it is the master (owns the socket, forks and
 // execs the workers); with --worker N it is worker N serving requests one at a time. --check loads
-// the config and routes and exits (a reload runs it first); --stats prints the master's stats.
+// the config and routes and exits (a reload runs it first); --stats prints the master's stats;
+// --reload PID reloads the master PID and waits for the result (systemd's ExecReload).
 #include <ctime>
 #include <iostream>
 #include <string>
@@ -70,6 +71,8 @@ int main(int argc, char** argv)
             return check();
         if (core::has_flag(argc, argv, "--stats"))
             return core::print_stats(core::config().str("stats_listen"));
+        if (const auto pid = core::flag_value(argc, argv, "--reload"))
+            return core::reload_and_wait("server", core::config().str("stats_listen"), *pid);
         const int worker = core::worker_number(argc, argv);
         return worker > 0 ? run_worker(worker) : run_master(argc, argv);
     });

@@ -1,6 +1,8 @@
 // config.cpp: loading the JSON settings file and applying APP_* environment overrides.
 #include "app/core/config.h"
 
+#include <unistd.h>
+
 #include <algorithm>
 #include <cctype>
 #include <cstdlib>
@@ -19,6 +21,7 @@ namespace core {
 namespace {
 
 const char* const kEnvPrefix = "APP_";
+const char* const kSystemConfig = "/etc/restpie/server-config.json";
 
 std::unique_ptr<const Config>& current()
 {
@@ -150,6 +153,8 @@ std::string Config::path_from(int argc, char** argv)
             return argv[i + 1];
     if (const char* p = std::getenv("APP_CONFIG"); p && *p)
         return p;
+    if (access(kSystemConfig, F_OK) == 0)  // on a provisioned server: no flags needed
+        return kSystemConfig;
     return "conf/server-config.json";
 }
 

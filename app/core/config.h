@@ -21,7 +21,9 @@ public:
     // A seam for the config fuzzer, which has neither a file nor an environment of its own.
     static Config parse(const std::string& text, const std::vector<std::string>& environment,
                         const std::string& file);
-    // The path to load: --config on the command line, else $APP_CONFIG, else conf/server-config.json.
+    // The path to load: --config on the command line, else $APP_CONFIG, else
+    // /etc/restpie/server-config.json when it exists (a provisioned server: `server --stats` and
+    // `admin` need no flags there), else conf/server-config.json.
     static std::string path_from(int argc, char** argv);
 
     // Typed getters throw ConfigError naming the key when it is missing or of another type.

@@ -61,9 +61,12 @@ private:
     // master_reload.cpp
     void adopt(Handover h);
     void request_reload(const std::string& why);
+    void start_check(const std::string& why);
     void check_done(int status);
     void hand_over();
+    void reload_failed(const std::string& error);
     void retire_old_when_new_ready(Clock::time_point now);
+    void tell_ready_once_serving();
 
     SupervisorOptions opt_;
     sigset_t child_mask_{};
@@ -76,7 +79,9 @@ private:
     ReloadCheck check_;
     std::string build_id_;
     std::string checked_stamp_;  // the binary the running check was started on
+    std::string last_reload_error_;
     bool reload_pending_ = false;
+    bool ready_told_ = false;  // READY=1 sent to systemd for the first start (or a previous image)
     bool stopping_ = false;
     bool old_told_ = false;
     Clock::time_point stop_deadline_{}, old_deadline_{}, next_tick_{}, reload_started_{};

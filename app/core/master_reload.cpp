@@ -2,6 +2,8 @@
 // binary in local development) starts `program --check`; when it passes, the master hands its
 // socket, counters and workers over to a fresh exec of the binary. The new image starts its
 // workers, and once they are all up it tells the old ones to finish their request and leave.
+// systemd hears RELOADING=1 when a reload starts and READY=1 when it is over, done or aborted;
+// the counters in the stats (reloads_started, _done, _failed) tell `server --reload` which.
 #include <fcntl.h>
 #include <unistd.h>
 
@@ -10,6 +12,7 @@
 
 #include "app/core/log.h"
 #include "app/core/master.h"
+#include "app/core/notify.h"
 #include "app/core/process.h"
 
 namespace core {
@@ -40,6 +43,8 @@ void Master::adopt(Handover h)
         }
     old_ = std::move(g);
     old_told_ = false;
+    reload_pending_ = h.reload_pending;
+    ready_told_ = true;  // systemd heard READY=1 from the first image; the next is the reload's
     reload_started_ = now;
     LOG4CPLUS_INFO(lg, "reload " << counters_.reloads << ": new image running, build " << build_id_
                                  << "; " << old_->workers.size()
@@ -57,12 +62,18 @@ void Master::request_reload(const std::string& why)
         return;
     }
     reload_pending_ = false;
+    ++counters_.reloads_started;
+    notify_reloading(opt_.name + ": reload (" + why + ")");
+    start_check(why);
+}
+
+void Master::start_check(const std::string& why)
+{
     LOG4CPLUS_INFO(lg, "reload (" << why << "): checking " << opt_.program << " --check");
     checked_stamp_ = file_stamp(opt_.program);
     check_.start(opt_.program, opt_.args, child_mask_);
     if (!check_.running())
-        LOG4CPLUS_ERROR(lg, "reload aborted: cannot run the check: " << std::strerror(errno)
-                                                                     << "; the old workers keep serving");
+        reload_failed(std::string("cannot run the check: ") + std::strerror(errno));
 }
 
 void Master::check_done(int status)
@@ -71,12 +82,11 @@ void Master::check_done(int status)
     if (stopping_)
         return;
     if (!error.empty()) {
-        LOG4CPLUS_ERROR(lg, "reload aborted: " << opt_.program << " --check failed (" << error
-                                               << "); the old workers keep serving");
+        reload_failed(opt_.program + " --check failed (" + error + ")");
         return;
     }
     if (file_stamp(opt_.program) != checked_stamp_) {  // replaced while it was being checked
-        request_reload("the binary changed during the check");
+        start_check("the binary changed during the check");  // the same reload, not a new one
         return;
     }
     hand_over();
@@ -95,11 +105,21 @@ void Master::hand_over()
             h.workers.emplace_back(w.id, w.pid);
     h.program_stamp = file_stamp(opt_.program);
     h.reload_stamp = reload_file_.stamp();
+    h.reload_pending = reload_pending_;
     LOG4CPLUS_INFO(lg, "reload: re-executing " << opt_.program << "; " << h.workers.size()
                                                << " workers serve on meanwhile");
     reexec(opt_.program, opt_.args, h);
-    LOG4CPLUS_ERROR(lg, "reload aborted: exec " << opt_.program << ": " << std::strerror(errno)
-                                                << "; the old workers keep serving");
+    reload_failed("exec " + opt_.program + ": " + std::strerror(errno));
+}
+
+void Master::reload_failed(const std::string& error)
+{
+    ++counters_.reloads_failed;
+    last_reload_error_ = error;
+    LOG4CPLUS_ERROR(lg, "reload aborted: " << error << "; the old workers keep serving");
+    notify_ready(opt_.name + ": serving; the last reload was aborted: " + error);
+    if (reload_pending_)
+        request_reload("one that waited");
 }
 
 void Master::retire_old_when_new_ready(Clock::time_point now)
@@ -113,6 +133,12 @@ void Master::retire_old_when_new_ready(Clock::time_point now)
     LOG4CPLUS_INFO(lg, "reload: new workers up after "
                            << std::chrono::duration_cast<std::chrono::milliseconds>(now - reload_started_).count()
                            << " ms; the old ones finish their requests and leave");
+    if (stopping_)
+        return;
+    ++counters_.reloads_done;
+    last_reload_error_.clear();
+    notify_ready(opt_.name + ": " + std::to_string(opt_.workers) + " workers up after reload " +
+                 std::to_string(counters_.reloads));
 }
 
 }  // namespace core

@@ -80,6 +80,7 @@ std::string Master::snapshot() const
     s.build_id = build_id_;
     s.pid = getpid();
     s.counters = counters_;
+    s.last_reload_error = last_reload_error_;
     const auto now = Clock::now();
     const auto now_ms = steady_ms();
     using std::chrono::duration_cast;

@@ -1,5 +1,5 @@
 // program.h: the frame of a binary's main: log4cplus initialised first, SIGPIPE ignored, the config
-// loaded (--config, else $APP_CONFIG, then APP_* overrides); an exception ends the program with
+// loaded (Config::path_from, then APP_* overrides); an exception ends the program with
 // "<program>: <message>" on stderr and exit code 1.
 #pragma once
 #include <functional>

@@ -44,7 +44,10 @@ std::string encode(const Handover& h)
     std::ostringstream out;
     out << "listen=" << h.listen_fd << ";started=" << c.started << ";reloads=" << c.reloads
         << ";respawns=" << c.respawns << ";harakiri=" << c.harakiri << ";deaths=" << c.deaths
-        << ";retired=" << c.retired << ";requests=" << c.requests_done << ";board_fd=" << h.board_fd
+        << ";retired=" << c.retired << ";requests=" << c.requests_done
+        << ";reloads_started=" << c.reloads_started << ";reloads_done=" << c.reloads_done
+        << ";reloads_failed=" << c.reloads_failed << ";pending=" << h.reload_pending
+        << ";board_fd=" << h.board_fd
         << ";board_slots=" << h.board_slots << ";program=" << h.program_stamp
         << ";reload=" << h.reload_stamp << ";workers=";
     for (const auto& [id, pid] : h.workers)
@@ -65,6 +68,10 @@ Handover decode(const std::string& text)
     c.deaths = number(m, "deaths");
     c.retired = number(m, "retired");
     c.requests_done = number(m, "requests");
+    c.reloads_started = number(m, "reloads_started");
+    c.reloads_done = number(m, "reloads_done");
+    c.reloads_failed = number(m, "reloads_failed");
+    h.reload_pending = number(m, "pending") != 0;
     h.board_fd = static_cast<int>(number(m, "board_fd"));
     h.board_slots = static_cast<int>(number(m, "board_slots"));
     h.program_stamp = m.count("program") ? m.at("program") : "";

@@ -23,6 +23,7 @@ struct Handover {
     int board_fd = -1, board_slots = 0;           // the old workers' scoreboard
     std::vector<std::pair<int, pid_t>> workers;   // (id, pid) of the old workers
     std::string program_stamp, reload_stamp;      // what the watches had seen
+    bool reload_pending = false;                  // a trigger came during the check: reload again
 };
 
 // In the new image: the handover, read from the environment and removed from it (so workers never

@@ -12,6 +12,7 @@
 #include <ctime>
 #include <iostream>
 
+#include "app/core/build_id.h"
 #include "app/core/errors.h"
 #include "app/core/json.h"
 #include "app/core/listen.h"
@@ -64,14 +65,16 @@ std::string stats_json(const StatsSnapshot& s)
     w.StartObject();
     member(w, "name", s.name);
     member(w, "build_id", s.build_id);
-    member(w, "build_time", APP_BUILD_TIME);
+    member(w, "build", build_id());
     const std::pair<const char*, std::int64_t> numbers[] = {
         {"pid", s.pid}, {"started", c.started}, {"uptime_s", std::time(nullptr) - c.started},
         {"reloads", c.reloads}, {"respawns", c.respawns}, {"harakiri", c.harakiri},
         {"deaths", c.deaths}, {"retired", c.retired}, {"requests", requests}, {"busy", busy},
-        {"idle", idle}};
+        {"idle", idle}, {"reloads_started", c.reloads_started}, {"reloads_done", c.reloads_done},
+        {"reloads_failed", c.reloads_failed}};
     for (const auto& [key, value] : numbers)
         member(w, key, value);
+    member(w, "last_reload_error", s.last_reload_error);
     w.Key("workers");
     w.StartArray();
     for (const auto& ws : s.workers)
@@ -117,6 +120,13 @@ int print_stats(const std::string& spec)
         std::cerr << "stats: stats_listen is off in the config" << std::endl;
         return 1;
     }
+    const std::string out = fetch_stats(spec);
+    std::cout << out << std::flush;
+    return out.empty() ? 1 : 0;
+}
+
+std::string fetch_stats(const std::string& spec)
+{
     const int fd = connect_to(spec);
     std::string out;
     char buf[8192];
@@ -128,8 +138,7 @@ int print_stats(const std::string& spec)
         out.append(buf, static_cast<std::size_t>(n));
     }
     close(fd);
-    std::cout << out << std::flush;
-    return out.empty() ? 1 : 0;
+    return out;
 }
 
 }  // namespace core

@@ -15,6 +15,10 @@ struct MasterCounters {
     std::int64_t started = 0;  // unix time of the first start, kept across reloads
     std::int64_t reloads = 0, respawns = 0, harakiri = 0, deaths = 0, retired = 0;
     std::int64_t requests_done = 0;  // served by workers that have exited
+    // Reloads: started (a check run for a trigger), done (the new workers up, the old ones told
+    // to leave) and failed (aborted: the check failed or could not run, or the exec failed).
+    // started - done - failed is the one in progress, if any. `server --reload` waits on them.
+    std::int64_t reloads_started = 0, reloads_done = 0, reloads_failed = 0;
 };
 
 struct WorkerStats {
@@ -34,6 +38,7 @@ struct StatsSnapshot {
     std::string name, build_id;
     pid_t pid = 0;
     MasterCounters counters;
+    std::string last_reload_error;  // why the last failed reload of this image failed
     std::vector<WorkerStats> workers;
 };
 
@@ -57,5 +62,14 @@ private:
 
 // `server --stats`: prints the snapshot from `spec` on stdout; returns the exit code.
 int print_stats(const std::string& spec);
+// The snapshot from `spec`, "" when none came; throws ConfigError when it cannot connect.
+std::string fetch_stats(const std::string& spec);
+
+// `server --reload PID` (systemd's ExecReload): reads the reload counters of the master at `spec`,
+// sends it SIGHUP and waits (at most `max_seconds`) for that reload's end. Prints one line and
+// returns 0 when it was done, 1 with the reason on stderr when it was aborted (a failed --check,
+// a failed exec), the master died or no result came. `program` names it in the messages.
+int reload_and_wait(const std::string& program, const std::string& spec, const std::string& pid,
+                    int max_seconds = 120);
 
 }  // namespace core

@@ -4,6 +4,7 @@
 
 #include <poll.h>
 #include <sys/signalfd.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -15,8 +16,10 @@
 #include <stdexcept>
 
 #include "app/core/config.h"
+#include "app/core/listen.h"
 #include "app/core/log.h"
 #include "app/core/master.h"
+#include "app/core/notify.h"
 #include "app/core/process.h"
 
 namespace core {
@@ -24,6 +27,13 @@ namespace {
 
 const auto lg = logger("master");
 const int kMasterSignals[] = {SIGCHLD, SIGTERM, SIGINT, SIGQUIT, SIGHUP};
+
+// "/run/restpie" of "/run/restpie/stats.sock"; "" for "" or a name without a directory.
+std::string dir_of(const std::string& path)
+{
+    const auto slash = path.find_last_of('/');
+    return slash == std::string::npos ? "" : path.substr(0, std::max<std::size_t>(slash, 1));
+}
 
 int ms_until(Clock::time_point now, Clock::time_point t)
 {
@@ -72,12 +82,20 @@ Master::Master(const SupervisorOptions& opt) : opt_(opt)
     }
     binary_ = FileWatch(opt_.reload_on_rebuild ? opt_.program : "", true, program_stamp);
     reload_file_ = FileWatch(opt_.reload_file, false, reload_stamp);
-    try {
-        stats_.emplace(opt_.stats_listen);
-    } catch (const std::exception& e) {
-        if (!old_)
-            throw;
-        LOG4CPLUS_ERROR(lg, "no stats view after the reload: " << e.what());  // keep serving
+    const std::string stats_dir = dir_of(unix_socket_path(opt_.stats_listen));
+    struct stat st {};
+    if (!stats_dir.empty() && stat(stats_dir.c_str(), &st) != 0) {
+        // /run/restpie is made by systemd (RuntimeDirectory=): without it, serve without stats.
+        LOG4CPLUS_WARN(lg, "no stats view: the directory of stats_listen " << opt_.stats_listen
+                                                                           << " does not exist");
+    } else {
+        try {
+            stats_.emplace(opt_.stats_listen);
+        } catch (const std::exception& e) {
+            if (!old_)
+                throw;
+            LOG4CPLUS_ERROR(lg, "no stats view after the reload: " << e.what());  // keep serving
+        }
     }
 }
 
@@ -101,6 +119,7 @@ int Master::run()
             next_tick_ = now + std::chrono::seconds(1);
         }
         retire_old_when_new_ready(now);
+        tell_ready_once_serving();
 
         int timeout = ms_until(now, next_tick_);
         if (old_ && !old_told_)
@@ -166,6 +185,7 @@ void Master::stop(const char* why)
                               << opt_.stop_grace_seconds << " s)");
     stopping_ = true;
     reload_pending_ = false;
+    notify_stopping(std::string("stopping: ") + why);
     stop_deadline_ = Clock::now() + std::chrono::seconds(opt_.stop_grace_seconds);
     for (auto* g : {&current_, old_ ? &*old_ : nullptr})
         if (g)
@@ -206,6 +226,15 @@ void Master::reap()
         if (reload_pending_)
             request_reload("one that waited");
     }
+}
+
+void Master::tell_ready_once_serving()
+{
+    if (ready_told_ || stopping_ || !current_.ready())
+        return;
+    ready_told_ = true;
+    notify_ready(opt_.name + ": " + std::to_string(opt_.workers) + " workers up");
+    LOG4CPLUS_INFO(lg, opt_.name << " ready: " << opt_.workers << " workers up");
 }
 
 void Master::on_exit(Generation& g, Worker& w, int status)
@@ -259,7 +288,7 @@ SupervisorOptions supervisor_options(const Config& c, int argc, char** argv)
     o.reload_file = c.str("reload_file");
     o.reload_on_rebuild = c.flag("local_dev") && c.flag("reload_on_rebuild");
     o.stats_listen = c.str("stats_listen");
-    o.program = self_path();
+    o.program = self_path(argv[0]);
     o.args.assign(argv + 1, argv + argc);
     return o;
 }
@@ -272,10 +301,16 @@ int run_supervisor(const SupervisorOptions& opt)
 
 int worker_number(int argc, char** argv)
 {
-    for (int i = 1; i + 1 < argc; ++i)
-        if (std::strcmp(argv[i], "--worker") == 0)
-            return std::atoi(argv[i + 1]);
-    return -1;
+    const auto n = flag_value(argc, argv, "--worker");
+    return n && !n->empty() ? std::atoi(n->c_str()) : -1;
+}
+
+std::optional<std::string> flag_value(int argc, char** argv, const char* flag)
+{
+    for (int i = 1; i < argc; ++i)
+        if (std::strcmp(argv[i], flag) == 0)
+            return std::string(i + 1 < argc ? argv[i + 1] : "");
+    return std::nullopt;
 }
 
 bool has_flag(int argc, char** argv, const char* flag)
@@ -283,8 +318,10 @@ bool has_flag(int argc, char** argv, const char* flag)
     return std::any_of(argv + 1, argv + argc, [flag](const char* a) { return std::strcmp(a, flag) == 0; });
 }
 
-std::string self_path()
+std::string self_path(const char* argv0)
 {
+    if (argv0 && argv0[0] == '/')
+        return argv0;
     char buf[PATH_MAX];
     const ssize_t n = readlink("/proc/self/exe", buf, sizeof buf - 1);
     if (n <= 0)

@@ -5,6 +5,7 @@
 // (listening socket on fd 0, scoreboard on fd 3, see worker_life.h), and `program --check` must
 // exit 0 when that binary can serve (a reload runs it first).
 #pragma once
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -41,8 +42,13 @@ int worker_number(int argc, char** argv);
 
 // True when argv holds `flag` (e.g. "--check", "--stats").
 bool has_flag(int argc, char** argv, const char* flag);
+// The word after `flag` in argv ("" when it is last), nullopt without the flag.
+std::optional<std::string> flag_value(int argc, char** argv, const char* flag);
 
-// Absolute path of the running binary, so a rebuilt binary on disk is what a reload runs.
-std::string self_path();
+// The binary a reload checks and re-executes: `argv0` when it is an absolute path, kept as it is
+// (through a link such as /opt/restpie/current/build/server, so a reload after `current` moved runs
+// the new release), else /proc/self/exe resolved (the running file; a rebuild in its place is what
+// a reload runs).
+std::string self_path(const char* argv0 = nullptr);
 
 }  // namespace core

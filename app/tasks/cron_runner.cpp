@@ -16,6 +16,7 @@
 #include "app/core/config.h"
 #include "app/core/errors.h"
 #include "app/core/log.h"
+#include "app/core/notify.h"
 #include "app/core/program.h"
 #include "app/core/supervisor.h"
 #include "app/tasks/cron.h"
@@ -76,6 +77,7 @@ public:
         // Entries due in the minute cron starts in wait for their next time: a restart within a
         // minute must not run them twice.
         auto last_minute = minute_now();
+        core::notify_ready("cron: " + std::to_string(runs_.size()) + " jobs scheduled");
         while (true) {
             auto now = Steady::now();
             if (!stopping_) {
@@ -195,6 +197,7 @@ private:
             LOG4CPLUS_INFO(
                 lg, "got " << strsignal(sig) << ": stopping; " << running() << " jobs running");
             stopping_ = true;
+            core::notify_stopping(std::string("stopping: ") + strsignal(sig));
             stop_deadline_ = Steady::now() + seconds(grace_);
             for (const auto& r : runs_)
                 if (r.pid > 0)

@@ -9,6 +9,7 @@
 #include "app/core/config.h"
 #include "app/core/log.h"
 #include "app/core/program.h"
+#include "app/core/stats.h"
 #include "app/core/supervisor.h"
 #include "app/tasks/spool.h"
 #include "app/tasks/spool_stats.h"
@@ -32,11 +33,14 @@ int run_master(const Registry& registry, const SpoolerSettings& s, int argc, cha
     opt.name = "spooler";
     opt.workers = s.processes;
     opt.stop_grace_seconds = static_cast<int>(core::config().integer("stop_grace_seconds"));
-    opt.program = core::self_path();
+    opt.program = core::self_path(argv[0]);
     opt.args.assign(argv + 1, argv + argc);
     // Spooler processes publish no requests on the scoreboard: the task time cap is theirs
-    // (spooler_time_cap_seconds), and the server's reload file and stats socket are the server's.
+    // (spooler_time_cap_seconds), and the server's reload file is the server's. The master's
+    // stats socket (its processes and reload counters; the queue is `spooler --stats`) is
+    // spooler_stats_listen, which `spooler --reload PID` reads.
     opt.harakiri_seconds = 0;
+    opt.stats_listen = s.stats_listen;
     return core::run_supervisor(opt);
 }
 
@@ -65,6 +69,31 @@ std::int64_t retry_delay_seconds(int failures, std::int64_t base_seconds)
     return std::min(d, kMax);
 }
 
+std::string spool_by_hand(const Registry& registry, const std::string& task,
+                          const std::string& args_json, const std::string& in_seconds)
+{
+    if (!registry.find(task)) {
+        std::string names;
+        for (const auto& d : registry.all())
+            names += " " + d.name;
+        throw std::invalid_argument("no task named '" + task + "'; tasks:" + names);
+    }
+    std::size_t used = 0;
+    long delay = -1;
+    try {
+        delay = std::stol(in_seconds, &used);
+    } catch (const std::logic_error&) {
+    }
+    if (delay < 0 || used != in_seconds.size())
+        throw std::invalid_argument("--in takes whole seconds >= 0, got '" + in_seconds + "'");
+    const auto id = spool(task, args_json, Clock::now() + std::chrono::seconds(delay));
+    const SpoolDir queue(core::config().str("spool_dir"));
+    for (const auto& t : queue.list(queue.dir()))
+        if (t.id == id)
+            return queue.dir() + "/" + t.str();
+    return "task " + id + " (taken by a spooler already)";
+}
+
 int spooler_main(int argc, char** argv, const std::function<void(Registry&)>& add_jobs)
 {
     return core::run_main(argc, argv, "spooler", [&] {
@@ -73,6 +102,8 @@ int spooler_main(int argc, char** argv, const std::function<void(Registry&)>& ad
             std::cout << stats_json(s.dir);
             return 0;
         }
+        if (const auto pid = core::flag_value(argc, argv, "--reload"))
+            return core::reload_and_wait("spooler", s.stats_listen, *pid);
         Registry registry;
         add_jobs(registry);
         if (core::has_flag(argc, argv, "--check"))  // a reload (SIGHUP) asks first: can it start?

@@ -46,8 +46,16 @@ private:
 // earlier failure, at most a day.
 std::int64_t retry_delay_seconds(int failures, std::int64_t base_seconds);
 
-// The spooler binary. `--stats` prints the stats as JSON; `--worker N` (added by the master) is
-// spooler process N; without either it is the master. add_jobs fills the registry.
+// `admin spool TASK ARGS_JSON --in SECONDS`: spools `task`, which must be in `registry`, to run in
+// `in_seconds` (whole seconds >= 0, as text); returns the task file's path in the queue (only its
+// id when a spooler has taken it already). Throws std::invalid_argument naming what is wrong.
+std::string spool_by_hand(const Registry& registry, const std::string& task,
+                          const std::string& args_json, const std::string& in_seconds);
+
+// The spooler binary. `--stats` prints the stats as JSON; `--reload PID` reloads the master PID
+// and waits for the result, as `server --reload` does (it needs spooler_stats_listen); `--worker
+// N` (added by the master) is spooler process N; without either it is the master. add_jobs fills
+// the registry.
 int spooler_main(int argc, char** argv, const std::function<void(Registry&)>& add_jobs);
 
 }  // namespace tasks

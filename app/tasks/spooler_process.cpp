@@ -23,6 +23,7 @@
 #include "app/core/errors.h"
 #include "app/core/log.h"
 #include "app/core/program.h"
+#include "app/core/scoreboard.h"
 #include "app/core/supervisor.h"
 #include "app/tasks/run_log.h"
 #include "app/tasks/spool.h"
@@ -300,19 +301,25 @@ SpoolerSettings SpoolerSettings::load(const core::Config& c)
                                     ".." + std::to_string(max));
         return static_cast<int>(v);
     };
+    // Optional, so a config written before the key existed still starts the spooler.
+    const std::string stats = c.has("spooler_stats_listen") ? c.str("spooler_stats_listen") : "";
     return SpoolerSettings{c.str("spool_dir"),
                     positive("spooler_processes", 1, SpoolStats::kSlots - 1),
                     positive("spooler_time_cap_seconds", 1, 86400 * 7),
                     positive("spooler_max_tasks", 1, INT_MAX),
                     positive("spooler_max_retries", 0, 1000),
                     positive("spooler_retry_seconds", 1, 86400),
-                    positive("spooler_scan_seconds", 1, 3600)};
+                    positive("spooler_scan_seconds", 1, 3600),
+                    stats};
 }
 
 int run_spooler_process(const Registry& registry, const SpoolerSettings& s, int n)
 {
     init_task_logging("spool" + std::to_string(n));
     install_handlers();
+    // Marks this process up in the master's scoreboard: the master tells systemd READY, and a
+    // reload lets the old processes go, once every process is.
+    core::ScoreWriter up(n);
     Worker(registry, s, n).loop();
     return 0;
 }

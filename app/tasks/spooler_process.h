@@ -14,6 +14,7 @@ namespace tasks {
 struct SpoolerSettings {
     std::string dir;
     int processes, time_cap, max_tasks, max_retries, retry_seconds, scan_seconds;
+    std::string stats_listen;  // spooler_stats_listen: the master's stats socket; "": off
 
     static SpoolerSettings load(const core::Config& c);  // ConfigError on a value out of range
 };

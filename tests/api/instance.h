@@ -45,6 +45,7 @@ public:
     const std::string& reload_file() const { return reload_file_; }
     const std::string& run_dir() const { return run_; }
     std::string log() const;
+    const std::string& stats_listen() const { return stats_listen_; }
     std::string stats_output() const;  // `server --stats` for this instance
     Stats stats() const;
     // Puts `content` in place of the binary by rename (the way a build or a deploy does).

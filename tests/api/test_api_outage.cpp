@@ -11,6 +11,7 @@
 
 #include <pqxx/pqxx>
 
+#include "app/core/build_id.h"
 #include "app/core/config.h"
 #include "app/model/db.h"
 #include "tests/api/http.h"
@@ -71,18 +72,26 @@ BOOST_AUTO_TEST_CASE(health_checks_both_services_now)
 {
     const auto up = test::get("/api/health");
     BOOST_TEST(up.status == 200);
-    BOOST_TEST(up.body.find(R"({"ok":true,"database":"ok","redis":"ok","build":")") == 0u, up.body);
+    BOOST_TEST(up.body.find(R"({"ok":true,"database":"ok","redis":"ok","build":")" +
+                            std::string(core::build_id()) + R"(","release":)") == 0u, up.body);
+    BOOST_TEST(up.header("cache-control") == "no-store");
     {
         PausedRedis paused;
         const auto r = test::get("/api/health");
         BOOST_TEST(r.status == 503);
         BOOST_TEST(r.body.find(R"({"ok":false,"database":"ok","redis":"unavailable",)") == 0u, r.body);
     }
-    // A server whose database is nowhere (nothing listens on port 1).
+    // A server whose database is nowhere (nothing listens on port 1), deployed as a release: its
+    // binary is <run>/instance/server, so its RELEASE file is <run>/RELEASE.
+    const std::string release_file = test::stack_run_dir() + "/RELEASE";
+    std::ofstream(release_file) << "20250101-120000-abc1234\n";
     test::Instance nodb("nodb", {{"APP_DB_HOST", "127.0.0.1"}, {"APP_DB_PORT", "1"}, {"APP_WORKERS", "1"}});
     const auto r = test::get(test::Instance::url("/api/health"));
+    std::filesystem::remove(release_file);
     BOOST_TEST(r.status == 503);
     BOOST_TEST(r.body.find(R"({"ok":false,"database":"unavailable","redis":"ok",)") == 0u, r.body);
+    BOOST_TEST(r.body.find(R"("release":"20250101-120000-abc1234"})") != std::string::npos, r.body);
+    BOOST_TEST(r.header("cache-control") == "no-store");
     BOOST_TEST(test::poll_until([] { return test::get("/api/health").status == 200; }, 10));
 }
 

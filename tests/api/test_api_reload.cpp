@@ -6,7 +6,9 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -155,9 +157,71 @@ void reload_under_load(const Instance& inst, int workers, const std::function<st
     BOOST_TEST(inst.stats().num("requests") >= total);  // counted across the reload
 }
 
+// `server --reload PID`, systemd's ExecReload: it returns once the reload is over, with its result.
+std::string reload_command(const Instance& inst)
+{
+    return test::command_output("APP_STATS_LISTEN=" + inst.stats_listen() + " " SERVER_BINARY
+                                " --reload " + std::to_string(inst.pid()) + "; echo \"exit $?\"");
+}
+
+// systemd's end of Type=notify: a datagram socket that collects what the master sends.
+class NotifySocket {
+public:
+    NotifySocket() : path_(test::stack_run_dir() + "/notify.sock")
+    {
+        unlink(path_.c_str());
+        fd_ = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+        sockaddr_un a{};
+        a.sun_family = AF_UNIX;
+        path_.copy(a.sun_path, sizeof a.sun_path - 1);
+        BOOST_REQUIRE(bind(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0);
+    }
+    ~NotifySocket()
+    {
+        close(fd_);
+        unlink(path_.c_str());
+    }
+    const std::string& path() const { return path_; }
+    // Every message so far, one a line, the STATUS= lines left out.
+    const std::string& states()
+    {
+        char buf[4096];
+        ssize_t n;
+        while ((n = recv(fd_, buf, sizeof buf, 0)) > 0) {
+            std::istringstream lines(std::string(buf, static_cast<std::size_t>(n)));
+            for (std::string line; std::getline(lines, line);)
+                if (line.rfind("STATUS=", 0) != 0)
+                    states_ += line + "\n";
+        }
+        return states_;
+    }
+
+private:
+    std::string path_, states_;
+    int fd_ = -1;
+};
+
 }  // namespace
 
 BOOST_AUTO_TEST_SUITE(api_reload)
+
+BOOST_AUTO_TEST_CASE(systemd_hears_ready_reloading_and_stopping)
+{
+    NotifySocket systemd;
+    Instance inst("notify", {{"APP_WORKERS", "2"}, {"APP_RELOAD_ON_REBUILD", "false"},
+                             {"NOTIFY_SOCKET", systemd.path()}});
+    BOOST_TEST(poll_until([&] { return systemd.states() == "READY=1\n"; }, 5), systemd.states());
+    new_build(inst, "notify");
+    BOOST_TEST(reload_command(inst).find("exit 0") != std::string::npos);
+    // The new image says READY once its workers are up, and never a second startup READY.
+    BOOST_TEST(systemd.states() == "READY=1\nRELOADING=1\nREADY=1\n");
+    inst.replace_binary("#!/bin/sh\nexit 1\n");
+    BOOST_TEST(reload_command(inst).find("exit 1") != std::string::npos);
+    BOOST_TEST(systemd.states() == "READY=1\nRELOADING=1\nREADY=1\nRELOADING=1\nREADY=1\n");
+    inst.stop();
+    BOOST_TEST(systemd.states() ==
+               "READY=1\nRELOADING=1\nREADY=1\nRELOADING=1\nREADY=1\nSTOPPING=1\n");
+}
 
 BOOST_AUTO_TEST_CASE(reload_on_sighup_under_load_fails_no_request)
 {
@@ -248,6 +312,60 @@ BOOST_AUTO_TEST_CASE(reload_with_a_binary_that_cannot_start_keeps_the_old_worker
         const auto t = inst.stats();
         return t.num("reloads") == 1 && t.str("build_id") == fixed && t.pids(true).empty();
     }, 15));
+}
+
+BOOST_AUTO_TEST_CASE(reload_command_waits_for_the_new_workers_and_exits_0)
+{
+    Instance inst("reload_cmd", {{"APP_WORKERS", "2"}, {"APP_RELOAD_ON_REBUILD", "false"}});
+    const auto before = inst.stats();
+    const auto next = new_build(inst, "command");
+    const auto out = reload_command(inst);
+    const auto after = inst.stats();  // right after the command: the reload is over already
+    BOOST_TEST(out.find("server: reload 1 done: build ") == 0u, out);
+    BOOST_TEST(out.find("exit 0") != std::string::npos, out);
+    BOOST_TEST(after.num("reloads_started") == 1);
+    BOOST_TEST(after.num("reloads_done") == 1);
+    BOOST_TEST(after.num("reloads_failed") == 0);
+    BOOST_TEST(after.str("build_id") == next);
+    BOOST_TEST(after.pids().size() == 2u);
+    for (pid_t old : before.pids()) {
+        const auto now = after.pids();
+        BOOST_TEST((std::find(now.begin(), now.end(), old) == now.end()));
+    }
+    BOOST_TEST(status_of(Instance::url("/apitest/sleep?ms=1")) == 200);
+}
+
+BOOST_AUTO_TEST_CASE(reload_command_fails_when_the_check_fails_and_the_old_workers_serve_on)
+{
+    Instance inst("reload_cmd_broken", {{"APP_WORKERS", "2"}, {"APP_RELOAD_ON_REBUILD", "false"}});
+    const auto before = inst.stats();
+    inst.replace_binary("#!/bin/sh\necho 'cannot start: a broken build' >&2\nexit 1\n");
+    const auto out = reload_command(inst);
+    BOOST_TEST(out.find("server: reload aborted, the old workers keep serving: ") == 0u, out);
+    BOOST_TEST(out.find("--check failed (exit code 1: cannot start: a broken build)") !=
+                   std::string::npos, out);
+    BOOST_TEST(out.find("exit 1") != std::string::npos, out);
+    const auto s = inst.stats();
+    BOOST_TEST(s.num("reloads_failed") == 1);
+    BOOST_TEST(s.num("reloads_done") == 0);
+    BOOST_TEST(s.str("last_reload_error").find("--check failed") != std::string::npos);
+    BOOST_TEST(s.pids() == before.pids());
+    for (int i = 0; i < 5; ++i)
+        BOOST_TEST(status_of(Instance::url("/apitest/sleep?ms=1")) == 200);
+
+    // Fixed: the next reload command succeeds and clears the error.
+    new_build(inst, "fixed");
+    const auto again = reload_command(inst);
+    BOOST_TEST(again.find("exit 0") != std::string::npos, again);
+    BOOST_TEST(inst.stats().str("last_reload_error").empty());
+}
+
+BOOST_AUTO_TEST_CASE(reload_command_needs_the_stats_socket)
+{
+    const auto out = test::command_output("APP_STATS_LISTEN= " SERVER_BINARY " --reload 12345; "
+                                          "echo \"exit $?\"");
+    BOOST_TEST(out.find("needs the master's stats socket") != std::string::npos, out);
+    BOOST_TEST(out.find("exit 1") != std::string::npos, out);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

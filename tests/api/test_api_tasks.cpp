@@ -3,12 +3,14 @@
 #include <boost/test/unit_test.hpp>
 
 #include <chrono>
+#include <cstdio>
 #include <fstream>
 #include <sstream>
 #include <thread>
 
 #include "tests/api/accounts.h"
 #include "tests/api/http.h"
+#include "tests/support.h"
 
 namespace {
 
@@ -62,6 +64,31 @@ BOOST_AUTO_TEST_CASE(password_forgot_spools_the_reset_mail)
                                {"Cookie", "csrf_token=" + t.cookie}});
     BOOST_TEST(r.status == 200);
     BOOST_TEST(send_email_ran(email, 0), "no send_email line for " << email << " within 15 s");
+}
+
+BOOST_AUTO_TEST_CASE(admin_spool_queues_a_registered_task_for_later)
+{
+    const std::string dir = test::env_or("APP_SPOOL_DIR", "");
+    BOOST_REQUIRE_MESSAGE(!dir.empty(), "APP_SPOOL_DIR is not set");
+    const auto out = test::command_output(std::string(ADMIN_BIN) +
+                                          R"( spool send_email '{"to":"admin-spool@example.com",)"
+                                          R"("subject":"by hand","body":"b"}' --in 3600)");
+    std::string path = out.substr(0, out.find('\n'));
+    BOOST_TEST(path.rfind(dir + "/p5-t", 0) == 0u, out);
+    BOOST_TEST(path.size() > 5);
+    BOOST_TEST(path.substr(path.size() - 5) == ".task", out);
+    const std::string task = test::read_text(path);
+    BOOST_TEST(task.find(R"("task":"send_email")") != std::string::npos, task);
+    BOOST_TEST(task.find("admin-spool@example.com") != std::string::npos, task);
+    std::remove(path.c_str());  // an hour from now: not the suite's business
+
+    const std::string admin = ADMIN_BIN;
+    const auto unknown = test::command_output(admin + " spool nope '{}'; echo \"exit $?\"");
+    BOOST_TEST(unknown.find("admin: no task named 'nope'; tasks: send_email") == 0u, unknown);
+    BOOST_TEST(unknown.find("exit 1") != std::string::npos, unknown);
+    const auto bad = test::command_output(admin + " spool send_email '[1]'; echo \"exit $?\"");
+    BOOST_TEST(bad.find("args must be a JSON object") != std::string::npos, bad);
+    BOOST_TEST(bad.find("exit 1") != std::string::npos, bad);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -103,7 +103,9 @@ ProcessFixture::ProcessFixture()
     : env{{"APP_LOG_FILE", tmp.path + "/app.log"},
           {"APP_TEST_MODE", "true"},
           {"TASK_TEST_DIR", tmp.path},
-          {"APP_STOP_GRACE_SECONDS", "3"}}
+          {"APP_STOP_GRACE_SECONDS", "3"},
+          // The spooler master's own, never the stack spooler's socket.
+          {"APP_SPOOLER_STATS_LISTEN", "unix:" + tmp.path + "/spooler-stats.sock"}}
 {
 }
 

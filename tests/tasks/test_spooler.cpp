@@ -196,4 +196,28 @@ BOOST_AUTO_TEST_CASE(higher_priority_runs_first)
         BOOST_TEST(runs[i].id.rfind(i < 5 ? "high" : "low", 0) == 0u);  // spooled later, run first
 }
 
+BOOST_AUTO_TEST_CASE(reload_command_replaces_the_processes_and_reports_it)
+{
+    env["APP_SPOOLER_PROCESSES"] = "2";
+    auto spooler = start();
+    // `spooler --reload PID` as systemd's ExecReload runs it, with the spooler's config.
+    std::string reload = "";
+    for (const auto& [k, v] : env)
+        reload += k + "='" + v + "' ";
+    reload += std::string(TASK_HELPER) + " spooler --reload " + std::to_string(spooler->pid()) +
+              "; echo \"exit $?\"";
+    const std::string sock = tmp.path + "/spooler-stats.sock";
+    BOOST_REQUIRE(test::poll_until([&] { return std::filesystem::exists(sock); }, 10));
+    for (int n = 1; n <= 2; ++n) {  // the second proves the first let its old processes go
+        const auto out = test::command_output(reload);
+        BOOST_TEST(out.find("spooler: reload " + std::to_string(n) + " done") == 0u, out);
+        BOOST_TEST(out.find("exit 0") != std::string::npos, out);
+    }
+    BOOST_TEST(test::poll_until([&] {
+        return count_in_log("old worker 1 (pid") == 2u && count_in_log("old worker 2 (pid") == 2u;
+    }, 10));
+    put("test_record", "after-reload");
+    BOOST_TEST(test::poll_until([&] { return notes("runs").size() == 1u; }, 10));
+}
+
 BOOST_AUTO_TEST_SUITE_END()

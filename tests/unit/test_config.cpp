@@ -1,6 +1,8 @@
 // test_config.cpp: loading the settings file and APP_* environment overrides.
 #include <boost/test/unit_test.hpp>
 
+#include <unistd.h>
+
 #include <cstdlib>
 #include <fstream>
 #include <map>
@@ -98,6 +100,20 @@ BOOST_AUTO_TEST_CASE(the_committed_template_loads)
     auto c = core::Config::load("conf/server-config.json");
     BOOST_TEST(c.integer("workers") == 4);
     BOOST_TEST(c.str("db_password").empty());  // no secrets in the repository
+}
+
+BOOST_AUTO_TEST_CASE(config_path_is_the_flag_then_app_config_then_the_system_file)
+{
+    char prog[] = "server", flag[] = "--config", file[] = "/x/flag.json";
+    char* with_flag[] = {prog, flag, file};
+    char* without[] = {prog};
+    setenv("APP_CONFIG", "/x/env.json", 1);
+    BOOST_TEST(core::Config::path_from(3, with_flag) == "/x/flag.json");
+    BOOST_TEST(core::Config::path_from(1, without) == "/x/env.json");
+    unsetenv("APP_CONFIG");
+    const bool provisioned = access("/etc/restpie/server-config.json", F_OK) == 0;
+    BOOST_TEST(core::Config::path_from(1, without) ==
+               (provisioned ? "/etc/restpie/server-config.json" : "conf/server-config.json"));
 }
 
 BOOST_AUTO_TEST_SUITE_END()
