@@ -133,7 +133,7 @@ if [ ! -f "$CONF" ]; then
     jq --arg pw "$pw" --argjson db_port "$DB_PORT" --argjson redis_port "$REDIS_PORT" \
         --arg metrics "127.0.0.1:$METRICS_PORT" --arg opt "$OPT/current" \
         '.db_password = $pw | .db_port = $db_port | .redis_port = $redis_port
-         | .metrics_listen = $metrics | .stats_listen = "unix:/run/restpie/server/stats.sock"
+         | .metrics_listen = $metrics
          | .log_file = "/var/log/restpie/app.log" | .spool_dir = "/var/lib/restpie/spool"
          | .template_dir = ($opt + "/app/templates") | .migrations_dir = ($opt + "/migrations")
          | .reload_file = "/var/lib/restpie/RESTART" | .reload_on_rebuild = false' \
