@@ -45,8 +45,8 @@ std::string encode(const Handover& h)
     out << "listen=" << h.listen_fd << ";started=" << c.started << ";reloads=" << c.reloads
         << ";respawns=" << c.respawns << ";harakiri=" << c.harakiri << ";deaths=" << c.deaths
         << ";retired=" << c.retired << ";requests=" << c.requests_done << ";board_fd=" << h.board_fd
-        << ";board_slots=" << h.board_slots << ";program=" << h.program_stamp
-        << ";reload=" << h.reload_stamp << ";workers=";
+        << ";board_slots=" << h.board_slots << ";metrics_fd=" << h.metrics_fd
+        << ";program=" << h.program_stamp << ";reload=" << h.reload_stamp << ";workers=";
     for (const auto& [id, pid] : h.workers)
         out << id << ":" << pid << ",";
     return out.str();
@@ -67,6 +67,7 @@ Handover decode(const std::string& text)
     c.requests_done = number(m, "requests");
     h.board_fd = static_cast<int>(number(m, "board_fd"));
     h.board_slots = static_cast<int>(number(m, "board_slots"));
+    h.metrics_fd = m.count("metrics_fd") ? static_cast<int>(number(m, "metrics_fd")) : -1;
     h.program_stamp = m.count("program") ? m.at("program") : "";
     h.reload_stamp = m.count("reload") ? m.at("reload") : "";
     std::stringstream ws(m.count("workers") ? m.at("workers") : "");
@@ -101,9 +102,9 @@ int inherited_listen_fd()
 
 void reexec(const std::string& program, const std::vector<std::string>& args, const Handover& h)
 {
-    const int fds[] = {h.listen_fd, h.board_fd};
-    int flags[2];
-    for (int i = 0; i < 2; ++i) {
+    const int fds[] = {h.listen_fd, h.board_fd, h.metrics_fd};
+    int flags[3];
+    for (int i = 0; i < 3; ++i) {
         flags[i] = fds[i] >= 0 ? fcntl(fds[i], F_GETFD) : 0;
         if (fds[i] >= 0)
             fcntl(fds[i], F_SETFD, 0);
@@ -118,7 +119,7 @@ void reexec(const std::string& program, const std::vector<std::string>& args, co
     execv(program.c_str(), raw.data());
     const int saved = errno;
     unsetenv(kHandoverEnv);
-    for (int i = 0; i < 2; ++i)
+    for (int i = 0; i < 3; ++i)
         if (fds[i] >= 0)
             fcntl(fds[i], F_SETFD, flags[i]);
     errno = saved;
