@@ -18,9 +18,9 @@
 #                                     prints the environment: eval "$(deploy/local.sh stack test)"
 #   deploy/local.sh stop [dev|test]   stop what an earlier invocation left running (default: both)
 #
-#   env    http   postgres  redis   files
-#   dev    8100   54320     63790   var/dev/{run,log,pg,redis,nginx}
-#   test   8101   54321     63791   var/test/...   (TEST_SLOT=N: ports +10*N, var/testN)
+#   env    http   postgres  redis   metrics  files
+#   dev    8100   54320     63790   9110     var/dev/{run,log,pg,redis,nginx}
+#   test   8101   54321     63791   9111     var/test/...   (TEST_SLOT=N: ports +10*N, var/testN)
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)
@@ -46,11 +46,12 @@ usage() {
 select_env() {
     ENV_NAME=$1
     case "$ENV_NAME" in
-        dev) HTTP_PORT=8100 PG_PORT=54320 REDIS_PORT=63790 ;;
+        dev) HTTP_PORT=8100 PG_PORT=54320 REDIS_PORT=63790 METRICS_PORT=9110 ;;
         # TEST_SLOT=N gives a second test stack (ports +10*N, var/testN) for parallel work.
         test) local n=${TEST_SLOT:-0}
               [[ $n =~ ^[0-9]$ ]] || die "TEST_SLOT must be a digit"
-              HTTP_PORT=$((8101 + 10 * n)) PG_PORT=$((54321 + 10 * n)) REDIS_PORT=$((63791 + 10 * n)) ;;
+              HTTP_PORT=$((8101 + 10 * n)) PG_PORT=$((54321 + 10 * n)) REDIS_PORT=$((63791 + 10 * n))
+              METRICS_PORT=$((9111 + 10 * n)) ;;
         *) die "unknown environment '$ENV_NAME' (dev or test)" ;;
     esac
     VAR=$ROOT/var/$ENV_NAME${TEST_SLOT:+$TEST_SLOT}
@@ -88,6 +89,7 @@ export_app_env() {
     export APP_SPOOL_DIR=$SPOOL
     export APP_STATS_LISTEN=unix:$RUN/stats.sock  # build/server --stats, --reload
     export APP_SPOOLER_STATS_LISTEN=unix:$RUN/spooler-stats.sock  # build/spooler --reload
+    export APP_METRICS_LISTEN=127.0.0.1:$METRICS_PORT  # nginx's /metrics, from 127.0.0.1 only
     if [ "$ENV_NAME" = test ]; then
         export APP_TEST_MODE=true
         export APP_LOG_FILE=$LOG/app.log  # the tests grep it
@@ -101,8 +103,8 @@ print_env() {
     local v
     for v in APP_CONFIG APP_LOCAL_DEV APP_PRODUCTION APP_TEST_MODE APP_LISTEN APP_DB_HOST \
         APP_DB_PORT APP_DB_NAME APP_DB_USER APP_DB_PASSWORD APP_REDIS_HOST APP_REDIS_PORT \
-        APP_LOG_FILE APP_SPOOL_DIR APP_STATS_LISTEN APP_SPOOLER_STATS_LISTEN API_BASE_URL \
-        SERVER_PID_FILE; do
+        APP_LOG_FILE APP_SPOOL_DIR APP_STATS_LISTEN APP_SPOOLER_STATS_LISTEN APP_METRICS_LISTEN \
+        API_BASE_URL SERVER_PID_FILE; do
         printf 'export %s=%q\n' "$v" "${!v}"
     done
 }
@@ -253,7 +255,7 @@ nginx_start() {
     local keep=${FASTCGI_KEEP_CONN:-off}
     [[ $keep == on || $keep == off ]] || die "FASTCGI_KEEP_CONN must be on or off"
     sed -e "s|@USER_LINE@|$user_line|" -e "s|@ROOT@|$ROOT|g" -e "s|@VAR@|$VAR|g" \
-        -e "s|@PORT@|$HTTP_PORT|g" -e "s|@KEEP_CONN@|$keep|g" \
+        -e "s|@PORT@|$HTTP_PORT|g" -e "s|@KEEP_CONN@|$keep|g" -e "s|@METRICS@|$APP_METRICS_LISTEN|g" \
         nginx/local.conf.in >"$NGINX_DIR/nginx.conf"
     nginx_cmd -t -q || die "bad nginx config: $NGINX_DIR/nginx.conf"
     local pid

@@ -13,12 +13,14 @@
 #include "app/core/fcgi.h"
 #include "app/core/listen.h"
 #include "app/core/log.h"
+#include "app/core/metrics.h"
 #include "app/core/program.h"
 #include "app/core/stats.h"
 #include "app/core/supervisor.h"
 #include "app/core/worker_life.h"
 #include "app/model/db.h"
 #include "app/model/db_errors.h"
+#include "app/tasks/spool_stats.h"
 
 namespace {
 
@@ -34,6 +36,9 @@ int run_worker(int n)
     dispatcher.add_error_translator(model::translate_db_error);
     dispatcher.set_read_retry(model::retry_read_after_db_error);
     dispatcher.set_session_loader(api::load_session);
+    core::MetricsWriter metrics(router);  // counts into the master's table, when metrics are on
+    dispatcher.set_observer(
+        [&](const core::Route* r, int status, double s) { metrics.record(r, status, s); });
     core::WorkerLife life(n, core::recycle_limits(c));
     core::WorkerHooks hooks{[&](const std::string& method, const std::string& path) {
                                 model::drop_if_closed();  // a database restart costs no write
@@ -48,6 +53,11 @@ int run_master(int argc, char** argv)
     const auto& c = core::config();
     core::init_logging(c, "master");
     auto opt = core::supervisor_options(c, argc, argv);
+    opt.metrics_listen = c.str("metrics_listen");  // the server's alone: the spooler has none
+    core::Router router;
+    api::add_all_routes(router);
+    opt.metric_routes = core::route_labels(router);
+    opt.extra_metrics = [spool_dir = c.str("spool_dir")] { return tasks::spool_metrics(spool_dir); };
     opt.listen_fd = core::server_socket(c.str("listen"));  // a reload's, spawn-fcgi's fd 0, or bound
     setenv("SERVER_STARTED", std::to_string(std::time(nullptr)).c_str(), 0);
     return core::run_supervisor(opt);
@@ -56,6 +66,7 @@ int run_master(int argc, char** argv)
 // A reload runs the new binary with --check first: it must load its config and routes.
 int check()
 {
+    core::require_local("metrics_listen", core::config().str("metrics_listen"));
     core::Router router;
     api::add_all_routes(router);
     std::cout << "server: ok, " << router.routes().size() << " routes" << std::endl;

@@ -335,6 +335,8 @@ Reply Dispatcher::finish(Request& req, Reply reply, const Route* matched,
         LOG4CPLUS_INFO(lg, line);
     if (ms > 1000.0)
         LOG4CPLUS_WARN(lg, "SLOW! " << ms / 1000.0 << " s " << req.method() << " " << req.path());
+    if (observer_)
+        observer_(matched, reply.status, ms / 1000.0);
     clear_log_context();
     return reply;
 }

@@ -33,6 +33,9 @@ public:
     // dropped), the handler runs once more, so a restart of a backing service costs no read.
     void set_read_retry(std::function<bool(const std::exception&)> check) { read_retry_ = std::move(check); }
     void set_session_loader(SessionLoader l) { session_loader_ = std::move(l); }
+    // Told of every reply: the route (null when none matched), the status, the seconds it took.
+    using Observer = std::function<void(const Route* matched, int status, double seconds)>;
+    void set_observer(Observer o) { observer_ = std::move(o); }
 
     Reply handle(Request& req) const;
     // An error reply without routing (e.g. 413 for a body over the cap), with CORS and its log line.
@@ -50,6 +53,7 @@ private:
     std::vector<ErrorTranslator> translators_;
     std::function<bool(const std::exception&)> read_retry_;
     SessionLoader session_loader_;
+    Observer observer_;
     std::vector<std::string> origins_;  // "*" or an allow-list
     bool local_dev_;
     bool origin_varies_;

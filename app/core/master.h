@@ -10,6 +10,8 @@
 #include <string>
 #include <vector>
 
+#include "app/core/metrics.h"
+#include "app/core/metrics_server.h"
 #include "app/core/reload.h"
 #include "app/core/scoreboard.h"
 #include "app/core/stats.h"
@@ -58,6 +60,9 @@ private:
     void tick(Clock::time_point now);
     void check_harakiri(Generation& g, Worker& w, std::int64_t now_ms);
     std::string snapshot() const;
+    // master_metrics.cpp
+    void start_metrics(int handed_fd);
+    std::string metrics_text() const;
     // master_reload.cpp
     void adopt(Handover h);
     void request_reload(const std::string& why);
@@ -75,6 +80,8 @@ private:
     std::optional<Generation> old_;
     MasterCounters counters_;
     std::optional<StatsServer> stats_;  // none when stats_listen is off
+    MetricsTable metrics_;              // none when metrics_listen is off
+    std::optional<MetricsServer> metrics_server_;
     FileWatch reload_file_, binary_;
     ReloadCheck check_;
     std::string build_id_;

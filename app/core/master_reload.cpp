@@ -100,6 +100,7 @@ void Master::hand_over()
     ++h.counters.reloads;
     h.board_fd = current_.board.fd();
     h.board_slots = current_.board.slots();
+    h.metrics_fd = metrics_.fd();
     for (const auto& w : current_.workers)
         if (w.pid > 0)
             h.workers.emplace_back(w.id, w.pid);

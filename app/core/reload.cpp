@@ -47,8 +47,8 @@ std::string encode(const Handover& h)
         << ";retired=" << c.retired << ";requests=" << c.requests_done
         << ";reloads_started=" << c.reloads_started << ";reloads_done=" << c.reloads_done
         << ";reloads_failed=" << c.reloads_failed << ";pending=" << h.reload_pending
-        << ";board_fd=" << h.board_fd
-        << ";board_slots=" << h.board_slots << ";program=" << h.program_stamp
+        << ";board_fd=" << h.board_fd << ";board_slots=" << h.board_slots
+        << ";metrics_fd=" << h.metrics_fd << ";program=" << h.program_stamp
         << ";reload=" << h.reload_stamp << ";workers=";
     for (const auto& [id, pid] : h.workers)
         out << id << ":" << pid << ",";
@@ -74,6 +74,7 @@ Handover decode(const std::string& text)
     h.reload_pending = number(m, "pending") != 0;
     h.board_fd = static_cast<int>(number(m, "board_fd"));
     h.board_slots = static_cast<int>(number(m, "board_slots"));
+    h.metrics_fd = m.count("metrics_fd") ? static_cast<int>(number(m, "metrics_fd")) : -1;
     h.program_stamp = m.count("program") ? m.at("program") : "";
     h.reload_stamp = m.count("reload") ? m.at("reload") : "";
     std::stringstream ws(m.count("workers") ? m.at("workers") : "");
@@ -108,9 +109,9 @@ int inherited_listen_fd()
 
 void reexec(const std::string& program, const std::vector<std::string>& args, const Handover& h)
 {
-    const int fds[] = {h.listen_fd, h.board_fd};
-    int flags[2];
-    for (int i = 0; i < 2; ++i) {
+    const int fds[] = {h.listen_fd, h.board_fd, h.metrics_fd};
+    int flags[3];
+    for (int i = 0; i < 3; ++i) {
         flags[i] = fds[i] >= 0 ? fcntl(fds[i], F_GETFD) : 0;
         if (fds[i] >= 0)
             fcntl(fds[i], F_SETFD, 0);
@@ -125,7 +126,7 @@ void reexec(const std::string& program, const std::vector<std::string>& args, co
     execv(program.c_str(), raw.data());
     const int saved = errno;
     unsetenv(kHandoverEnv);
-    for (int i = 0; i < 2; ++i)
+    for (int i = 0; i < 3; ++i)
         if (fds[i] >= 0)
             fcntl(fds[i], F_SETFD, flags[i]);
     errno = saved;

@@ -21,6 +21,7 @@ struct Handover {
     int listen_fd = -1;
     MasterCounters counters;
     int board_fd = -1, board_slots = 0;           // the old workers' scoreboard
+    int metrics_fd = -1;                          // the request metrics table (metrics.h)
     std::vector<std::pair<int, pid_t>> workers;   // (id, pid) of the old workers
     std::string program_stamp, reload_stamp;      // what the watches had seen
     bool reload_pending = false;                  // a trigger came during the check: reload again

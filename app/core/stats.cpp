@@ -84,12 +84,18 @@ std::string stats_json(const StatsSnapshot& s)
     return std::string(sb.GetString(), sb.GetSize()) + "\n";
 }
 
-StatsServer::StatsServer(const std::string& spec)
+void require_local(const char* key, const std::string& spec)
+{
+    if (!spec.empty() && !is_local_address(spec))
+        throw ConfigError(std::string(key) + " " + spec +
+                          ": must be a unix socket or a loopback address (127.0.0.1:port)");
+}
+
+StatsServer::StatsServer(const std::string& spec, const char* key)
 {
     if (spec.empty())
         return;
-    if (!is_local_address(spec))
-        throw ConfigError("stats_listen " + spec + ": must be a unix socket or a loopback address");
+    require_local(key, spec);
     fd_ = listen_on(spec, 0660);
     fcntl(fd_, F_SETFL, O_NONBLOCK);
     unix_path_ = unix_socket_path(spec);
@@ -106,12 +112,17 @@ StatsServer::~StatsServer()
 void StatsServer::serve(const std::function<std::string()>& snapshot) const
 {
     int client;
-    while ((client = accept4(fd_, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC)) >= 0) {
+    while ((client = accept_client()) >= 0) {
         const std::string body = snapshot();
         (void)!send(client, body.data(), body.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
         shutdown(client, SHUT_WR);
         close(client);
     }
+}
+
+int StatsServer::accept_client() const
+{
+    return fd_ < 0 ? -1 : accept4(fd_, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
 }
 
 int print_stats(const std::string& spec)

@@ -44,16 +44,22 @@ struct StatsSnapshot {
 
 std::string stats_json(const StatsSnapshot& s);
 
-// The stats socket; `spec` "" = off. A TCP address must be on the loopback interface.
+// Throws ConfigError naming `key` unless `spec` is "", a unix socket or a loopback address.
+void require_local(const char* key, const std::string& spec);
+
+// The stats socket (and the metrics' listener); `spec` "" = off. A TCP address must be on the
+// loopback interface (else ConfigError naming `key`).
 class StatsServer {
 public:
-    explicit StatsServer(const std::string& spec);
+    explicit StatsServer(const std::string& spec, const char* key = "stats_listen");
     ~StatsServer();
     StatsServer(const StatsServer&) = delete;
     StatsServer& operator=(const StatsServer&) = delete;
     int fd() const { return fd_; }
     // Answers every waiting client with one snapshot and closes it; never waits on a client.
     void serve(const std::function<std::string()>& snapshot) const;
+    // A waiting client, non-blocking and close-on-exec; -1 when none waits.
+    int accept_client() const;
 
 private:
     int fd_ = -1;

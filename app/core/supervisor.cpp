@@ -75,11 +75,14 @@ Master::Master(const SupervisorOptions& opt) : opt_(opt)
     for (int i = 1; i <= opt_.workers; ++i)
         current_.workers.push_back(Worker{i});
     std::string program_stamp = file_stamp(opt_.program), reload_stamp = file_stamp(opt_.reload_file);
+    int metrics_fd = -1;
     if (auto h = take_handover()) {
         program_stamp = h->program_stamp;
         reload_stamp = h->reload_stamp;
+        metrics_fd = h->metrics_fd;
         adopt(std::move(*h));
     }
+    start_metrics(metrics_fd);
     binary_ = FileWatch(opt_.reload_on_rebuild ? opt_.program : "", true, program_stamp);
     reload_file_ = FileWatch(opt_.reload_file, false, reload_stamp);
     const std::string stats_dir = dir_of(unix_socket_path(opt_.stats_listen));
@@ -127,13 +130,17 @@ int Master::run()
         for (const auto& w : current_.workers)
             if (w.pid == 0 && !stopping_)
                 timeout = std::min(timeout, ms_until(now, w.respawn_at));
-        pollfd fds[2] = {{sfd_, POLLIN, 0}, {stats_ ? stats_->fd() : -1, POLLIN, 0}};
-        poll(fds, 2, timeout);
+        std::vector<pollfd> fds{{sfd_, POLLIN, 0}, {stats_ ? stats_->fd() : -1, POLLIN, 0}};
+        if (metrics_server_)
+            metrics_server_->add_poll_fds(fds);
+        poll(fds.data(), fds.size(), timeout);
         signalfd_siginfo si;
         while (read(sfd_, &si, sizeof si) == static_cast<ssize_t>(sizeof si))
             on_signal(static_cast<int>(si.ssi_signo));
         if (fds[1].revents & POLLIN)
             stats_->serve([this] { return snapshot(); });
+        if (metrics_server_)
+            metrics_server_->serve([this] { return metrics_text(); });
         reap();
     }
     LOG4CPLUS_INFO(lg, opt_.name << " master stopped");
@@ -150,6 +157,8 @@ void Master::spawn_due(Clock::time_point now)
         if (opt_.listen_fd >= 0)
             fds.push_back({opt_.listen_fd, 0});
         fds.push_back({current_.board.fd(), kScoreboardFd});
+        if (metrics_)
+            fds.push_back({metrics_.fd(), kMetricsFd});
         std::vector<std::string> argv{opt_.program};
         argv.insert(argv.end(), opt_.args.begin(), opt_.args.end());
         argv.push_back("--worker");

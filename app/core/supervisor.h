@@ -5,8 +5,10 @@
 // (listening socket on fd 0, scoreboard on fd 3, see worker_life.h), and `program --check` must
 // exit 0 when that binary can serve (a reload runs it first).
 #pragma once
+#include <functional>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace core {
@@ -26,6 +28,11 @@ struct SupervisorOptions {
     std::string reload_file;             // a touch reloads; "": off
     bool reload_on_rebuild = false;      // a change of `program` on disk reloads
     std::string stats_listen;            // "unix:/path" or "127.0.0.1:port"; "": off
+    // Metrics (metrics.h), set by the server's main only: where GET /metrics is served ("": off),
+    // the (method, pattern) of each route, and more text for the page (the spool's).
+    std::string metrics_listen;
+    std::vector<std::pair<std::string, std::string>> metric_routes;
+    std::function<std::string()> extra_metrics;
 };
 
 // The keys every supervised binary shares: workers, stop_grace_seconds, harakiri_seconds,

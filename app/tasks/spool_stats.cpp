@@ -16,6 +16,7 @@
 #include <rapidjson/prettywriter.h>
 #include <rapidjson/stringbuffer.h>
 
+#include "app/core/metrics.h"
 #include "app/tasks/spool.h"
 
 namespace tasks {
@@ -104,30 +105,73 @@ void SpoolStats::add(Counter c)
     store(field, load(field) + 1);
 }
 
-std::string stats_json(const std::string& spool_dir)
+namespace {
+
+struct Totals {
+    std::int64_t ready = 0, scheduled = 0, running = 0, failed_folder = 0;
+    std::array<std::int64_t, 4> counters{};  // by Counter
+};
+const char* const kCounterNames[] = {"done", "retried", "failed", "ignored"};
+
+using Slots = std::array<SpoolStats::Slot, SpoolStats::kSlots>;
+
+Totals totals(const std::string& spool_dir, const Slots& slots)
 {
     const SpoolDir spool(spool_dir);
     const auto now_ms = to_ms(Clock::now());
-    std::int64_t ready = 0, scheduled = 0;
-    for (const auto& t : spool.list(spool.dir()))
-        (t.not_before_ms > now_ms ? scheduled : ready)++;
+    Totals t;
+    for (const auto& task : spool.list(spool.dir()))
+        (task.not_before_ms > now_ms ? t.scheduled : t.ready)++;
+    t.running = static_cast<std::int64_t>(spool.list(spool.running_dir()).size());
+    t.failed_folder = static_cast<std::int64_t>(spool.list(spool.failed_dir()).size());
+    for (const auto& s : slots)
+        for (std::size_t i = 0; i < t.counters.size(); ++i)
+            t.counters[i] += s.counters[i];
+    return t;
+}
 
+}  // namespace
+
+std::string spool_metrics(const std::string& spool_dir)
+{
+    Totals t;
+    try {
+        t = totals(spool_dir, read_slots(spool_dir));
+    } catch (const std::exception&) {
+        return "";  // no spool directory yet: the spooler has not run
+    }
+    std::string out;
+    const auto one = [&](const char* name, const char* type, const char* help, std::int64_t v) {
+        core::write_family(out, name, type, help, {{"", static_cast<double>(v)}});
+    };
+    one("restpie_spool_queue", "gauge", "Spooled tasks due and waiting for a spooler process.",
+        t.ready);
+    one("restpie_spool_scheduled", "gauge", "Spooled tasks waiting for a later time (retries).",
+        t.scheduled);
+    one("restpie_spool_running", "gauge", "Tasks being run.", t.running);
+    one("restpie_spool_failed_folder", "gauge", "Tasks moved aside after their last retry.",
+        t.failed_folder);
+    const auto& n = t.counters;
+    one("restpie_spool_tasks_done_total", "counter", "Tasks run successfully.", n[0]);
+    one("restpie_spool_tasks_retried_total", "counter", "Failed runs put back for a retry.", n[1]);
+    one("restpie_spool_tasks_failed_total", "counter", "Tasks that failed their last retry.", n[2]);
+    return out;
+}
+
+std::string stats_json(const std::string& spool_dir)
+{
+    const auto now_ms = to_ms(Clock::now());
+    const auto slots = read_slots(spool_dir);
+    const Totals t = totals(spool_dir, slots);
     rapidjson::StringBuffer sb;
     rapidjson::PrettyWriter<rapidjson::StringBuffer> w(sb);
     w.StartObject();
-    w.Key("queue"), w.Int64(ready);
-    w.Key("scheduled"), w.Int64(scheduled);
-    w.Key("running"), w.Int64(static_cast<std::int64_t>(spool.list(spool.running_dir()).size()));
-    w.Key("failed_folder"),
-        w.Int64(static_cast<std::int64_t>(spool.list(spool.failed_dir()).size()));
-    const auto slots = read_slots(spool_dir);
-    std::array<std::int64_t, 4> totals{};
-    for (const auto& s : slots)
-        for (std::size_t i = 0; i < totals.size(); ++i)
-            totals[i] += s.counters[i];
-    const char* const names[] = {"done", "retried", "failed", "ignored"};
-    for (std::size_t i = 0; i < totals.size(); ++i)
-        w.Key(names[i]), w.Int64(totals[i]);
+    w.Key("queue"), w.Int64(t.ready);
+    w.Key("scheduled"), w.Int64(t.scheduled);
+    w.Key("running"), w.Int64(t.running);
+    w.Key("failed_folder"), w.Int64(t.failed_folder);
+    for (std::size_t i = 0; i < t.counters.size(); ++i)
+        w.Key(kCounterNames[i]), w.Int64(t.counters[i]);
     w.Key("processes");
     w.StartArray();
     for (int n = 1; n < SpoolStats::kSlots; ++n) {

@@ -37,4 +37,10 @@ private:
 // live spooler process with its pid, tasks run and current task}.
 std::string stats_json(const std::string& spool_dir);
 
+// The same counts in the Prometheus text format (the server's metrics page): the gauges
+// restpie_spool_queue (tasks due and waiting), _scheduled, _running, _failed_folder, and the
+// counters restpie_spool_tasks_done_total, _retried_total, _failed_total (since the spooler
+// master started). Nothing when the spool directory cannot be read.
+std::string spool_metrics(const std::string& spool_dir);
+
 }  // namespace tasks

@@ -144,6 +144,8 @@ Instance::Instance(const std::string& name, std::map<std::string, std::string> e
     if (!env.count("APP_STATS_LISTEN"))
         env["APP_STATS_LISTEN"] = "unix:" + run_ + "/instance-stats.sock";
     stats_listen_ = env["APP_STATS_LISTEN"];
+    if (!env.count("APP_METRICS_LISTEN"))
+        env["APP_METRICS_LISTEN"] = "";  // the stack's server has the stack's port
     env["APP_LOG_FILE"] = log_file_;
     env["APP_RELOAD_FILE"] = reload_file_;
     env_ = environment_with(env);

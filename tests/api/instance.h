@@ -33,7 +33,8 @@ Stats parse_stats(const std::string& json);
 class Instance {
 public:
     // `name` names the log file (log/instance-<name>.log); `env` adds APP_* overrides (the stats
-    // socket is a unix socket in the run directory unless APP_STATS_LISTEN says otherwise).
+    // socket is a unix socket in the run directory unless APP_STATS_LISTEN says otherwise; the
+    // metrics are off unless APP_METRICS_LISTEN gives an address).
     Instance(const std::string& name, std::map<std::string, std::string> env);
     ~Instance();
     Instance(const Instance&) = delete;

@@ -322,7 +322,8 @@ BOOST_AUTO_TEST_CASE(stats_command_shows_the_right_counts)
 BOOST_AUTO_TEST_CASE(stats_are_never_served_beyond_loopback)
 {
     const std::string out = test::command_output(
-        "APP_LISTEN=unix:" + test::stack_run_dir() + "/refused.sock APP_STATS_LISTEN=0.0.0.0:" +
+        "APP_LISTEN=unix:" + test::stack_run_dir() + "/refused.sock APP_METRICS_LISTEN= "
+        "APP_STATS_LISTEN=0.0.0.0:" +
         std::to_string(test::base_port() + 6) + " " SERVER_BINARY "; echo \"exit $?\"");
     BOOST_TEST(out.find("must be a unix socket or a loopback address") != std::string::npos, out);
     BOOST_TEST(out.find("exit 1") != std::string::npos, out);
