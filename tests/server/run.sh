@@ -73,6 +73,8 @@ answers_200() { [ "$(http_code "$BASE$1")" = 200 ]; }
 main_pid() { inside systemctl show -p MainPID --value "$1"; }
 workers_of() { inside sh -c 'cat /proc/$1/task/*/children' _ "$1" | tr ' ' '\n' | grep . | sort; }
 log_count() { inside grep -c -F -- "$1" /var/log/restpie/app.log || true; }
+# log_has TEXT N: app.log has at least N lines with TEXT (for poll, which runs it again and again).
+log_has() { [ "$(log_count "$1")" -ge "$2" ]; }
 current_release() { inside readlink /opt/restpie/current | sed 's|^releases/||'; }
 
 trap cleanup EXIT
@@ -115,7 +117,7 @@ ok
 step "app.log: one line per request, written by restpie; the journal has the start"
 before=$(log_count "GET /api/health -> 200")
 for _ in $(seq 20); do answers_200 /api/health || fail "GET /api/health"; done
-poll 5 test "$(log_count "GET /api/health -> 200")" -ge $((before + 20)) ||
+poll 5 log_has "GET /api/health -> 200" $((before + 20)) ||
     fail "app.log: $(($(log_count "GET /api/health -> 200") - before)) lines for 20 requests"
 [ "$(log_count "GET /api/health -> 200")" -eq $((before + 20)) ] || fail "app.log: too many lines"
 owner=$(inside stat -c %U /var/log/restpie/app.log)
@@ -160,7 +162,7 @@ code=$(curl -s -o /dev/null -w '%{http_code}' -H "Cookie: $cookie" -H 'Content-T
 [ "$code" = 201 ] || fail "POST /api/movies/: $code"
 marker=kept-$RANDOM$RANDOM
 spooled=$(inside runuser -u restpie -- /opt/restpie/current/build/admin spool send_email \
-    "{\"to\":\"ops@example.com\",\"subject\":\"$marker\"}" --in 60) || fail "admin spool: $spooled"
+    "{\"to\":\"ops@example.com\",\"subject\":\"$marker\"}" --in 30) || fail "admin spool: $spooled"
 conf_sum=$(inside sha256sum /etc/restpie/server-config.json)
 ok "$spooled"
 
@@ -181,7 +183,7 @@ ok
 step "systemctl restart app-spooler; the spooled task runs once"
 inside systemctl restart app-spooler
 sent="send_email to ops@example.com: $marker"  # the task's own line (the spooler's has its args)
-poll 120 test "$(log_count "$sent")" -ge 1 || fail "the task spooled before provisioning never ran"
+poll 120 log_has "$sent" 1 || fail "the task spooled before provisioning never ran"
 sleep 4  # a second run would log within the task's 3 s
 [ "$(log_count "$sent")" = 1 ] || fail "the task ran $(log_count "$sent") times"
 ok
@@ -204,7 +206,8 @@ rm -f "$WORK"/load-*.out
 old_workers=$(workers_of "$(main_pid app-server)")
 load get /api/movies/
 load post /api/movies/ post
-poll 30 test "$(load_done get)" -ge 300 -a "$(load_done post)" -ge 300 2>/dev/null || true
+loads_going() { [ "$(load_done get)" -ge 300 ] && [ "$(load_done post)" -ge 300 ]; }
+poll 30 loads_going || fail "the loads did not get going: $(tail -n 1 "$WORK"/load-*.out)"
 reload_start=$SECONDS
 inside systemctl reload app-server || fail "systemctl reload app-server failed"
 reload_took=$((SECONDS - reload_start))
@@ -235,10 +238,11 @@ ok "master $master -> $(main_pid app-server)"
 
 step "a worker SIGKILLed is replaced"
 master=$(main_pid app-server)
-poll 10 test "$(workers_of "$master" | wc -l)" -ge 4 || fail "the workers did not all start"
+workers_up() { [ "$(workers_of "$master" | wc -l)" -ge 4 ]; }
+poll 10 workers_up || fail "the workers did not all start"
 victim=$(workers_of "$master" | head -n 1)
 inside kill -9 "$victim"
-replaced() { ! workers_of "$master" | grep -qx "$victim" && [ "$(workers_of "$master" | wc -l)" -ge 4 ]; }
+replaced() { ! workers_of "$master" | grep -qx "$victim" && workers_up; }
 poll 10 replaced || fail "worker $victim not replaced in 10 s"
 answers_200 /api/health || fail "no answer after the worker's replacement"
 ok
@@ -272,7 +276,7 @@ inside logrotate -f /etc/logrotate.d/restpie || fail "logrotate -f failed"
 inside sh -c 'ls /var/log/restpie/app.log.1*' >/dev/null || fail "no rotated app.log.1"
 before=$(log_count "GET /api/health -> 200")
 for _ in $(seq 5); do answers_200 /api/health; done
-poll 5 test "$(log_count "GET /api/health -> 200")" -ge $((before + 5)) || fail "no new lines in app.log after the rotation"
+poll 5 log_has "GET /api/health -> 200" $((before + 5)) || fail "no new lines in app.log after the rotation"
 ok
 
 step "backup: the timer's service once, restored into a scratch database, same row counts"
