@@ -215,6 +215,7 @@ for unit in app-server app-spooler; do
     systemctl reload-or-restart "$unit" || die "$unit did not take the new release: journalctl -u $unit"
 done
 systemctl restart app-cron
+systemctl start restpie.target
 
 url=http://127.0.0.1:$HTTP_PORT/api/health
 wait_until 20 curl -fsS -o /dev/null "$url" || die "no answer from $url; see journalctl -u app-server"

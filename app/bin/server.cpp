@@ -52,6 +52,7 @@ int run_master(int argc, char** argv)
 {
     const auto& c = core::config();
     core::init_logging(c, "master");
+    core::log_to_journal_too();
     auto opt = core::supervisor_options(c, argc, argv);
     opt.metrics_listen = c.str("metrics_listen");  // the server's alone: the spooler has none
     core::Router router;

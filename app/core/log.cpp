@@ -4,6 +4,8 @@
 
 #include <unistd.h>
 
+#include <cstdlib>
+
 #include <log4cplus/consoleappender.h>
 #include <log4cplus/fileappender.h>
 #include <log4cplus/helpers/property.h>
@@ -61,6 +63,7 @@ log4cplus::SharedAppenderPtr file_appender(const std::string& file)
     p.setProperty("LockFile", file + ".lock");
     log4cplus::SharedAppenderPtr a(new log4cplus::FileAppender(p, std::ios_base::app));
     a->setLayout(std::make_unique<log4cplus::PatternLayout>(kPattern));
+    a->setName("file");
     return a;
 }
 
@@ -94,6 +97,18 @@ void init_logging(const Config& c, const std::string& process)
     g_log_sql = c.has("log_sql") && c.flag("log_sql");
     g_process = process;
     clear_log_context();
+}
+
+void log_to_journal_too()
+{
+    auto root = log4cplus::Logger::getRoot();
+    if (!std::getenv("JOURNAL_STREAM") || root.getAllAppenders().empty() ||
+        root.getAllAppenders().front()->getName() != "file")
+        return;
+    // No timestamp: the journal has its own.
+    log4cplus::SharedAppenderPtr a(new log4cplus::ConsoleAppender(false, true));
+    a->setLayout(std::make_unique<log4cplus::PatternLayout>("%-5p %X{ctx} %m%n"));
+    root.addAppender(a);
 }
 
 void set_log_context(const std::string& uid, const std::string& ip)

@@ -17,6 +17,12 @@ log4cplus::Logger logger(const std::string& name);
 // the log (e.g. "master", "w3"); it stands in place of the user id until a request sets one.
 void init_logging(const Config& c, const std::string& process);
 
+// For the long-running masters (server, spooler, cron), after init_logging: under systemd (its
+// JOURNAL_STREAM is set) and logging to a file, the same lines go to stdout too, which is the
+// journal: `journalctl -u app-server` shows starts, reloads, deaths and stops beside systemd's.
+// Workers never call it: their request lines stay in the file only.
+void log_to_journal_too();
+
 // The "uid@ip" part of every following line of this process (the dispatcher sets it per request).
 void set_log_context(const std::string& uid, const std::string& ip);
 void clear_log_context();

@@ -269,6 +269,7 @@ int cron_main(int argc, char** argv, const std::function<void(Cron&)>& add_jobs)
         if (const auto name = job_arg(argc, argv); !name.empty())
             return run_job(cron, name);
         init_task_logging("cron");
+        core::log_to_journal_too();
         Scheduler scheduler(cron, argc, argv);
         std::string list;
         for (const auto& j : cron.jobs())

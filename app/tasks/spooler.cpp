@@ -23,6 +23,7 @@ const auto lg = core::logger("tasks.spooler");
 int run_master(const Registry& registry, const SpoolerSettings& s, int argc, char** argv)
 {
     core::init_logging(core::config(), "spooler");
+    core::log_to_journal_too();
     SpoolDir(s.dir).create();
     SpoolStats::reset(s.dir);
     std::string names;
