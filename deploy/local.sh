@@ -546,6 +546,8 @@ cmd_test() {
     app_start
 
     stage "tests (build/, every suite)" run_ctest build
+    # The booted-server test's steps and their times (tests/server/run.sh).
+    if [ -f var/server-test/summary.txt ]; then cat var/server-test/summary.txt >&2; fi
     if [ "$sanitize" = 1 ]; then
         stage "sanitizers (build-san/, unit and api suites)" sanitized_tests
     else

@@ -60,7 +60,6 @@ CONF=$ETC/server-config.json
 STATE=/var/lib/restpie
 LOGDIR=/var/log/restpie
 BACKUPS=/var/backups/restpie
-KEEP_RELEASES=5
 START=$SECONDS
 
 # Installed with their services stopped (lib.sh): PostgreSQL and Redis get their ports first.
@@ -91,40 +90,6 @@ install -d -m 750 -o restpie -g restpie "$STATE" "$STATE/spool" "$LOGDIR"
 install -d -m 750 -o root -g root "$BACKUPS"  # restpie-backup.service dumps as root
 install -d -m 750 -o root -g restpie "$ETC"
 
-say "release"
-# The tree as it will run (no checkout metadata, no builds, no local state), named by its
-# content: the same source is the same release, built once.
-incoming=$OPT/releases/.incoming
-rm -rf "$incoming"
-rsync -a --delete --exclude=/.git/ --exclude='/build*/' --exclude=/var/ --exclude=/RESTART \
-    --exclude=/conf/server-config.local.json --chown=root:root --chmod=Dgo-w,Fgo-w \
-    "$SRC"/ "$incoming"/
-digest=$(cd "$incoming" && find . -type f -print0 | LC_ALL=C sort -z | xargs -0 sha256sum |
-    sha256sum | cut -c1-10)
-RELEASE=
-for d in "$OPT"/releases/*-"$digest"; do
-    [ -f "$d/RELEASE" ] && RELEASE=$(basename "$d")
-done
-if [ -n "$RELEASE" ]; then
-    say "release $RELEASE has this source already: reused"
-    rm -rf "$incoming"
-else
-    RELEASE=$(date -u +%Y%m%dT%H%M%SZ)-$digest
-    rel=$OPT/releases/$RELEASE
-    rm -rf "$OPT"/releases/*-"$digest"  # an earlier build of it that did not finish
-    mv "$incoming" "$rel"
-    say "building release $RELEASE"
-    build_start=$SECONDS
-    cmake -S "$rel" -B "$rel/build" -DCMAKE_BUILD_TYPE=Release -DAPP_TESTS=OFF \
-        -DAPP_BUILD_ID="$RELEASE" >"$rel/build.log" 2>&1 &&
-        cmake --build "$rel/build" -j"$(nproc)" >>"$rel/build.log" 2>&1 || {
-        tail -n 40 "$rel/build.log" >&2
-        die "the build of $RELEASE failed (log: $rel/build.log)"
-    }
-    say "built in $((SECONDS - build_start)) s"
-    printf '%s\n' "$RELEASE" >"$rel/RELEASE"  # last: marks the release complete
-fi
-
 say "config $CONF"
 # Written once from the template, with this server's values; the password never leaves it.
 if [ ! -f "$CONF" ]; then
@@ -137,7 +102,7 @@ if [ ! -f "$CONF" ]; then
          | .log_file = "/var/log/restpie/app.log" | .spool_dir = "/var/lib/restpie/spool"
          | .template_dir = ($opt + "/app/templates") | .migrations_dir = ($opt + "/migrations")
          | .reload_file = "/var/lib/restpie/RESTART" | .reload_on_rebuild = false' \
-        "$OPT/releases/$RELEASE/conf/server-config.json" >"$CONF.tmp"
+        "$SRC/conf/server-config.json" >"$CONF.tmp"
     umask 022
     chown root:restpie "$CONF.tmp"
     mv "$CONF.tmp" "$CONF"
@@ -160,39 +125,20 @@ if [ "$(psql_pg -tAc "SELECT 1 FROM pg_database WHERE datname = '$db_name'")" !=
     psql_pg -c "CREATE DATABASE $db_name OWNER $db_user"
 fi
 
-say "migrate"
-# The new release's migrations, before it runs (the config names current's, still the old one).
-rel=$OPT/releases/$RELEASE
-runuser -u restpie -- env APP_MIGRATIONS_DIR="$rel/migrations" "$rel/build/migrate" --config "$CONF" up
-
-say "switching $OPT/current to $RELEASE"
-ln -sfn "releases/$RELEASE" "$OPT/current.tmp"
-mv -T "$OPT/current.tmp" "$OPT/current"
-# The newest releases stay for a rollback, the one running always; unfinished builds go.
-kept=0
-for d in $(find "$OPT/releases" -mindepth 1 -maxdepth 1 -type d -name '*-*' | sort -r); do
-    [ "$(basename "$d")" = "$RELEASE" ] && continue
-    if [ -f "$d/RELEASE" ] && [ "$kept" -lt $((KEEP_RELEASES - 1)) ]; then
-        kept=$((kept + 1))
-    else
-        rm -rf "$d"
-    fi
-done
-
 say "nginx"
 render() {  # render TEMPLATE: the @NAME@ placeholders filled in, on stdout
     sed -e "s|@HTTP_PORT@|$HTTP_PORT|g" -e "s|@HTTPS_PORT@|$HTTPS_PORT|g" \
         -e "s|@SERVER_NAME@|$SERVER_NAME|g" -e "s|@TLS_CERT@|$TLS_CERT|g" \
         -e "s|@TLS_KEY@|$TLS_KEY|g" -e "s|@METRICS_PORT@|$METRICS_PORT|g" "$1"
 }
-render "$rel/nginx/http.conf.in" >/etc/nginx/conf.d/restpie.conf
-render "$rel/nginx/app.conf" >/etc/nginx/snippets/restpie-app.conf
-install -m 644 "$rel/nginx/json-errors.conf" /etc/nginx/snippets/restpie-json-errors.conf
+render "$SRC/nginx/http.conf.in" >/etc/nginx/conf.d/restpie.conf
+render "$SRC/nginx/app.conf" >/etc/nginx/snippets/restpie-app.conf
+install -m 644 "$SRC/nginx/json-errors.conf" /etc/nginx/snippets/restpie-json-errors.conf
 site=/etc/nginx/sites-available/restpie
 if [ ! -f "$site" ] || ! grep -q 'restpie-app.conf' "$site"; then
     [ ! -f "$site" ] || cp -p "$site" "$site.before-provision"  # an older layout's site
-    if [ -n "$TLS_CERT" ]; then render "$rel/nginx/site-tls.conf.in"; else
-        render "$rel/nginx/site.conf.in"; fi >"$site"
+    if [ -n "$TLS_CERT" ]; then render "$SRC/nginx/site-tls.conf.in"; else
+        render "$SRC/nginx/site.conf.in"; fi >"$site"
 fi
 ln -sfn ../sites-available/restpie /etc/nginx/sites-enabled/restpie
 rm -f /etc/nginx/sites-enabled/default  # its default_server would answer port 80 instead of ours
@@ -201,22 +147,20 @@ systemctl enable -q nginx
 systemctl reload-or-restart nginx
 
 say "logrotate, systemd units"
-install -m 644 "$rel/deploy/logrotate.conf" /etc/logrotate.d/restpie
-install -m 644 "$rel"/systemd/*.service "$rel"/systemd/*.socket "$rel"/systemd/*.timer \
-    "$rel"/systemd/*.target /etc/systemd/system/
+install -m 644 "$SRC/deploy/logrotate.conf" /etc/logrotate.d/restpie
+install -m 644 "$SRC"/systemd/*.service "$SRC"/systemd/*.socket "$SRC"/systemd/*.timer \
+    "$SRC"/systemd/*.target /etc/systemd/system/
 install -d /etc/systemd/system/app-.service.d
-install -m 644 "$rel"/systemd/app-.service.d/*.conf /etc/systemd/system/app-.service.d/
+install -m 644 "$SRC"/systemd/app-.service.d/*.conf /etc/systemd/system/app-.service.d/
 systemctl daemon-reload
 systemctl enable -q restpie.target app-server app-spooler app-cron restpie-backup.timer
 systemctl start restpie-backup.timer
-# A running server and spooler reload gracefully into the new release (their ExecReload waits
-# and fails when the new binaries fail their check); cron restarts.
-for unit in app-server app-spooler; do
-    systemctl reload-or-restart "$unit" || die "$unit did not take the new release: journalctl -u $unit"
-done
-systemctl restart app-cron
+
+# The release: built, checked, migrated, switched to; the services reloaded into it (or started).
+commit=$(git -C "$SRC" rev-parse --short=12 HEAD 2>/dev/null || true)
+bash "$SRC/deploy/release.sh" deploy "$SRC" ${commit:+--commit "$commit"}
 systemctl start restpie.target
 
 url=http://127.0.0.1:$HTTP_PORT/api/health
 wait_until 20 curl -fsS -o /dev/null "$url" || die "no answer from $url; see journalctl -u app-server"
-say "provisioned release $RELEASE in $((SECONDS - START)) s: $url answers"
+say "provisioned in $((SECONDS - START)) s: $url answers"

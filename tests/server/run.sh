@@ -82,6 +82,7 @@ trap cleanup EXIT
 
 # ---- 0. a fresh Debian 12, booted
 
+rm -f "$WORK/summary.txt"
 step "boot a fresh Debian 12 (debootstrap root, systemd-nspawn)"
 boot_packages_host
 mkdir -p "$WORK"
@@ -203,28 +204,39 @@ load() {
 }
 load_done() { tail -n 1 "$WORK/load-$1.out" 2>/dev/null | awk '$1 == "progress" || $1 == "total" { print $2 }'; }
 load_total() { grep '^total ' "$WORK/load-$1.out"; }
+loads_going() { [ "$(load_done get)" -ge 300 ] && [ "$(load_done post)" -ge 300 ]; }
+# under_load CMD...: CMD while api_loadgen GETs and POSTs movies (at least 1,000 each); fails on
+# any failed request. Sets LOAD_SUMMARY.
+under_load() {
+    rm -f "$WORK"/load-*.out
+    load get "/api/movies/?limit=10"
+    load post /api/movies/ post
+    poll 30 loads_going || fail "the loads did not get going"
+    "$@"
+    eval "exec $LOAD_FD_get>&- $LOAD_FD_post>&-"
+    poll 130 grep -q '^total ' "$WORK/load-get.out" || fail "the GET load did not end"
+    poll 130 grep -q '^total ' "$WORK/load-post.out" || fail "the POST load did not end"
+    local get_done get_failed get_error post_done post_failed post_error
+    read -r _ get_done get_failed get_error <<<"$(load_total get)" || true
+    read -r _ post_done post_failed post_error <<<"$(load_total post)" || true
+    [ "$get_failed" = 0 ] && [ "$post_failed" = 0 ] ||
+        fail "failed requests: GET $get_failed ($get_error), POST $post_failed ($post_error)"
+    [ $((get_done + post_done)) -ge 2000 ] || fail "only $((get_done + post_done)) requests"
+    LOAD_SUMMARY="$get_done GET + $post_done POST, 0 failed"
+}
 
 step "systemctl reload app-server under load (GET and POST, 2,000+ requests)"
-rm -f "$WORK"/load-*.out
 old_workers=$(workers_of "$(main_pid app-server)")
-load get /api/movies/
-load post /api/movies/ post
-loads_going() { [ "$(load_done get)" -ge 300 ] && [ "$(load_done post)" -ge 300 ]; }
-poll 30 loads_going || fail "the loads did not get going: $(tail -n 1 "$WORK"/load-*.out)"
-reload_start=$(date +%s%N)
-inside systemctl reload app-server || fail "systemctl reload app-server failed"
-reload_ms=$((($(date +%s%N) - reload_start) / 1000000))
-eval "exec $LOAD_FD_get>&- $LOAD_FD_post>&-"
-poll 130 grep -q '^total ' "$WORK/load-get.out" || fail "the GET load did not end"
-poll 130 grep -q '^total ' "$WORK/load-post.out" || fail "the POST load did not end"
-read -r _ get_done get_failed get_error <<<"$(load_total get)" || true
-read -r _ post_done post_failed post_error <<<"$(load_total post)" || true
-[ "$get_failed" = 0 ] && [ "$post_failed" = 0 ] ||
-    fail "failed requests: GET $get_failed ($get_error), POST $post_failed ($post_error)"
-[ $((get_done + post_done)) -ge 2000 ] || fail "only $((get_done + post_done)) requests"
+timed_reload() {
+    local start
+    start=$(date +%s%N)
+    inside systemctl reload app-server || fail "systemctl reload app-server failed"
+    RELOAD_MS=$((($(date +%s%N) - start) / 1000000))
+}
+under_load timed_reload
 new_workers=$(workers_of "$(main_pid app-server)")
 [ -z "$(comm -12 <(echo "$old_workers") <(echo "$new_workers"))" ] || fail "old workers still serve"
-ok "systemctl reload took $reload_ms ms; $get_done GET + $post_done POST, 0 failed"
+ok "systemctl reload took $RELOAD_MS ms; $LOAD_SUMMARY"
 
 step "systemctl restart app-server: the next request within 5 s"
 restart_start=$(date +%s%N)
@@ -304,6 +316,121 @@ live=$(counts restpie) restored=$(counts restpie_restore_check)
 inside runuser -u postgres -- psql -X -q -p "$DB_PORT" -c 'DROP DATABASE restpie_restore_check'
 ok "users movies: $live"
 
+# ---- deploys over ssh, as from an operator's machine
+
+step "sshd in the container (port $SSH_PORT, a throwaway key), a checkout to deploy from"
+printf '#!/bin/sh\nexit 101\n' >"$CT/usr/sbin/policy-rc.d"  # no sshd on the host's port 22
+chmod 755 "$CT/usr/sbin/policy-rc.d"
+inside env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends \
+    openssh-server >"$WORK/sshd-install.log" 2>&1 || fail "apt-get install openssh-server"
+rm -f "$CT/usr/sbin/policy-rc.d"
+printf 'Port %s\nListenAddress 127.0.0.1\nPermitRootLogin prohibit-password\nPasswordAuthentication no\n' \
+    "$SSH_PORT" >"$CT/etc/ssh/sshd_config.d/restpie-test.conf"
+rm -f "$WORK/deploy_key" "$WORK/deploy_key.pub"
+ssh-keygen -q -t ed25519 -N '' -C restpie-test -f "$WORK/deploy_key"
+install -d -m 700 "$CT/root/.ssh"
+install -m 600 "$WORK/deploy_key.pub" "$CT/root/.ssh/authorized_keys"
+inside systemctl restart ssh || fail "sshd did not start"
+export DEPLOY_SSH="ssh -p $SSH_PORT -i $WORK/deploy_key -o BatchMode=yes -o LogLevel=ERROR -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null"
+# The operator's checkout: this one as it is, its git history included.
+CO=$WORK/checkout
+rm -rf "$CO"
+rsync -a --exclude=/var/ --exclude='/build*/' "$ROOT"/ "$CO"/
+ok
+
+deploy() { bash "$CO/deploy/deploy.sh" "$@" root@127.0.0.1; }
+doc_line='Whether this server can serve: checks PostgreSQL and Redis now; 200 '
+# set_doc TEXT: the one-line change: the health route's doc string, which /api/list shows.
+set_doc() { sed -i "s|\"Whether this server can serve[^\"]*\"|\"$1\"|" "$CO/app/api/api_health.cpp"; }
+serves() {
+    local page
+    page=$(curl -s --max-time 5 "$BASE/api/list")
+    grep -qF "$1" <<<"$page"
+}
+# deploy_to LOG ARGS...: deploy.sh, its output in LOG; the time in DEPLOY_MS.
+deploy_to() {
+    local log=$1 start
+    shift
+    start=$(date +%s%N)
+    DEPLOY_RC=0
+    deploy "$@" >"$log" 2>&1 || DEPLOY_RC=$?
+    DEPLOY_MS=$((($(date +%s%N) - start) / 1000000))
+}
+step_times() { grep -E '^==> (build|check|migrate|switch and reload): ' "$1" | sed 's/^==> //' | paste -sd ';' -; }
+
+step "deploy of the same source: the release is reused"
+deploy_to "$WORK/deploy0.log"
+[ "$DEPLOY_RC" = 0 ] || { tail -n 30 "$WORK/deploy0.log" >&2; fail "deploy.sh failed"; }
+base_release=$(current_release)
+ok "$base_release in $DEPLOY_MS ms"
+
+step "deploy of a one-line change under load: 0 failed, the new reply served, a queued task run once"
+set_doc "Deployed change one: $doc_line"
+marker=deploy-$RANDOM$RANDOM
+inside runuser -u restpie -- /opt/restpie/current/build/admin spool send_email \
+    "{\"to\":\"ops@example.com\",\"subject\":\"$marker\"}" --in 5 >/dev/null || fail "admin spool"
+under_load deploy_to "$WORK/deploy1.log"
+[ "$DEPLOY_RC" = 0 ] || { tail -n 30 "$WORK/deploy1.log" >&2; fail "deploy.sh failed"; }
+serves "Deployed change one" || fail "the new reply is not served"
+sent="send_email to ops@example.com: $marker"
+poll 30 log_has "$sent" 1 || fail "the task queued before the deploy never ran"
+sleep 4
+[ "$(log_count "$sent")" = 1 ] || fail "the task queued before the deploy ran $(log_count "$sent") times"
+new_release=$(current_release)
+[ "$new_release" != "$base_release" ] || fail "no new release"
+ok "$DEPLOY_MS ms end to end ($(step_times "$WORK/deploy1.log")); $LOAD_SUMMARY"
+
+step "deploy of a change that does not compile: refused, the old release serves"
+cp "$CO/app/api/api_health.cpp" "$WORK/api_health.cpp.good"
+printf 'this is not C++;\n' >>"$CO/app/api/api_health.cpp"
+deploy_to "$WORK/deploy2.log"
+[ "$DEPLOY_RC" != 0 ] || fail "deploy.sh reported success for a broken build"
+grep -q "the build failed" "$WORK/deploy2.log" || fail "no reason given: $(tail -n 3 "$WORK/deploy2.log")"
+[ "$(current_release)" = "$new_release" ] || fail "current moved to $(current_release)"
+serves "Deployed change one" || fail "the old reply is not served"
+cp "$WORK/api_health.cpp.good" "$CO/app/api/api_health.cpp"
+ok "exit $DEPLOY_RC: $(grep -m1 -o 'error: .*' "$WORK/deploy2.log")"
+
+step "deploy of a change whose server fails its --check: refused, the old release serves"
+sed -i 's|^\(\s*\)r.add("GET", "/api/health"|\1r.add("GET", "/api/health", core::Role::visitor, health, "twice");\n&|' \
+    "$CO/app/api/api_health.cpp"
+deploy_to "$WORK/deploy3.log"
+[ "$DEPLOY_RC" != 0 ] || fail "deploy.sh reported success for a failing check"
+grep -q "fails its check" "$WORK/deploy3.log" || fail "no reason given: $(tail -n 3 "$WORK/deploy3.log")"
+[ "$(current_release)" = "$new_release" ] || fail "current moved to $(current_release)"
+serves "Deployed change one" || fail "the old reply is not served"
+cp "$WORK/api_health.cpp.good" "$CO/app/api/api_health.cpp"
+ok "exit $DEPLOY_RC: $(grep -m1 -o 'error: .*' "$WORK/deploy3.log" | head -c 150)"
+
+step "rollback under load: the previous reply within 5 s, 0 failed"
+under_load deploy_to "$WORK/rollback.log" --rollback
+[ "$DEPLOY_RC" = 0 ] || { cat "$WORK/rollback.log" >&2; fail "rollback failed"; }
+[ "$(current_release)" = "$base_release" ] || fail "current is $(current_release), not $base_release"
+! serves "Deployed change one" || fail "the rolled-back reply is still served"
+[ "$DEPLOY_MS" -le 5000 ] || fail "rollback took $DEPLOY_MS ms"
+ok "$DEPLOY_MS ms; $LOAD_SUMMARY"
+
+step "two deploys at once, with a new migration: one waits, the migration runs once, before the switch"
+set_doc "Deployed change two: $doc_line"
+printf -- '-- 900_deploy_check.sql: made by the booted-server test: a table added by a deploy.\nCREATE TABLE deploy_check (id serial PRIMARY KEY);\n' \
+    >"$CO/migrations/900_deploy_check.sql"
+printf -- '-- 900_deploy_check.down.sql\nDROP TABLE deploy_check;\n' >"$CO/migrations/900_deploy_check.down.sql"
+deploy >"$WORK/deploy4a.log" 2>&1 &
+first=$!
+deploy >"$WORK/deploy4b.log" 2>&1 &
+second=$!
+wait "$first" || { tail -n 20 "$WORK/deploy4a.log" >&2; fail "the first of two deploys failed"; }
+wait "$second" || { tail -n 20 "$WORK/deploy4b.log" >&2; fail "the second of two deploys failed"; }
+grep -q "another deploy runs" "$WORK/deploy4a.log" "$WORK/deploy4b.log" || fail "neither waited for the other"
+serves "Deployed change two" || fail "the new reply is not served"
+[ -f "$CT/opt/restpie/current/RELEASE" ] || fail "current is not a complete release"
+table=$(inside runuser -u postgres -- psql -X -tA -p "$DB_PORT" -d restpie \
+    -c "SELECT count(*) FROM information_schema.tables WHERE table_name = 'deploy_check'")
+[ "$table" = 1 ] || fail "the migration's table is not there"
+applied=$(cat "$WORK/deploy4a.log" "$WORK/deploy4b.log" | grep -c 'applied 900_deploy_check' || true)
+[ "$applied" = 1 ] || fail "900_deploy_check applied $applied times by the two deploys"
+ok "$(inside bash /opt/restpie/current/deploy/release.sh status | head -n 1)"
+
 step "the README's operator commands"
 inside systemctl status --no-pager restpie.target app-server app-spooler app-cron >/dev/null ||
     fail "systemctl status: not all active"
@@ -355,3 +482,9 @@ ok
 
 say "booted-server test: passed in $((SECONDS - T0)) s"
 printf '    %s\n' "${SUMMARY[@]}" >&2
+# For deploy/local.sh test, which prints it after the ctest summary (ctest shows a passing test's
+# output only with -V).
+{
+    printf 'booted-server test: passed in %d s\n' $((SECONDS - T0))
+    printf '    %s\n' "${SUMMARY[@]}"
+} >"$WORK/summary.txt"
