@@ -18,7 +18,7 @@ LOADGEN=$(realpath "${1:-build/tests/api_loadgen}")
 [ -x "$LOADGEN" ] || die "usage: tests/server/run.sh PATH_TO_api_loadgen (build it first)"
 is_root || die "the booted-server test needs root (debootstrap, systemd-nspawn)"
 
-HTTP_PORT=18080 HTTPS_PORT=18443 METRICS_PORT=19117 DB_PORT=15432 REDIS_PORT=16379
+HTTP_PORT=18080 HTTPS_PORT=18443 METRICS_PORT=19117 DB_PORT=15432 REDIS_PORT=16379 SSH_PORT=18022
 WORK=$ROOT/var/server-test
 CT=$WORK/root
 BASE=http://127.0.0.1:$HTTP_PORT
@@ -26,7 +26,7 @@ PROVISION=(bash /root/src/deploy/provision.sh --http-port "$HTTP_PORT" --https-p
     --metrics-port "$METRICS_PORT" --db-port "$DB_PORT" --redis-port "$REDIS_PORT")
 SUMMARY=()
 
-for p in $HTTP_PORT $HTTPS_PORT $METRICS_PORT $DB_PORT $REDIS_PORT; do
+for p in $HTTP_PORT $HTTPS_PORT $METRICS_PORT $DB_PORT $REDIS_PORT $SSH_PORT; do
     if (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
         die "port $p of 127.0.0.1 is taken: the booted-server test needs it"
     fi
@@ -341,7 +341,10 @@ ok
 deploy() { bash "$CO/deploy/deploy.sh" "$@" root@127.0.0.1; }
 doc_line='Whether this server can serve: checks PostgreSQL and Redis now; 200 '
 # set_doc TEXT: the one-line change: the health route's doc string, which /api/list shows.
-set_doc() { sed -i "s|\"Whether this server can serve[^\"]*\"|\"$1\"|" "$CO/app/api/api_health.cpp"; }
+set_doc() {
+    sed -i "s|\"[^\"]*Whether this server can serve[^\"]*\"|\"$1\"|" "$CO/app/api/api_health.cpp"
+    grep -qF "\"$1\"" "$CO/app/api/api_health.cpp" || fail "the handler's doc string was not changed"
+}
 serves() {
     local page
     page=$(curl -s --max-time 5 "$BASE/api/list")
