@@ -126,7 +126,10 @@ CronSettings CronSettings::from(const core::Config& c)
     if (s.cap_seconds <= 0)
         throw core::ConfigError("cron_time_cap_seconds must be > 0");
     s.grace_seconds = static_cast<int>(c.integer("stop_grace_seconds"));
-    s.stats_listen = c.has("cron_stats_listen") ? c.str("cron_stats_listen") : "";
+    // Absent from a config written before the key existed (provisioning writes it once): the
+    // template's path, so `systemctl reload app-cron` can follow the reload there too.
+    s.stats_listen = c.has("cron_stats_listen") ? c.str("cron_stats_listen")
+                                                : "unix:/var/lib/restpie/cron-stats.sock";
     core::require_local("cron_stats_listen", s.stats_listen);
     if (c.has("test_mode") && c.flag("test_mode") && c.has("test_cron_minute_seconds")) {
         s.minute_seconds = static_cast<int>(c.integer("test_cron_minute_seconds"));

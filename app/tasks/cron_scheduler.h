@@ -27,7 +27,7 @@ using Steady = std::chrono::steady_clock;
 struct CronSettings {
     int cap_seconds = 600;         // cron_time_cap_seconds
     int grace_seconds = 30;        // stop_grace_seconds
-    std::string stats_listen;      // cron_stats_listen ("" or absent: off): --stats, --reload
+    std::string stats_listen;      // cron_stats_listen ("": off): --stats, --reload
     int minute_seconds = 60;       // test_cron_minute_seconds, honoured only with test_mode
     static CronSettings from(const core::Config& c);
 };
