@@ -89,6 +89,7 @@ export_app_env() {
     export APP_SPOOL_DIR=$SPOOL
     export APP_STATS_LISTEN=unix:$RUN/stats.sock  # build/server --stats, --reload
     export APP_SPOOLER_STATS_LISTEN=unix:$RUN/spooler-stats.sock  # build/spooler --reload
+    export APP_CRON_STATS_LISTEN=unix:$RUN/cron-stats.sock  # build/cron --stats, --reload
     export APP_METRICS_LISTEN=127.0.0.1:$METRICS_PORT  # nginx's /metrics, from 127.0.0.1 only
     if [ "$ENV_NAME" = test ]; then
         export APP_TEST_MODE=true
@@ -103,8 +104,8 @@ print_env() {
     local v
     for v in APP_CONFIG APP_LOCAL_DEV APP_PRODUCTION APP_TEST_MODE APP_LISTEN APP_DB_HOST \
         APP_DB_PORT APP_DB_NAME APP_DB_USER APP_DB_PASSWORD APP_REDIS_HOST APP_REDIS_PORT \
-        APP_LOG_FILE APP_SPOOL_DIR APP_STATS_LISTEN APP_SPOOLER_STATS_LISTEN APP_METRICS_LISTEN \
-        API_BASE_URL SERVER_PID_FILE; do
+        APP_LOG_FILE APP_SPOOL_DIR APP_STATS_LISTEN APP_SPOOLER_STATS_LISTEN APP_CRON_STATS_LISTEN \
+        APP_METRICS_LISTEN API_BASE_URL SERVER_PID_FILE; do
         printf 'export %s=%q\n' "$v" "${!v}"
     done
 }

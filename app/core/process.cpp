@@ -1,6 +1,7 @@
 // process.cpp: fork + exec, exit statuses, file stamps and hashes.
 #include "app/core/process.h"
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -8,6 +9,7 @@
 
 #include <cstdint>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <fstream>
 
@@ -68,6 +70,19 @@ std::string file_hash(const std::string& path)
     char hex[17];
     std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(h));
     return hex;
+}
+
+void cloexec_from(int lowest)
+{
+    DIR* d = opendir("/proc/self/fd");
+    if (!d)
+        return;
+    while (const dirent* e = readdir(d)) {
+        const int fd = std::atoi(e->d_name);
+        if (e->d_name[0] != '.' && fd >= lowest && fd != dirfd(d))
+            fcntl(fd, F_SETFD, fcntl(fd, F_GETFD) | FD_CLOEXEC);
+    }
+    closedir(d);
 }
 
 }  // namespace core

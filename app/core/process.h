@@ -30,4 +30,8 @@ std::string file_stamp(const std::string& path);
 // with every different binary.
 std::string file_hash(const std::string& path);
 
+// Marks every open descriptor from `lowest` up close-on-exec, so an exec in place carries none that
+// a library opened without it (log4cplus's log file: one more per reload otherwise).
+void cloexec_from(int lowest);
+
 }  // namespace core

@@ -1,4 +1,5 @@
-// cron.cpp: schedules, the job registry and the one-server guard. The scheduler is cron_runner.cpp.
+// cron.cpp: schedules, the job registry, the one-server guard and the scheduler's settings. The
+// scheduler is cron_runner.cpp.
 #include "app/tasks/cron.h"
 
 #include <algorithm>
@@ -6,7 +7,10 @@
 #include <cstring>
 #include <stdexcept>
 
+#include "app/core/config.h"
+#include "app/core/errors.h"
 #include "app/red/red.h"
+#include "app/tasks/cron_scheduler.h"
 
 namespace tasks {
 namespace {
@@ -113,6 +117,26 @@ bool run_once_per(const std::string& key, std::int64_t period_seconds)
     const auto expire = static_cast<int>(std::min<std::int64_t>(2 * period_seconds, INT_MAX));
     const auto previous = red::get_set("cron:once:" + key, period, expire);
     return !previous || *previous != period;
+}
+
+CronSettings CronSettings::from(const core::Config& c)
+{
+    CronSettings s;
+    s.cap_seconds = static_cast<int>(c.integer("cron_time_cap_seconds"));
+    if (s.cap_seconds <= 0)
+        throw core::ConfigError("cron_time_cap_seconds must be > 0");
+    s.grace_seconds = static_cast<int>(c.integer("stop_grace_seconds"));
+    // Absent from a config written before the key existed (provisioning writes it once): the
+    // template's path, so `systemctl reload app-cron` can follow the reload there too.
+    s.stats_listen = c.has("cron_stats_listen") ? c.str("cron_stats_listen")
+                                                : "unix:/var/lib/restpie/cron-stats.sock";
+    core::require_local("cron_stats_listen", s.stats_listen);
+    if (c.has("test_mode") && c.flag("test_mode") && c.has("test_cron_minute_seconds")) {
+        s.minute_seconds = static_cast<int>(c.integer("test_cron_minute_seconds"));
+        if (s.minute_seconds <= 0 || s.minute_seconds > 60)
+            throw core::ConfigError("test_cron_minute_seconds must be 1..60");
+    }
+    return s;
 }
 
 }  // namespace tasks

@@ -54,7 +54,13 @@ private:
 // core::Unavailable when Redis is down: the job fails rather than runs twice.
 bool run_once_per(const std::string& key, std::int64_t period_seconds);
 
-// The cron binary: the scheduler, or with `--job NAME` (added by the scheduler) one run of a job.
+// The environment variable that carries a reload's handover (the runs in progress, the last
+// minute evaluated, the counters) into the re-executed image, which removes it at start.
+extern const char* const kCronHandoverEnv;
+
+// The cron binary: the scheduler, or with `--job NAME` (added by the scheduler) one run of a job;
+// `--check` loads the config and the jobs and exits 0 (a reload asks it first); `--stats` and
+// `--reload PID` (SIGHUP, then wait for its result) read the scheduler's cron_stats_listen.
 int cron_main(int argc, char** argv, const std::function<void(Cron&)>& add_jobs);
 
 }  // namespace tasks

@@ -117,6 +117,19 @@ void add_test_jobs(tasks::Cron& c)
                 std::abort();
             },
             "Crashes.");
+    if (wanted("test_long"))  // the id is the scheduler's pid: a reload keeps it
+        c.add(
+            "test_long", Schedule::every(4),
+            [] {
+                note("long", "start", std::to_string(getppid()), getpid());
+                sleep_s(3);
+                note("long", "end", std::to_string(getppid()), getpid());
+            },
+            "Runs 3 s, every 4 s, under a cap of its own (10 s).", 10);
+    if (wanted("test_minute"))
+        c.add(
+            "test_minute", Schedule::at(-1), [] { note("minute", "run", "-", getpid()); },
+            "Notes each run in minute: every minute (test_cron_minute_seconds long).");
     if (wanted("test_guard"))
         c.add(
             "test_guard", Schedule::every(1),

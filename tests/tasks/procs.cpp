@@ -35,9 +35,9 @@ TempDir::~TempDir()
     std::filesystem::remove_all(path, ec);
 }
 
-Helper::Helper(const std::vector<std::string>& args, const Env& env)
+Helper::Helper(const std::vector<std::string>& args, const Env& env, const std::string& program)
 {
-    std::vector<std::string> strings{TASK_HELPER};
+    std::vector<std::string> strings{program};
     strings.insert(strings.end(), args.begin(), args.end());
     std::vector<std::string> vars = environment_with(env);
     std::vector<char*> argv, envp;
@@ -105,7 +105,9 @@ ProcessFixture::ProcessFixture()
           {"TASK_TEST_DIR", tmp.path},
           {"APP_STOP_GRACE_SECONDS", "3"},
           // The spooler master's own, never the stack spooler's socket.
-          {"APP_SPOOLER_STATS_LISTEN", "unix:" + tmp.path + "/spooler-stats.sock"}}
+          {"APP_SPOOLER_STATS_LISTEN", "unix:" + tmp.path + "/spooler-stats.sock"},
+          // Off, so two cron processes of one test never share it; a reload test turns it on.
+          {"APP_CRON_STATS_LISTEN", ""}}
 {
 }
 

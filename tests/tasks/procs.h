@@ -21,11 +21,12 @@ struct TempDir {
     ~TempDir();
 };
 
-// TASK_HELPER args... in a session of its own (so its process group can be killed as one), with
-// the test's environment plus env.
+// TASK_HELPER (or a copy of it at `program`) args... in a session of its own (so its process
+// group can be killed as one), with the test's environment plus env.
 class Helper {
 public:
-    Helper(const std::vector<std::string>& args, const Env& env);
+    Helper(const std::vector<std::string>& args, const Env& env,
+           const std::string& program = TASK_HELPER);
     ~Helper() { stop(); }
     Helper(const Helper&) = delete;
     Helper& operator=(const Helper&) = delete;

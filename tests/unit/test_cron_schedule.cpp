@@ -1,5 +1,6 @@
 // test_cron_schedule.cpp: matching cron entries against local times: -1, -N, exact values, month,
-// weekday, the day-or-weekday rule, and walks minute by minute across day, month and year ends.
+// weekday, the day-or-weekday rule, and walks minute by minute across day, month and year ends;
+// the scheduler's settings.
 #include <boost/test/unit_test.hpp>
 
 #include <climits>
@@ -10,7 +11,10 @@
 #include <string>
 #include <vector>
 
+#include "app/core/config.h"
+#include "app/core/errors.h"
 #include "app/tasks/cron.h"
+#include "app/tasks/cron_scheduler.h"
 
 using tasks::Schedule;
 
@@ -186,6 +190,27 @@ BOOST_AUTO_TEST_CASE(timers_and_bad_fields)
                           "a", Schedule::every(2), [] {}, "doc"),
                       std::logic_error);
     BOOST_TEST(c.find("a")->source == "test_cron_schedule.cpp");
+}
+
+BOOST_AUTO_TEST_CASE(cron_settings_take_the_test_minute_in_test_mode_only)
+{
+    core::Config c;
+    c.set("cron_time_cap_seconds", std::int64_t{600});
+    c.set("stop_grace_seconds", std::int64_t{30});
+    c.set("test_cron_minute_seconds", std::int64_t{2});
+    c.set("test_mode", false);
+    BOOST_TEST(tasks::CronSettings::from(c).minute_seconds == 60);
+    BOOST_TEST(tasks::CronSettings::from(c).stats_listen ==  // absent: the template's path
+               "unix:/var/lib/restpie/cron-stats.sock");
+    c.set("test_mode", true);
+    BOOST_TEST(tasks::CronSettings::from(c).minute_seconds == 2);
+    c.set("test_cron_minute_seconds", std::int64_t{0});
+    BOOST_CHECK_THROW(tasks::CronSettings::from(c), core::ConfigError);
+    c.set("test_cron_minute_seconds", std::int64_t{60});
+    c.set("cron_stats_listen", std::string("10.1.2.3:9000"));  // stats stay on this machine
+    BOOST_CHECK_THROW(tasks::CronSettings::from(c), core::ConfigError);
+    c.set("cron_time_cap_seconds", std::int64_t{0});
+    BOOST_CHECK_THROW(tasks::CronSettings::from(c), core::ConfigError);
 }
 
 BOOST_AUTO_TEST_SUITE_END()
