@@ -90,10 +90,10 @@ build() {
     printf '%s\n' "$digest" >"$rel/DIGEST"
 }
 
-# check REL: the new server and spooler load the config and their routes and tasks.
+# check REL: the new server, spooler and cron load the config and their routes, tasks and jobs.
 check() {
     local rel=$OPT/releases/$1 b out
-    for b in server spooler; do
+    for b in server spooler cron; do
         out=$(runuser -u restpie -- env APP_TEMPLATE_DIR="$rel/app/templates" \
             "$rel/build/$b" --config "$CONF" --check 2>&1) ||
             die "$b of $1 fails its check: $out; the release that runs is unchanged"
@@ -119,10 +119,15 @@ switch() {
     point_current "$new"
     for unit in app-server app-spooler app-cron; do
         systemctl is-enabled -q "$unit" 2>/dev/null || continue
-        if ! systemctl reload-or-restart "$unit"; then
-            [ "$old" = none ] || point_current "$old"
-            die "$unit did not take $new (journalctl -u $unit); current is $old again"
+        systemctl reload-or-restart "$unit" && continue
+        # A cron from before graceful reloads has no stats socket for --reload: restart it (its
+        # check above passed). Once per server.
+        if [ "$unit" = app-cron ] && systemctl restart app-cron; then
+            warn "app-cron could not reload (a cron from before graceful reloads?): restarted"
+            continue
         fi
+        [ "$old" = none ] || point_current "$old"
+        die "$unit did not take $new (journalctl -u $unit); current is $old again"
     done
     local running
     running=$(/opt/restpie/current/build/server --config "$CONF" --stats 2>/dev/null |

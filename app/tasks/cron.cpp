@@ -129,7 +129,7 @@ CronSettings CronSettings::from(const core::Config& c)
     // Absent from a config written before the key existed (provisioning writes it once): the
     // template's path, so `systemctl reload app-cron` can follow the reload there too.
     s.stats_listen = c.has("cron_stats_listen") ? c.str("cron_stats_listen")
-                                                : "unix:/var/lib/restpie/cron-stats.sock";
+                                                : "unix:/run/restpie/cron/stats.sock";
     core::require_local("cron_stats_listen", s.stats_listen);
     if (c.has("test_mode") && c.flag("test_mode") && c.has("test_cron_minute_seconds")) {
         s.minute_seconds = static_cast<int>(c.integer("test_cron_minute_seconds"));

@@ -434,6 +434,23 @@ applied=$(cat "$WORK/deploy4a.log" "$WORK/deploy4b.log" | grep -c 'applied 900_d
 [ "$applied" = 1 ] || fail "900_deploy_check applied $applied times by the two deploys"
 ok "$(inside bash /opt/restpie/current/deploy/release.sh status | head -n 1)"
 
+step "a cron job due during a deploy runs once: cron reloads (same pid), no restart"
+set_doc "Deployed change three: $doc_line"
+late_in_minute() { [ "$(date +%-S)" -ge 54 ]; }
+poll 70 late_in_minute || fail "the clock never reached second 54"
+cron_pid=$(main_pid app-cron)
+due=$(date -d "@$(( ($(date +%s) / 60 + 1) * 60 ))" '+%F %H:%M')  # the next minute
+deploy_to "$WORK/deploy5.log"
+[ "$DEPLOY_RC" = 0 ] || { tail -n 30 "$WORK/deploy5.log" >&2; fail "deploy.sh failed"; }
+[ "$(main_pid app-cron)" = "$cron_pid" ] || fail "cron was restarted (pid $cron_pid -> $(main_pid app-cron))"
+due_run="$due:[0-9.]* INFO  cron@- cron_jobs.cpp JOB every_minute -> ok"
+cron_ran() { [ "$(inside grep -c -E "^$due_run" /var/log/restpie/app.log)" -ge 1 ]; }
+poll 75 cron_ran || fail "every_minute did not run at $due"
+sleep 2
+runs=$(inside grep -c -E "^$due_run" /var/log/restpie/app.log || true)
+[ "$runs" = 1 ] || fail "every_minute ran $runs times at $due"
+ok "deploy $DEPLOY_MS ms across $due; every_minute ran once; cron pid $cron_pid kept"
+
 step "the README's operator commands"
 inside systemctl status --no-pager restpie.target app-server app-spooler app-cron >/dev/null ||
     fail "systemctl status: not all active"
@@ -446,6 +463,7 @@ inside journalctl --no-pager -u app-server -u app-spooler -u app-cron >"$WORK/jo
     [ -s "$WORK/journal.txt" ] || fail "journalctl"
 inside grep -E ' (WARN|ERROR|FATAL) ' /var/log/restpie/app.log >"$WORK/app-errors.log" || true
 inside systemctl reload app-spooler || fail "systemctl reload app-spooler"
+inside systemctl reload app-cron || fail "systemctl reload app-cron"
 inside systemctl restart app-cron || fail "systemctl restart app-cron"
 inside systemctl restart restpie.target || fail "systemctl restart restpie.target"
 poll 10 answers_200 /api/health || fail "no health after systemctl restart restpie.target"

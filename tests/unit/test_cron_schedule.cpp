@@ -201,7 +201,7 @@ BOOST_AUTO_TEST_CASE(cron_settings_take_the_test_minute_in_test_mode_only)
     c.set("test_mode", false);
     BOOST_TEST(tasks::CronSettings::from(c).minute_seconds == 60);
     BOOST_TEST(tasks::CronSettings::from(c).stats_listen ==  // absent: the template's path
-               "unix:/var/lib/restpie/cron-stats.sock");
+               "unix:/run/restpie/cron/stats.sock");
     c.set("test_mode", true);
     BOOST_TEST(tasks::CronSettings::from(c).minute_seconds == 2);
     c.set("test_cron_minute_seconds", std::int64_t{0});
