@@ -381,6 +381,10 @@ sleep 4
 [ "$(log_count "$sent")" = 1 ] || fail "the task queued before the deploy ran $(log_count "$sent") times"
 new_release=$(current_release)
 [ "$new_release" != "$base_release" ] || fail "no new release"
+# The targets of issue 10 on 2 cores: 20 s end to end, 3 s of it for the switch and reload.
+switch_ms=$(sed -n 's/^==> switch and reload: \([0-9]*\) ms$/\1/p' "$WORK/deploy1.log")
+[ "$DEPLOY_MS" -le 20000 ] || fail "the deploy took $DEPLOY_MS ms (more than 20 s)"
+[ -n "$switch_ms" ] && [ "$switch_ms" -le 3000 ] || fail "the switch and reload took ${switch_ms:-?} ms"
 ok "$DEPLOY_MS ms end to end ($(step_times "$WORK/deploy1.log")); $LOAD_SUMMARY"
 
 step "deploy of a change that does not compile: refused, the old release serves"
