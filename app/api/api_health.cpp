@@ -36,15 +36,18 @@ core::Reply health(core::Request&)
     });
     const auto redis = probe("redis", [] { red::command({"PING"}); });
     // This worker's image: after a reload the new build and release show here.
-    static const std::string build = core::build_id(), release = core::release_id();
+    static const std::string build = core::build_id(), release = core::release_id(),
+                             commit = core::release_record("commit"),
+                             by = core::release_record("by"), at = core::release_record("time");
     const bool ok = db == "ok" && redis == "ok";
     rapidjson::StringBuffer sb;
     core::JsonWriter w(sb);
     w.StartObject();
     w.Key("ok");
     w.Bool(ok);
-    for (const auto& [k, v] : {std::pair{"database", &db}, {"redis", &redis}, {"build", &build},
-                               {"release", &release}}) {
+    for (const auto& [k, v] :
+         {std::pair{"database", &db}, {"redis", &redis}, {"build", &build}, {"release", &release},
+          {"commit", &commit}, {"deployed_by", &by}, {"deployed_at", &at}}) {
         w.Key(k);
         w.String(v->c_str(), static_cast<rapidjson::SizeType>(v->size()));
     }
@@ -60,7 +63,8 @@ void add_health_routes(core::Router& r)
 {
     r.add("GET", "/api/health", core::Role::visitor, health,
           "Whether this server can serve: checks PostgreSQL and Redis now; 200 "
-          "{ok: true, database, redis, build, release} or 503 with the one that is unavailable. "
+          "{ok: true, database, redis, build, release, commit, deployed_by, deployed_at} or 503 "
+          "with the one that is unavailable. "
           "Never cached.");
 }
 

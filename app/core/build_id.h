@@ -11,4 +11,8 @@ const char* build_id();
 // (/opt/restpie/releases/<id>/RELEASE for /opt/restpie/releases/<id>/build/server); "" when missing.
 std::string release_id();
 
+// Who deployed that release, from DEPLOYED beside RELEASE (deploy/release.sh writes its
+// `commit=`, `dirty=`, `by=` and `time=` lines): the value of `key`, "" when missing.
+std::string release_record(const std::string& key);
+
 }  // namespace core

@@ -8,19 +8,43 @@
 
 namespace core {
 
-std::string release_id()
+namespace {
+
+// <release> for <release>/build/server.
+std::string release_dir()
 {
-    std::string dir = self_path();  // <release>/build/server
+    std::string dir = self_path();
     for (int up = 0; up < 2; ++up) {
         const auto slash = dir.find_last_of('/');
         dir.resize(slash == std::string::npos ? 0 : slash);
     }
-    std::ifstream in(dir + "/RELEASE");
-    std::string line;
-    std::getline(in, line);
+    return dir;
+}
+
+std::string trimmed(std::string line)
+{
     while (!line.empty() && (line.back() == '\r' || line.back() == ' '))
         line.pop_back();
     return line;
+}
+
+}  // namespace
+
+std::string release_id()
+{
+    std::ifstream in(release_dir() + "/RELEASE");
+    std::string line;
+    std::getline(in, line);
+    return trimmed(line);
+}
+
+std::string release_record(const std::string& key)
+{
+    std::ifstream in(release_dir() + "/DEPLOYED");
+    for (std::string line; std::getline(in, line);)
+        if (line.rfind(key + "=", 0) == 0)
+            return trimmed(line.substr(key.size() + 1));
+    return "";
 }
 
 }  // namespace core

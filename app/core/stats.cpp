@@ -66,6 +66,8 @@ std::string stats_json(const StatsSnapshot& s)
     member(w, "name", s.name);
     member(w, "build_id", s.build_id);
     member(w, "build", build_id());
+    member(w, "release", release_id());
+    member(w, "deployed_by", release_record("by"));
     const std::pair<const char*, std::int64_t> numbers[] = {
         {"pid", s.pid}, {"started", c.started}, {"uptime_s", std::time(nullptr) - c.started},
         {"reloads", c.reloads}, {"respawns", c.respawns}, {"harakiri", c.harakiri},

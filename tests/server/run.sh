@@ -375,6 +375,9 @@ inside runuser -u restpie -- /opt/restpie/current/build/admin spool send_email \
 under_load deploy_to "$WORK/deploy1.log"
 [ "$DEPLOY_RC" = 0 ] || { tail -n 30 "$WORK/deploy1.log" >&2; fail "deploy.sh failed"; }
 serves "Deployed change one" || fail "the new reply is not served"
+health=$(curl -s --max-time 5 "$BASE/api/health")
+grep -q "\"release\":\"$(current_release)\",\"commit\":\"[0-9a-f]\+\",\"deployed_by\":\"[^\"]\+\"" <<<"$health" ||
+    fail "health does not say what was deployed by whom: $health"
 sent="send_email to ops@example.com: $marker"
 poll 30 log_has "$sent" 1 || fail "the task queued before the deploy never ran"
 sleep 4
