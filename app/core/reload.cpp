@@ -109,6 +109,9 @@ int inherited_listen_fd()
 
 void reexec(const std::string& program, const std::vector<std::string>& args, const Handover& h)
 {
+    // The new image gets the handed-over descriptors and nothing else of this one (log4cplus
+    // opens the log and its lock file without close-on-exec: each reload would leak both).
+    cloexec_from(3);
     const int fds[] = {h.listen_fd, h.board_fd, h.metrics_fd};
     int flags[3];
     for (int i = 0; i < 3; ++i) {

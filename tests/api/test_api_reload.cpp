@@ -14,6 +14,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <filesystem>
 #include <functional>
 #include <sstream>
 
@@ -333,6 +334,23 @@ BOOST_AUTO_TEST_CASE(reload_command_waits_for_the_new_workers_and_exits_0)
         BOOST_TEST((std::find(now.begin(), now.end(), old) == now.end()));
     }
     BOOST_TEST(status_of(Instance::url("/apitest/sleep?ms=1")) == 200);
+}
+
+// The master re-executes itself on each reload: nothing but the handed-over descriptors may go
+// along (the log and its lock file did, one more each time, before the fix).
+BOOST_AUTO_TEST_CASE(reloads_leak_no_descriptor)
+{
+    Instance inst("reload_fds", {{"APP_WORKERS", "1"}, {"APP_RELOAD_ON_REBUILD", "false"}});
+    const auto open_fds = [&] {
+        const auto dir = "/proc/" + std::to_string(inst.pid()) + "/fd";
+        return std::distance(std::filesystem::directory_iterator(dir),
+                             std::filesystem::directory_iterator{});
+    };
+    BOOST_TEST(reload_command(inst).find("exit 0") != std::string::npos);  // the steady state
+    const auto before = open_fds();
+    for (int i = 0; i < 3; ++i)
+        BOOST_TEST(reload_command(inst).find("exit 0") != std::string::npos);
+    BOOST_TEST(open_fds() <= before);
 }
 
 BOOST_AUTO_TEST_CASE(reload_command_fails_when_the_check_fails_and_the_old_workers_serve_on)
