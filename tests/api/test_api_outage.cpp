@@ -47,15 +47,29 @@ BOOST_AUTO_TEST_CASE(a_database_restart_costs_no_request)
 {
     for (int i = 0; i < 8; ++i)  // every worker holds a connection now
         BOOST_REQUIRE(test::get("/api/movies/").status == 200);
+    std::string killed;  // "pid,pid,...": the workers' backends
     {
         pqxx::work tx{model::db()};
         const auto r = tx.exec_params(
-            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+            "SELECT string_agg(pid::text, ','), count(pg_terminate_backend(pid)) "
+            "FROM pg_stat_activity "
             "WHERE datname = current_database() AND pid <> pg_backend_pid() AND usename = $1",
             core::config().str("db_user"));
-        BOOST_TEST(r[0][0].as<int>() >= 1);
+        BOOST_TEST(r[0][1].as<int>() >= 1);
+        killed = r[0][0].c_str();
         tx.commit();
     }
+    // pg_terminate_backend only signals: the restart is over once those backends have exited
+    // (and closed their sockets), as when PostgreSQL itself restarts.
+    BOOST_TEST(test::poll_until(
+        [&] {
+            pqxx::nontransaction tx{model::db()};
+            return tx.exec_params1("SELECT count(*) FROM pg_stat_activity "
+                                   "WHERE pid = ANY(string_to_array($1, ',')::int[])",
+                                   killed)[0]
+                       .as<int>() == 0;
+        },
+        5));
     // A write is never retried, so each worker must see before the request that the server
     // closed its idle connection: a login (a read in a POST) is a 400, never a 503.
     for (int i = 0; i < 8; ++i) {
