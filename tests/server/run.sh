@@ -439,7 +439,10 @@ table=$(inside runuser -u postgres -- psql -X -tA -p "$DB_PORT" -d restpie \
 [ "$table" = 1 ] || fail "the migration's table is not there"
 applied=$(cat "$WORK/deploy4a.log" "$WORK/deploy4b.log" | grep -c 'applied 900_deploy_check' || true)
 [ "$applied" = 1 ] || fail "900_deploy_check applied $applied times by the two deploys"
-ok "$(inside bash /opt/restpie/current/deploy/release.sh status | head -n 1)"
+status=$(deploy --status) || fail "deploy.sh --status failed: $status"
+grep -q "^\* $(current_release) .*commit=[0-9a-f]* dirty=yes by=" <<<"$status" ||
+    fail "deploy.sh --status does not mark the release that runs: $status"
+ok "$(head -n 1 <<<"$status")"
 
 step "a cron job due during a deploy runs once: cron reloads (same pid), no restart"
 set_doc "Deployed change three: $doc_line"
