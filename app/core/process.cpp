@@ -72,6 +72,17 @@ std::string file_hash(const std::string& path)
     return hex;
 }
 
+void exec_program(const std::string& program, const std::vector<std::string>& args)
+{
+    std::vector<std::string> argv{program};
+    argv.insert(argv.end(), args.begin(), args.end());
+    std::vector<char*> raw;
+    for (auto& a : argv)
+        raw.push_back(a.data());
+    raw.push_back(nullptr);
+    execv(program.c_str(), raw.data());
+}
+
 void cloexec_from(int lowest)
 {
     DIR* d = opendir("/proc/self/fd");

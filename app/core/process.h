@@ -34,4 +34,9 @@ std::string file_hash(const std::string& path);
 // a library opened without it (log4cplus's log file: one more per reload otherwise).
 void cloexec_from(int lowest);
 
+// Replaces this process with `program args...` (argv[0] = program): the re-exec of a reload (the
+// server, spooler and cron masters, which mark their descriptors close-on-exec first with
+// cloexec_from). Returns only on failure, with errno set.
+void exec_program(const std::string& program, const std::vector<std::string>& args);
+
 }  // namespace core

@@ -120,13 +120,7 @@ void reexec(const std::string& program, const std::vector<std::string>& args, co
             fcntl(fds[i], F_SETFD, 0);
     }
     setenv(kHandoverEnv, encode(h).c_str(), 1);
-    std::vector<std::string> argv{program};
-    argv.insert(argv.end(), args.begin(), args.end());
-    std::vector<char*> raw;
-    for (auto& a : argv)
-        raw.push_back(a.data());
-    raw.push_back(nullptr);
-    execv(program.c_str(), raw.data());
+    exec_program(program, args);
     const int saved = errno;
     unsetenv(kHandoverEnv);
     for (int i = 0; i < 3; ++i)

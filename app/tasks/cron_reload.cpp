@@ -182,13 +182,7 @@ void Scheduler::hand_over()
                                                << " runs in progress go on under the new image");
     core::cloexec_from(3);  // the new image needs no descriptor of this one
     setenv(kCronHandoverEnv, out.str().c_str(), 1);
-    std::vector<std::string> argv{program_};
-    argv.insert(argv.end(), args_.begin(), args_.end());
-    std::vector<char*> raw;
-    for (auto& a : argv)
-        raw.push_back(a.data());
-    raw.push_back(nullptr);
-    execv(program_.c_str(), raw.data());
+    core::exec_program(program_, args_);
     const int saved = errno;
     unsetenv(kCronHandoverEnv);
     reload_failed("exec " + program_ + ": " + std::strerror(saved));

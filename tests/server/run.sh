@@ -390,27 +390,27 @@ switch_ms=$(sed -n 's/^==> switch and reload: \([0-9]*\) ms$/\1/p' "$WORK/deploy
 [ -n "$switch_ms" ] && [ "$switch_ms" -le 3000 ] || fail "the switch and reload took ${switch_ms:-?} ms"
 ok "$DEPLOY_MS ms end to end ($(step_times "$WORK/deploy1.log")); $LOAD_SUMMARY"
 
-step "deploy of a change that does not compile: refused, the old release serves"
+# refused LOG REASON: the deploy of the broken handler in the checkout failed, saying REASON, and
+# the release before serves on; the handler is mended again.
+refused() {
+    deploy_to "$1"
+    [ "$DEPLOY_RC" != 0 ] || fail "deploy.sh reported success"
+    grep -q "$2" "$1" || fail "no reason given: $(tail -n 3 "$1")"
+    [ "$(current_release)" = "$new_release" ] || fail "current moved to $(current_release)"
+    serves "Deployed change one" || fail "the old reply is not served"
+    cp "$WORK/api_health.cpp.good" "$CO/app/api/api_health.cpp"
+    ok "exit $DEPLOY_RC: $(grep -m1 -o 'error: .*' "$1" | head -c 150)"
+}
 cp "$CO/app/api/api_health.cpp" "$WORK/api_health.cpp.good"
+
+step "deploy of a change that does not compile: refused, the old release serves"
 printf 'this is not C++;\n' >>"$CO/app/api/api_health.cpp"
-deploy_to "$WORK/deploy2.log"
-[ "$DEPLOY_RC" != 0 ] || fail "deploy.sh reported success for a broken build"
-grep -q "the build failed" "$WORK/deploy2.log" || fail "no reason given: $(tail -n 3 "$WORK/deploy2.log")"
-[ "$(current_release)" = "$new_release" ] || fail "current moved to $(current_release)"
-serves "Deployed change one" || fail "the old reply is not served"
-cp "$WORK/api_health.cpp.good" "$CO/app/api/api_health.cpp"
-ok "exit $DEPLOY_RC: $(grep -m1 -o 'error: .*' "$WORK/deploy2.log")"
+refused "$WORK/deploy2.log" "the build failed"
 
 step "deploy of a change whose server fails its --check: refused, the old release serves"
 sed -i 's|^\(\s*\)r.add("GET", "/api/health"|\1r.add("GET", "/api/health", core::Role::visitor, health, "twice");\n&|' \
     "$CO/app/api/api_health.cpp"
-deploy_to "$WORK/deploy3.log"
-[ "$DEPLOY_RC" != 0 ] || fail "deploy.sh reported success for a failing check"
-grep -q "fails its check" "$WORK/deploy3.log" || fail "no reason given: $(tail -n 3 "$WORK/deploy3.log")"
-[ "$(current_release)" = "$new_release" ] || fail "current moved to $(current_release)"
-serves "Deployed change one" || fail "the old reply is not served"
-cp "$WORK/api_health.cpp.good" "$CO/app/api/api_health.cpp"
-ok "exit $DEPLOY_RC: $(grep -m1 -o 'error: .*' "$WORK/deploy3.log" | head -c 150)"
+refused "$WORK/deploy3.log" "fails its check"
 
 step "rollback under load: the previous reply within 5 s, 0 failed"
 under_load deploy_to "$WORK/rollback.log" --rollback
