@@ -252,8 +252,9 @@ nginx_start() {
     # As root, the workers would run as nobody, who can reach neither the app socket nor conf/
     # when the project is under /root.
     is_root && user_line='user root;'
-    # FASTCGI_KEEP_CONN=on: kept connections to the app (faster; see README "Kept connections").
-    local keep=${FASTCGI_KEEP_CONN:-off}
+    # Kept connections to the app by default; FASTCGI_KEEP_CONN=off: one connection per request
+    # (to compare; see README "Kept connections").
+    local keep=${FASTCGI_KEEP_CONN:-on}
     [[ $keep == on || $keep == off ]] || die "FASTCGI_KEEP_CONN must be on or off"
     sed -e "s|@USER_LINE@|$user_line|" -e "s|@ROOT@|$ROOT|g" -e "s|@VAR@|$VAR|g" \
         -e "s|@PORT@|$HTTP_PORT|g" -e "s|@KEEP_CONN@|$keep|g" -e "s|@METRICS@|$APP_METRICS_LISTEN|g" \

@@ -60,6 +60,7 @@ int run_master(int argc, char** argv)
     opt.metric_routes = core::route_labels(router);
     opt.extra_metrics = [spool_dir = c.str("spool_dir")] { return tasks::spool_metrics(spool_dir); };
     opt.listen_fd = core::server_socket(c.str("listen"));  // a reload's, spawn-fcgi's fd 0, or bound
+    opt.connection_slots = 4096;  // kept connections shared by the workers (nginx/http.conf.in)
     setenv("SERVER_STARTED", std::to_string(std::time(nullptr)).c_str(), 0);
     return core::run_supervisor(opt);
 }

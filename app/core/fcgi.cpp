@@ -1,13 +1,15 @@
-// fcgi.cpp: the accept loop on libfcgi, with kept connections (LIBRARIES.md 4): a worker holds
-// up to kMaxConnections open connections from nginx, polls them with the listening socket and
-// serves one request at a time. Only nginx closes a kept connection (after its keepalive_timeout
-// or keepalive_requests): a worker told to stop accepts no more and leaves once nginx has closed
-// them all. A retiring one (max requests, memory) closes them at once and leaves.
+// fcgi.cpp: the worker's accept loop on libfcgi. Kept connections are shared by all workers
+// (conn_table.h, LIBRARIES.md 15): each idle worker waits on the listening socket and on every
+// kept connection, the one woken claims the connection, serves the one request nginx sent on it
+// and releases it. A worker serves one request at a time, and leaving (stop, reload, recycling)
+// costs no connection: the others and the master hold it; only nginx closes one for good.
 #include "app/core/fcgi.h"
 
 #include <fcgiapp.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -15,12 +17,15 @@
 #include <cerrno>
 #include <cstring>
 #include <cstdint>
+#include <cstdlib>
+#include <functional>
 #include <map>
 #include <optional>
 #include <stdexcept>
 #include <string>
 #include <vector>
 
+#include "app/core/conn_table.h"
 #include "app/core/log.h"
 
 namespace core {
@@ -60,19 +65,19 @@ sigset_t install_signals()
     return waiting;
 }
 
-constexpr int kMaxConnections = 32;       // kept connections per worker (nginx/local.conf.in)
-constexpr std::uint32_t kListening = ~0u;  // the epoll tag of the listening socket
+// epoll tags: a connection's slot in the table, or one of these.
+constexpr std::uint32_t kListening = ~0u;
+constexpr std::uint32_t kChannel = ~0u - 1;
 
-// One epoll set for the listening socket (fd 0, non-blocking) and every kept connection; an
-// event's tag is a connection's index, or kListening. EPOLLEXCLUSIVE on fd 0 wakes one idle
-// worker per new connection instead of all of them.
+// One epoll set: the listening socket (fd 0, non-blocking), the channel from the master and every
+// kept connection. EPOLLEXCLUSIVE on the listening socket and the connections: an event wakes
+// one idle worker, not all of them (a busy one is passed over: it is not waiting).
 class Poller {
 public:
     Poller() : ep_(epoll_create1(EPOLL_CLOEXEC))
     {
-        if (ep_ < 0 || !add(0, kListening, EPOLLEXCLUSIVE))
-            throw std::runtime_error(std::string("epoll on the listening socket: ") + std::strerror(errno));
-        fcntl(0, F_SETFL, fcntl(0, F_GETFL) | O_NONBLOCK);  // a lost race for a connection is EAGAIN
+        if (ep_ < 0)
+            throw std::runtime_error(std::string("epoll: ") + std::strerror(errno));
     }
     ~Poller() { close(ep_); }
     bool add(int fd, std::uint32_t tag, std::uint32_t extra = 0) const
@@ -82,13 +87,15 @@ public:
         ev.data.u32 = tag;
         return epoll_ctl(ep_, EPOLL_CTL_ADD, fd, &ev) == 0;
     }
+    // Explicitly, always before a close: the other holders keep the file open, and epoll forgets
+    // an fd only when its file is closed everywhere.
     void remove(int fd) const { epoll_ctl(ep_, EPOLL_CTL_DEL, fd, nullptr); }
-    // One ready tag, or nothing (a signal). One event per wait: level-triggered epoll puts a
-    // still-ready fd back at the end of its ready list, so kept connections take turns.
-    std::optional<std::uint32_t> wait(const sigset_t& mask) const
+    // One ready tag, nothing on a signal or after `timeout_ms`. One event per wait: a woken worker
+    // serves one request, and level-triggered epoll hands the rest to the next wait or worker.
+    std::optional<std::uint32_t> wait(const sigset_t& mask, int timeout_ms) const
     {
         epoll_event ev;
-        if (epoll_pwait(ep_, &ev, 1, -1, &mask) != 1)
+        if (epoll_pwait(ep_, &ev, 1, timeout_ms, &mask) != 1)
             return std::nullopt;
         return std::uint32_t{ev.data.u32};
     }
@@ -97,17 +104,181 @@ private:
     int ep_;
 };
 
-// True when the peer closed the connection (or it failed): nothing more will come on it.
-bool at_eof(int fd)
-{
-    char c;
-    const ssize_t n = recv(fd, &c, 1, MSG_PEEK | MSG_DONTWAIT);
-    return n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR);
-}
+// The connections this worker holds: its duplicate of each kept connection in the shared table
+// (conn_table.h), by slot. Without a master (a worker run by hand) the table is its own and
+// nothing is shared.
+class Connections {
+public:
+    explicit Connections(const Poller& poller) : poller_(poller), pid_(getpid())
+    {
+        if (std::getenv(kConnTableEnv)) {
+            table_ = ConnTable(kConnTableFd, true);
+            channel_ = kConnChannelFd;
+            if (!poller_.add(channel_, kChannel))
+                throw std::runtime_error(std::string("epoll on the master's channel: ") + std::strerror(errno));
+        } else {
+            table_ = ConnTable::create(64);
+        }
+        held_.resize(static_cast<std::size_t>(table_.slots()));
+        frees_seen_ = table_.frees();
+    }
+    ~Connections()
+    {
+        for (std::size_t k = 0; k < held_.size(); ++k)
+            if (held_[k].fd >= 0)
+                close(held_[k].fd);
+    }
+    bool master_gone() const { return master_gone_; }
 
-bool is_retry(int accept_rc)
+    // A connection this worker accepted, on which nginx asked to keep it: into the table, and to
+    // the master, which hands it to the others. Returns the slot, claimed by this worker, or -1
+    // when the table is full (then the caller serves the request and closes the connection).
+    int share(int fd)
+    {
+        std::uint32_t serial = 0;
+        const int k = table_.take(pid_, serial);
+        if (k < 0) {
+            LOG4CPLUS_WARN(lg, "all " << table_.slots()
+                                      << " kept-connection slots are in use: closing one after its "
+                                         "request (lower nginx's upstream keepalive)");
+            return -1;
+        }
+        hold(k, fd, serial);
+        const ConnEntry e{static_cast<std::uint32_t>(k), serial, fd};
+        if (channel_ >= 0 && !send_conns(channel_, ConnMsg::share, &e, 1, 0))
+            LOG4CPLUS_ERROR(lg, "cannot hand a connection to the master: " << std::strerror(errno));
+        return k;
+    }
+
+    // Slot k's event: claims its connection and returns its fd when a request waits on it, else
+    // -1 (another worker serves it, or nginx closed it).
+    int claim(int k)
+    {
+        const Held h = held_[static_cast<std::size_t>(k)];
+        if (h.fd < 0)
+            return -1;
+        if (!table_.claim(k, h.serial, pid_)) {
+            // Served by another worker (it is about to read the request: let it), or ended.
+            if (!table_.current(k, h.serial) || at_eof(h.fd))
+                drop(k);
+            return -1;
+        }
+        char c;
+        const ssize_t n = recv(h.fd, &c, 1, MSG_PEEK | MSG_DONTWAIT);
+        if (n > 0)
+            return h.fd;
+        if (n == 0 || (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR))
+            drop(k);  // nginx closed it: the master frees the slot
+        table_.release(k);
+        return -1;
+    }
+    void release(int k) const { table_.release(k); }
+    void drop(int k)
+    {
+        Held& h = held_[static_cast<std::size_t>(k)];
+        if (h.fd < 0)
+            return;
+        poller_.remove(h.fd);
+        close(h.fd);
+        h.fd = -1;
+    }
+
+    // The master's messages: connections other workers accepted, or look again at every fd.
+    void receive()
+    {
+        ConnMsg kind;
+        std::vector<ConnEntry> entries;
+        while (recv_conns(channel_, kind, entries)) {
+            for (const auto& e : entries) {
+                const int k = static_cast<int>(e.slot);
+                if (kind != ConnMsg::add || e.fd < 0 || k >= table_.slots() || !table_.current(k, e.serial)) {
+                    if (e.fd >= 0)
+                        close(e.fd);
+                    continue;
+                }
+                hold(k, e.fd, e.serial);
+            }
+            if (kind == ConnMsg::rescan)
+                rescan();
+        }
+        if (errno == 0) {
+            // EOF: the master is gone. Nobody respawns or watches us: leave.
+            poller_.remove(channel_);
+            master_gone_ = true;
+        }
+    }
+
+    // Drops the duplicates of connections the master has freed since the last look.
+    void sweep()
+    {
+        const auto frees = table_.frees();
+        if (frees == frees_seen_)
+            return;
+        frees_seen_ = frees;
+        for (int k = 0; k < table_.slots(); ++k)
+            if (held_[static_cast<std::size_t>(k)].fd >= 0 && !table_.current(k, held_[static_cast<std::size_t>(k)].serial))
+                drop(k);
+    }
+
+private:
+    struct Held {
+        int fd = -1;
+        std::uint32_t serial = 0;
+    };
+    void hold(int k, int fd, std::uint32_t serial)
+    {
+        drop(k);  // a connection that ended in that slot, not swept yet
+        held_[static_cast<std::size_t>(k)] = {fd, serial};
+        if (!poller_.add(fd, static_cast<std::uint32_t>(k), EPOLLEXCLUSIVE)) {
+            close(fd);
+            held_[static_cast<std::size_t>(k)].fd = -1;
+        }
+    }
+    // A worker that died may have taken a wake-up with it: putting each fd in the epoll set again
+    // makes it report what is ready now.
+    void rescan()
+    {
+        for (int k = 0; k < table_.slots(); ++k) {
+            const Held h = held_[static_cast<std::size_t>(k)];
+            if (h.fd >= 0) {
+                poller_.remove(h.fd);
+                if (!poller_.add(h.fd, static_cast<std::uint32_t>(k), EPOLLEXCLUSIVE))
+                    drop(k);
+            }
+        }
+        poller_.remove(0);
+        poller_.add(0, kListening, EPOLLEXCLUSIVE);
+    }
+    static bool at_eof(int fd)
+    {
+        char c;
+        const ssize_t n = recv(fd, &c, 1, MSG_PEEK | MSG_DONTWAIT);
+        return n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR);
+    }
+
+    const Poller& poller_;
+    pid_t pid_;
+    ConnTable table_;
+    int channel_ = -1;
+    bool master_gone_ = false;
+    std::vector<Held> held_;
+    std::uint64_t frees_seen_ = 0;
+};
+
+// A new connection from the listening socket (non-blocking: another worker may have taken it):
+// its fd, -1 when there is none now, -2 when the socket is broken.
+int accept_connection()
 {
-    return accept_rc == -EAGAIN || accept_rc == -EWOULDBLOCK || accept_rc == -EINTR;
+    const int fd = accept4(0, nullptr, nullptr, SOCK_CLOEXEC);
+    if (fd >= 0) {
+        const int one = 1;  // no Nagle on TCP (ignored on a unix socket)
+        setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+        return fd;
+    }
+    if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR || errno == ECONNABORTED ||
+        errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM)
+        return -1;
+    return -2;
 }
 
 std::map<std::string, std::string> read_params(FCGX_ParamArray envp)
@@ -155,7 +326,8 @@ bool stop_requested()
 namespace {
 
 // Reads the request accepted on `rq`, dispatches it and replies; false when the hooks say leave.
-bool serve_one(FCGX_Request& rq, const Dispatcher& dispatcher, std::size_t max_body_bytes, const WorkerHooks& hooks)
+bool serve_one(FCGX_Request& rq, const Dispatcher& dispatcher, std::size_t max_body_bytes, const WorkerHooks& hooks,
+               const std::function<void()>& finished)
 {
     auto params = read_params(rq.envp);
     std::string body;
@@ -170,6 +342,7 @@ bool serve_one(FCGX_Request& rq, const Dispatcher& dispatcher, std::size_t max_b
     if (FCGX_PutStr(out.data(), static_cast<int>(out.size()), rq.out) < 0)
         LOG4CPLUS_WARN(lg, "client gone before the reply to " << req.method() << " " << req.path());
     FCGX_Finish_r(&rq);  // keeps the connection open when nginx asked for it (FCGI_KEEP_CONN)
+    finished();          // another worker may take the next request on this connection now
     return !hooks.after_request || hooks.after_request();
 }
 
@@ -182,120 +355,91 @@ int serve_fcgi(const Dispatcher& dispatcher, std::size_t max_body_bytes, const W
         LOG4CPLUS_ERROR(lg, "FCGX_Init failed");
         return 1;
     }
-    // One FCGX_Request per open connection; fds[i] is the fd registered in the poller for
-    // rqs[i], -1 when the slot is free. libfcgi reads the next request from rq.ipcFd while it
-    // is open (the previous one ended with FCGX_Finish_r on a kept connection).
-    std::vector<FCGX_Request> rqs(kMaxConnections);
-    std::vector<int> fds(kMaxConnections, -1);
-    for (auto& rq : rqs)
-        FCGX_InitRequest(&rq, 0, FCGI_FAIL_ACCEPT_ON_INTR);
     const Poller poller;
-    int open = 0, exit_code = 0;
-    bool listening = true;
-    // Stopping (stop, reload): no new connections, but the kept ones are served until nginx
-    // closes them (keepalive_timeout when idle, keepalive_requests under load), so no request
-    // sent on one is lost. (Closing one right after a reply is not safe: nginx may already have
-    // sent the next request on it, and it never retries a POST.)
-    bool full = false;  // at kMaxConnections: fd 0 is out of the epoll set meanwhile
-    auto stop_listening = [&] {
-        if (!listening)
-            return;
-        listening = false;
-        if (!full)
-            poller.remove(0);
+    Connections conns(poller);
+    fcntl(0, F_SETFL, fcntl(0, F_GETFL) | O_NONBLOCK);  // a lost race for a connection is EAGAIN
+    if (!poller.add(0, kListening, EPOLLEXCLUSIVE)) {
+        LOG4CPLUS_ERROR(lg, "epoll on the listening socket: " << std::strerror(errno));
+        return 1;
+    }
+    // One request at a time, so one FCGX_Request. libfcgi reads from rq.ipcFd and may close it
+    // (a broken connection, or one nginx did not ask to keep): it gets a private duplicate, so the
+    // fd in the epoll set stays ours to remove. listen_sock -1: libfcgi never accepts itself.
+    FCGX_Request rq;
+    FCGX_InitRequest(&rq, -1, 0);
+    // Reads the request waiting on `fd` into rq; false when nginx closed it or sent garbage.
+    auto read_request = [&](int fd) {
+        rq.ipcFd = fcntl(fd, F_DUPFD_CLOEXEC, 0);
+        rq.keepConnection = 1;  // so FCGX_Accept_r's opening FCGX_Finish_r keeps the fd
+        if (rq.ipcFd >= 0 && FCGX_Accept_r(&rq) == 0)
+            return true;
+        FCGX_Free(&rq, 1);
+        return false;
     };
-    // After an accept or a request on slot i: keep the poller in step with the connection.
-    auto track = [&](std::size_t i) {
-        const int fd = rqs[i].ipcFd;
-        if (fd == fds[i])
-            return;
-        if (fds[i] >= 0)
-            --open;  // closed by libfcgi, which also took it out of the epoll set
-        fds[i] = -1;
-        if (fd >= 0) {
-            if (poller.add(fd, static_cast<std::uint32_t>(i))) {
-                fds[i] = fd;
-                ++open;
-            } else {
-                FCGX_Free(&rqs[i], 1);
-            }
-        }
+    // Serves the request read, calling `finished` once the reply is out; false when the
+    // connection ended with it (libfcgi closed its duplicate).
+    bool stay = true;
+    auto serve_read = [&](const std::function<void()>& finished) {
+        stay = serve_one(rq, dispatcher, max_body_bytes, hooks, finished);
+        const bool open = rq.ipcFd >= 0;
+        if (open)
+            close(rq.ipcFd);  // plain close, not libfcgi's shutdown: the connection stays open
+        rq.ipcFd = -1;
+        return open;
     };
-    auto release = [&](std::size_t i) {  // closes slot i's connection (or nginx did)
-        poller.remove(fds[i]);
-        FCGX_Free(&rqs[i], 1);
-        fds[i] = -1;
-        --open;
-    };
-    for (;;) {
-        if (g_stop)
-            stop_listening();
-        if (full && listening && open < kMaxConnections) {
-            poller.add(0, kListening, EPOLLEXCLUSIVE);
-            full = false;
-        }
-        if (!listening && open == 0)
-            break;
-        const auto tag = poller.wait(waiting);  // the only place a stop signal is let in
+    int exit_code = 0;
+    // stop_requested(), not only g_stop: epoll_pwait lets a pending stop signal in only when it
+    // has to wait, so a worker kept busy by ready events would never see it.
+    while (stay && !stop_requested() && !conns.master_gone()) {
+        conns.sweep();
+        // The timeout lets an idle worker drop the connections nginx closed meanwhile.
+        const auto tag = poller.wait(waiting, 1000);  // the only place a stop signal is let in
         if (!tag)
             continue;
-        std::size_t i = 0;
-        if (*tag == kListening) {
-            if (!listening)
-                continue;
-            while (i < rqs.size() && fds[i] >= 0)
-                ++i;
-            if (i == rqs.size()) {
-                // At the cap: another worker takes the connection; fd 0 leaves the epoll set
-                // until a slot is free again (else level-triggered epoll would spin on it).
-                poller.remove(0);
-                full = true;
-                continue;
-            }
-            rqs[i].listen_sock = 0;
-            const int rc = FCGX_Accept_r(&rqs[i]);
-            track(i);
-            if (is_retry(rc))
-                continue;  // another worker took the connection
-            if (rc < 0) {
+        if (*tag == kChannel) {
+            conns.receive();
+        } else if (*tag == kListening) {
+            const int fd = accept_connection();
+            if (fd == -2) {
                 // The listening socket is gone: a failure, so the master's crash-loop brake applies.
-                LOG4CPLUS_ERROR(lg, "accept failed: " << std::strerror(-rc));
+                LOG4CPLUS_ERROR(lg, "accept failed: " << std::strerror(errno));
                 exit_code = 1;
-                stop_listening();
+                break;
+            }
+            if (fd < 0)
+                continue;
+            if (!read_request(fd)) {
+                close(fd);
                 continue;
             }
+            // When nginx keeps the connection it is shared before the request is served, so the
+            // other workers can take the next request on it.
+            const int k = rq.keepConnection ? conns.share(fd) : -1;
+            if (k < 0)
+                rq.keepConnection = 0;  // libfcgi closes it after the reply
+            const bool open = serve_read([&] {
+                if (k >= 0)
+                    conns.release(k);
+            });
+            if (k < 0)
+                close(fd);
+            else if (!open)
+                conns.drop(k);
         } else {
-            i = *tag;
-            if (i >= rqs.size() || fds[i] < 0)
+            const int k = static_cast<int>(*tag);
+            const int fd = conns.claim(k);
+            if (fd < 0)
                 continue;
-            if (at_eof(fds[i])) {
-                release(i);
+            if (!read_request(fd)) {
+                conns.drop(k);
+                conns.release(k);
                 continue;
             }
-            // The next request on this connection. On a broken one libfcgi closes it and
-            // accepts on listen_sock: -1 makes that fail, so a slot never changes connection.
-            rqs[i].listen_sock = -1;
-            const int rc = FCGX_Accept_r(&rqs[i]);
-            track(i);
-            if (rc < 0)
-                continue;  // a broken connection: libfcgi closed it
-        }
-        const bool stay = serve_one(rqs[i], dispatcher, max_body_bytes, hooks);
-        track(i);
-        if (!stay) {
-            // Retiring (max requests, memory): leave now, as the master expects, closing the
-            // kept connections. nginx drops an idle one as soon as it sees it closed, and
-            // retries a request it sent on one just then (within fastcgi_next_upstream_timeout;
-            // not a POST).
-            stop_listening();
-            for (std::size_t k = 0; k < rqs.size(); ++k)
-                if (fds[k] >= 0)
-                    release(k);
-            break;
+            if (!serve_read([&] { conns.release(k); }))
+                conns.drop(k);
         }
     }
-    for (std::size_t i = 0; i < rqs.size(); ++i)
-        FCGX_Free(&rqs[i], fds[i] >= 0);
+    // Leaving: the kept connections live on in the other workers and the master.
     return exit_code;
 }
 

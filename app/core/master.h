@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "app/core/conn_hub.h"
 #include "app/core/metrics.h"
 #include "app/core/metrics_server.h"
 #include "app/core/reload.h"
@@ -78,6 +79,7 @@ private:
     int sfd_ = -1;
     Generation current_;
     std::optional<Generation> old_;
+    std::optional<ConnHub> hub_;  // the shared kept connections, when there is a listening socket
     MasterCounters counters_;
     std::optional<StatsServer> stats_;  // none when stats_listen is off
     MetricsTable metrics_;              // none when metrics_listen is off

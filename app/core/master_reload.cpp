@@ -104,6 +104,12 @@ void Master::hand_over()
     for (const auto& w : current_.workers)
         if (w.pid > 0)
             h.workers.emplace_back(w.id, w.pid);
+    if (hub_) {
+        h.conn_table_fd = hub_->table_fd();
+        h.keep_fds = hub_->handover_fds();
+        for (const auto& [id, pid] : h.workers)
+            h.channels[pid] = hub_->channel_of(pid);
+    }
     h.program_stamp = file_stamp(opt_.program);
     h.reload_stamp = reload_file_.stamp();
     h.reload_pending = reload_pending_;

@@ -7,6 +7,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
@@ -28,12 +29,15 @@ pid_t spawn_process(const std::string& exec_path, const std::vector<std::string>
     if (pid != 0)
         return pid;
     sigprocmask(SIG_SETMASK, &mask, nullptr);
-    for (const auto& m : fds) {
-        if (m.from == m.to)
-            fcntl(m.to, F_SETFD, 0);  // dup2 onto itself would keep close-on-exec
-        else
-            dup2(m.from, m.to);
-    }
+    // Each source is copied above every target first, so a move never overwrites a source that a
+    // later one still needs (a source may sit on another move's target number).
+    constexpr std::size_t kMax = 16;
+    int from[kMax];
+    const std::size_t n = std::min(fds.size(), kMax);
+    for (std::size_t i = 0; i < n; ++i)
+        from[i] = fcntl(fds[i].from, F_DUPFD_CLOEXEC, 64);
+    for (std::size_t i = 0; i < n; ++i)
+        dup2(from[i], fds[i].to);  // without close-on-exec
     execv(exec_path.c_str(), args.data());
     _exit(127);
 }

@@ -49,10 +49,25 @@ std::string encode(const Handover& h)
         << ";reloads_failed=" << c.reloads_failed << ";pending=" << h.reload_pending
         << ";board_fd=" << h.board_fd << ";board_slots=" << h.board_slots
         << ";metrics_fd=" << h.metrics_fd << ";program=" << h.program_stamp
-        << ";reload=" << h.reload_stamp << ";workers=";
+        << ";reload=" << h.reload_stamp << ";conns=" << h.conn_table_fd << ";channels=";
+    for (const auto& [pid, fd] : h.channels)
+        out << pid << ":" << fd << ",";
+    out << ";workers=";
     for (const auto& [id, pid] : h.workers)
         out << id << ":" << pid << ",";
     return out.str();
+}
+
+// Calls f(a, b) for each "a:b," in m[key].
+template <typename F>
+void for_pairs(const std::map<std::string, std::string>& m, const char* key, F f)
+{
+    std::stringstream ws(m.count(key) ? m.at(key) : "");
+    for (std::string item; std::getline(ws, item, ',');) {
+        const auto colon = item.find(':');
+        if (colon != std::string::npos)
+            f(std::atoi(item.c_str()), std::atoi(item.c_str() + colon + 1));
+    }
 }
 
 Handover decode(const std::string& text)
@@ -77,12 +92,9 @@ Handover decode(const std::string& text)
     h.metrics_fd = m.count("metrics_fd") ? static_cast<int>(number(m, "metrics_fd")) : -1;
     h.program_stamp = m.count("program") ? m.at("program") : "";
     h.reload_stamp = m.count("reload") ? m.at("reload") : "";
-    std::stringstream ws(m.count("workers") ? m.at("workers") : "");
-    for (std::string item; std::getline(ws, item, ',');) {
-        const auto colon = item.find(':');
-        if (colon != std::string::npos)
-            h.workers.emplace_back(std::atoi(item.c_str()), std::atoi(item.c_str() + colon + 1));
-    }
+    h.conn_table_fd = m.count("conns") ? static_cast<int>(number(m, "conns")) : -1;
+    for_pairs(m, "workers", [&](int a, int b) { h.workers.emplace_back(a, b); });
+    for_pairs(m, "channels", [&](int a, int b) { h.channels[a] = b; });
     return h;
 }
 
@@ -112,18 +124,19 @@ void reexec(const std::string& program, const std::vector<std::string>& args, co
     // The new image gets the handed-over descriptors and nothing else of this one (log4cplus
     // opens the log and its lock file without close-on-exec: each reload would leak both).
     cloexec_from(3);
-    const int fds[] = {h.listen_fd, h.board_fd, h.metrics_fd};
-    int flags[3];
-    for (int i = 0; i < 3; ++i) {
-        flags[i] = fds[i] >= 0 ? fcntl(fds[i], F_GETFD) : 0;
-        if (fds[i] >= 0)
-            fcntl(fds[i], F_SETFD, 0);
+    std::vector<int> fds{h.listen_fd, h.board_fd, h.metrics_fd};
+    fds.insert(fds.end(), h.keep_fds.begin(), h.keep_fds.end());
+    std::vector<int> flags;
+    for (int fd : fds) {
+        flags.push_back(fd >= 0 ? fcntl(fd, F_GETFD) : 0);
+        if (fd >= 0)
+            fcntl(fd, F_SETFD, 0);
     }
     setenv(kHandoverEnv, encode(h).c_str(), 1);
     exec_program(program, args);
     const int saved = errno;
     unsetenv(kHandoverEnv);
-    for (int i = 0; i < 3; ++i)
+    for (std::size_t i = 0; i < fds.size(); ++i)
         if (fds[i] >= 0)
             fcntl(fds[i], F_SETFD, flags[i]);
     errno = saved;

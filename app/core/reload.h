@@ -7,6 +7,7 @@
 #include <sys/types.h>
 
 #include <chrono>
+#include <map>
 #include <optional>
 #include <string>
 #include <utility>
@@ -23,6 +24,9 @@ struct Handover {
     int board_fd = -1, board_slots = 0;           // the old workers' scoreboard
     int metrics_fd = -1;                          // the request metrics table (metrics.h)
     std::vector<std::pair<int, pid_t>> workers;   // (id, pid) of the old workers
+    int conn_table_fd = -1;                       // the shared connections (conn_table.h)
+    std::map<pid_t, int> channels;                // each old worker's channel (its master end)
+    std::vector<int> keep_fds;                    // more fds to keep open: channels, connections
     std::string program_stamp, reload_stamp;      // what the watches had seen
     bool reload_pending = false;                  // a trigger came during the check: reload again
 };
@@ -33,7 +37,8 @@ std::optional<Handover> take_handover();
 // The listening socket a reload handed over, -1 when there is none (read before take_handover).
 int inherited_listen_fd();
 
-// Keeps `fd`s open across exec and execs `program` with `args`; returns only when exec failed
+// Keeps the handed-over fds (listening socket, scoreboard, metrics, keep_fds) open across exec
+// and execs `program` with `args`; returns only when exec failed
 // (with errno set), after restoring close-on-exec.
 void reexec(const std::string& program, const std::vector<std::string>& args, const Handover& h);
 

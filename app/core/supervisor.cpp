@@ -76,11 +76,20 @@ Master::Master(const SupervisorOptions& opt) : opt_(opt)
         current_.workers.push_back(Worker{i});
     std::string program_stamp = file_stamp(opt_.program), reload_stamp = file_stamp(opt_.reload_file);
     int metrics_fd = -1;
-    if (auto h = take_handover()) {
-        program_stamp = h->program_stamp;
-        reload_stamp = h->reload_stamp;
-        metrics_fd = h->metrics_fd;
-        adopt(std::move(*h));
+    auto handover = take_handover();
+    if (opt_.listen_fd >= 0 && opt_.connection_slots > 0) {
+        raise_fd_limit();
+        if (handover && handover->conn_table_fd >= 0)
+            hub_.emplace(ConnTable(handover->conn_table_fd, true), handover->channels);
+        else
+            hub_.emplace(ConnTable::create(opt_.connection_slots));
+        setenv(kConnTableEnv, "1", 1);
+    }
+    if (handover) {
+        program_stamp = handover->program_stamp;
+        reload_stamp = handover->reload_stamp;
+        metrics_fd = handover->metrics_fd;
+        adopt(std::move(*handover));
     }
     start_metrics(metrics_fd);
     binary_ = FileWatch(opt_.reload_on_rebuild ? opt_.program : "", true, program_stamp);
@@ -130,7 +139,8 @@ int Master::run()
         for (const auto& w : current_.workers)
             if (w.pid == 0 && !stopping_)
                 timeout = std::min(timeout, ms_until(now, w.respawn_at));
-        std::vector<pollfd> fds{{sfd_, POLLIN, 0}, {stats_ ? stats_->fd() : -1, POLLIN, 0}};
+        std::vector<pollfd> fds{{sfd_, POLLIN, 0}, {stats_ ? stats_->fd() : -1, POLLIN, 0},
+                                {hub_ ? hub_->poll_fd() : -1, POLLIN, 0}};
         if (metrics_server_)
             metrics_server_->add_poll_fds(fds);
         poll(fds.data(), fds.size(), timeout);
@@ -139,6 +149,8 @@ int Master::run()
             on_signal(static_cast<int>(si.ssi_signo));
         if (fds[1].revents & POLLIN)
             stats_->serve([this] { return snapshot(); });
+        if (hub_)
+            hub_->serve();
         if (metrics_server_)
             metrics_server_->serve([this] { return metrics_text(); });
         reap();
@@ -159,6 +171,10 @@ void Master::spawn_due(Clock::time_point now)
         fds.push_back({current_.board.fd(), kScoreboardFd});
         if (metrics_)
             fds.push_back({metrics_.fd(), kMetricsFd});
+        if (hub_) {
+            fds.push_back({hub_->open_channel(), kConnChannelFd});
+            fds.push_back({hub_->table_fd(), kConnTableFd});
+        }
         std::vector<std::string> argv{opt_.program};
         argv.insert(argv.end(), opt_.args.begin(), opt_.args.end());
         argv.push_back("--worker");
@@ -166,6 +182,10 @@ void Master::spawn_due(Clock::time_point now)
         // The master's own image, even once the file on disk is replaced: new code only comes
         // with a checked reload, never with a respawn in the middle of a rebuild.
         w.pid = spawn_process("/proc/self/exe", argv, fds, child_mask_);
+        if (hub_ && w.pid > 0)
+            hub_->attach(w.pid);
+        else if (hub_)
+            hub_->abort_open();
         if (w.pid < 0) {
             LOG4CPLUS_ERROR(lg, "fork failed: " << std::strerror(errno));
             w.pid = 0;
@@ -209,6 +229,8 @@ void Master::tell_to_leave(Worker& w, const char* why)
         return;
     kill(w.pid, SIGTERM);  // the worker finishes the request in hand, then leaves
     w.told_to_leave = why;
+    if (hub_)
+        hub_->leaving(w.pid);
 }
 
 void Master::reap()
@@ -225,8 +247,11 @@ void Master::reap()
                 continue;
             auto it = std::find_if(g->workers.begin(), g->workers.end(),
                                    [pid](const Worker& w) { return w.pid == pid; });
-            if (it != g->workers.end())
-                on_exit(*g, *it, status);
+            if (it == g->workers.end())
+                continue;
+            if (hub_)
+                hub_->worker_gone(pid);
+            on_exit(*g, *it, status);
         }
     }
     if (old_ && !old_->alive()) {

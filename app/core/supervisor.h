@@ -21,6 +21,7 @@ struct SupervisorOptions {
     std::string program;                 // the binary on disk: checked, then re-executed on reload
     std::vector<std::string> args;       // its arguments; "--worker <n>" is appended for a worker
     int listen_fd = -1;                  // handed to each worker as fd 0; -1: none
+    int connection_slots = 0;            // kept connections shared by the workers (conn_table.h); 0: none
     int stop_grace_seconds = 30;         // after SIGTERM to the workers, then SIGKILL
     int harakiri_seconds = 20;           // a request running longer: SIGKILL; 0: off
     int max_lifetime_seconds = 36000;    // a worker older than this retires gracefully; 0: off
