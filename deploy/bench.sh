@@ -5,6 +5,7 @@
 #
 #   deploy/bench.sh                   10 s per endpoint
 #   BENCH_SECONDS=30 deploy/bench.sh  longer runs
+#   BENCH_CONNECTIONS=256 deploy/bench.sh  more client connections (wrk -c; 16 by default)
 #   BENCH_STACK=test TEST_SLOT=N deploy/bench.sh  on test stack N (when another checkout's dev
 #                                     stack holds the dev ports)
 #
@@ -21,7 +22,7 @@ cd "$ROOT"
 
 SECONDS_RUN=${BENCH_SECONDS:-10}
 WARMUP_SECONDS=2
-CONNECTIONS=16
+CONNECTIONS=${BENCH_CONNECTIONS:-16}
 THREADS=2
 STACK=${BENCH_STACK:-dev}
 case $STACK in

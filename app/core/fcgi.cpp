@@ -74,6 +74,9 @@ constexpr std::uint32_t kChannel = ~0u - 1;
 // one idle worker, not all of them (a busy one is passed over: it is not waiting).
 class Poller {
 public:
+    struct Event {
+        std::uint32_t tag, events;
+    };
     Poller() : ep_(epoll_create1(EPOLL_CLOEXEC))
     {
         if (ep_ < 0)
@@ -90,23 +93,28 @@ public:
     // Explicitly, always before a close: the other holders keep the file open, and epoll forgets
     // an fd only when its file is closed everywhere.
     void remove(int fd) const { epoll_ctl(ep_, EPOLL_CTL_DEL, fd, nullptr); }
-    // One ready tag, nothing on a signal or after `timeout_ms`. One event per wait: a woken worker
+    // One ready event, nothing on a signal or after `timeout_ms`. One per wait: a woken worker
     // serves one request, and level-triggered epoll hands the rest to the next wait or worker.
-    std::optional<std::uint32_t> wait(const sigset_t& mask, int timeout_ms) const
+    std::optional<Event> wait(const sigset_t& mask, int timeout_ms) const
     {
         epoll_event ev;
         if (epoll_pwait(ep_, &ev, 1, timeout_ms, &mask) != 1)
             return std::nullopt;
-        return std::uint32_t{ev.data.u32};
+        return Event{ev.data.u32, ev.events};
     }
 
 private:
     int ep_;
 };
 
-// The connections this worker holds: its duplicate of each kept connection in the shared table
-// (conn_table.h), by slot. Without a master (a worker run by hand) the table is its own and
-// nothing is shared.
+// How a kept connection is polled (EPOLLEXCLUSIVE allows no EPOLLRDHUP; a closed unix socket
+// reports EPOLLHUP, a closed TCP one a read of 0 bytes).
+constexpr std::uint32_t kShared = EPOLLEXCLUSIVE;
+
+// The connections this worker holds: its duplicates of each kept connection in the shared table
+// (conn_table.h), by slot: `fd` in the epoll set, `io` for libfcgi, which may close it (a broken
+// connection) while `fd` stays ours to take out of the set. Without a master (a worker run by
+// hand) the table is its own and nothing is shared.
 class Connections {
 public:
     explicit Connections(const Poller& poller) : poller_(poller), pid_(getpid())
@@ -124,16 +132,16 @@ public:
     }
     ~Connections()
     {
-        for (std::size_t k = 0; k < held_.size(); ++k)
-            if (held_[k].fd >= 0)
-                close(held_[k].fd);
+        for (int k = 0; k < table_.slots(); ++k)
+            drop(k);
     }
     bool master_gone() const { return master_gone_; }
 
-    // A connection this worker accepted, on which nginx asked to keep it: into the table, and to
-    // the master, which hands it to the others. Returns the slot, claimed by this worker, or -1
-    // when the table is full (then the caller serves the request and closes the connection).
-    int share(int fd)
+    // A connection this worker accepted (`io`, which libfcgi reads), on which nginx asked to keep
+    // it: into the table, and to the master, which hands it to the others. Returns the slot,
+    // claimed by this worker, or -1 when the table is full (then the caller serves the request
+    // and closes the connection).
+    int share(int io)
     {
         std::uint32_t serial = 0;
         const int k = table_.take(pid_, serial);
@@ -143,36 +151,53 @@ public:
                                          "request (lower nginx's upstream keepalive)");
             return -1;
         }
-        hold(k, fd, serial);
+        // On failure the slot stays taken by this worker: the master frees it when we leave.
+        const int fd = fcntl(io, F_DUPFD_CLOEXEC, 0);
+        if (fd < 0 || !hold(k, fd, io, serial)) {
+            LOG4CPLUS_ERROR(lg, "cannot keep a connection: " << std::strerror(errno));
+            return -1;
+        }
         const ConnEntry e{static_cast<std::uint32_t>(k), serial, fd};
         if (channel_ >= 0 && !send_conns(channel_, ConnMsg::share, &e, 1, 0))
             LOG4CPLUS_ERROR(lg, "cannot hand a connection to the master: " << std::strerror(errno));
         return k;
     }
 
-    // Slot k's event: claims its connection and returns its fd when a request waits on it, else
-    // -1 (another worker serves it, or nginx closed it).
-    int claim(int k)
+    // Slot k's event: claims its connection and returns its fd for libfcgi when a request waits
+    // on it, else -1 (another worker serves it, or nginx closed it).
+    int claim(int k, std::uint32_t events)
     {
         const Held h = held_[static_cast<std::size_t>(k)];
         if (h.fd < 0)
             return -1;
-        if (!table_.claim(k, h.serial, pid_)) {
-            // Served by another worker (it is about to read the request: let it), or ended.
-            if (!table_.current(k, h.serial) || at_eof(h.fd))
-                drop(k);
+        if (events & (EPOLLHUP | EPOLLERR)) {
+            drop(k);  // nginx closed it: the master frees the slot
             return -1;
         }
+        if (!table_.claim(k, h.serial, pid_)) {
+            if (!table_.current(k, h.serial))
+                drop(k);  // ended; else another worker is about to read the request: let it
+            return -1;
+        }
+        // The request may have been served by a worker woken with us: then there is nothing.
         char c;
-        const ssize_t n = recv(h.fd, &c, 1, MSG_PEEK | MSG_DONTWAIT);
+        const ssize_t n = recv(h.io, &c, 1, MSG_PEEK | MSG_DONTWAIT);
         if (n > 0)
-            return h.fd;
-        if (n == 0 || (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR))
-            drop(k);  // nginx closed it: the master frees the slot
+            return h.io;
         table_.release(k);
+        if (n == 0 || (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR))
+            drop(k);
         return -1;
     }
     void release(int k) const { table_.release(k); }
+    // After a request on slot k: libfcgi closed its fd when the connection ended.
+    void served(int k, bool open)
+    {
+        if (!open) {
+            held_[static_cast<std::size_t>(k)].io = -1;
+            drop(k);
+        }
+    }
     void drop(int k)
     {
         Held& h = held_[static_cast<std::size_t>(k)];
@@ -180,7 +205,9 @@ public:
             return;
         poller_.remove(h.fd);
         close(h.fd);
-        h.fd = -1;
+        if (h.io >= 0)
+            close(h.io);
+        h = Held{};
     }
 
     // The master's messages: connections other workers accepted, or look again at every fd.
@@ -191,12 +218,14 @@ public:
         while (recv_conns(channel_, kind, entries)) {
             for (const auto& e : entries) {
                 const int k = static_cast<int>(e.slot);
-                if (kind != ConnMsg::add || e.fd < 0 || k >= table_.slots() || !table_.current(k, e.serial)) {
+                const bool good = kind == ConnMsg::add && e.fd >= 0 && k < table_.slots() && table_.current(k, e.serial);
+                const int io = good ? fcntl(e.fd, F_DUPFD_CLOEXEC, 0) : -1;
+                if (io < 0) {
                     if (e.fd >= 0)
                         close(e.fd);
-                    continue;
+                } else if (!hold(k, e.fd, io, e.serial)) {
+                    close(io);
                 }
-                hold(k, e.fd, e.serial);
             }
             if (kind == ConnMsg::rescan)
                 rescan();
@@ -222,17 +251,19 @@ public:
 
 private:
     struct Held {
-        int fd = -1;
+        int fd = -1, io = -1;
         std::uint32_t serial = 0;
     };
-    void hold(int k, int fd, std::uint32_t serial)
+    // False when the connection could not be polled (then it is closed here, but for `io`).
+    bool hold(int k, int fd, int io, std::uint32_t serial)
     {
         drop(k);  // a connection that ended in that slot, not swept yet
-        held_[static_cast<std::size_t>(k)] = {fd, serial};
-        if (!poller_.add(fd, static_cast<std::uint32_t>(k), EPOLLEXCLUSIVE)) {
-            close(fd);
-            held_[static_cast<std::size_t>(k)].fd = -1;
+        if (poller_.add(fd, static_cast<std::uint32_t>(k), kShared)) {
+            held_[static_cast<std::size_t>(k)] = {fd, io, serial};
+            return true;
         }
+        close(fd);
+        return false;
     }
     // A worker that died may have taken a wake-up with it: putting each fd in the epoll set again
     // makes it report what is ready now.
@@ -242,18 +273,12 @@ private:
             const Held h = held_[static_cast<std::size_t>(k)];
             if (h.fd >= 0) {
                 poller_.remove(h.fd);
-                if (!poller_.add(h.fd, static_cast<std::uint32_t>(k), EPOLLEXCLUSIVE))
+                if (!poller_.add(h.fd, static_cast<std::uint32_t>(k), kShared))
                     drop(k);
             }
         }
         poller_.remove(0);
         poller_.add(0, kListening, EPOLLEXCLUSIVE);
-    }
-    static bool at_eof(int fd)
-    {
-        char c;
-        const ssize_t n = recv(fd, &c, 1, MSG_PEEK | MSG_DONTWAIT);
-        return n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR);
     }
 
     const Poller& poller_;
@@ -265,14 +290,23 @@ private:
     std::uint64_t frees_seen_ = 0;
 };
 
+// True when the listening socket (fd 0) is TCP, not a unix socket.
+bool listening_on_tcp()
+{
+    sockaddr_storage a{};
+    socklen_t len = sizeof a;
+    return getsockname(0, reinterpret_cast<sockaddr*>(&a), &len) == 0 && a.ss_family != AF_UNIX;
+}
+
 // A new connection from the listening socket (non-blocking: another worker may have taken it):
 // its fd, -1 when there is none now, -2 when the socket is broken.
-int accept_connection()
+int accept_connection(bool tcp)
 {
     const int fd = accept4(0, nullptr, nullptr, SOCK_CLOEXEC);
     if (fd >= 0) {
-        const int one = 1;  // no Nagle on TCP (ignored on a unix socket)
-        setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+        const int one = 1;  // no Nagle: the reply goes out whole at once
+        if (tcp)
+            setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
         return fd;
     }
     if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR || errno == ECONNABORTED ||
@@ -358,60 +392,55 @@ int serve_fcgi(const Dispatcher& dispatcher, std::size_t max_body_bytes, const W
     const Poller poller;
     Connections conns(poller);
     fcntl(0, F_SETFL, fcntl(0, F_GETFL) | O_NONBLOCK);  // a lost race for a connection is EAGAIN
+    const bool tcp = listening_on_tcp();
     if (!poller.add(0, kListening, EPOLLEXCLUSIVE)) {
         LOG4CPLUS_ERROR(lg, "epoll on the listening socket: " << std::strerror(errno));
         return 1;
     }
-    // One request at a time, so one FCGX_Request. libfcgi reads from rq.ipcFd and may close it
-    // (a broken connection, or one nginx did not ask to keep): it gets a private duplicate, so the
-    // fd in the epoll set stays ours to remove. listen_sock -1: libfcgi never accepts itself.
+    // One request at a time, so one FCGX_Request; listen_sock -1: libfcgi never accepts itself.
     FCGX_Request rq;
     FCGX_InitRequest(&rq, -1, 0);
-    // Reads the request waiting on `fd` into rq; false when nginx closed it or sent garbage.
+    // Reads the request waiting on `fd` into rq; false when nginx closed it or sent garbage (then
+    // libfcgi has closed fd).
     auto read_request = [&](int fd) {
-        rq.ipcFd = fcntl(fd, F_DUPFD_CLOEXEC, 0);
+        rq.ipcFd = fd;
         rq.keepConnection = 1;  // so FCGX_Accept_r's opening FCGX_Finish_r keeps the fd
-        if (rq.ipcFd >= 0 && FCGX_Accept_r(&rq) == 0)
+        if (FCGX_Accept_r(&rq) == 0)
             return true;
         FCGX_Free(&rq, 1);
         return false;
     };
     // Serves the request read, calling `finished` once the reply is out; false when the
-    // connection ended with it (libfcgi closed its duplicate).
+    // connection ended with it (libfcgi closed its fd).
     bool stay = true;
     auto serve_read = [&](const std::function<void()>& finished) {
         stay = serve_one(rq, dispatcher, max_body_bytes, hooks, finished);
         const bool open = rq.ipcFd >= 0;
-        if (open)
-            close(rq.ipcFd);  // plain close, not libfcgi's shutdown: the connection stays open
         rq.ipcFd = -1;
         return open;
     };
     int exit_code = 0;
-    // stop_requested(), not only g_stop: epoll_pwait lets a pending stop signal in only when it
-    // has to wait, so a worker kept busy by ready events would never see it.
-    while (stay && !stop_requested() && !conns.master_gone()) {
+    unsigned turns = 0;
+    // A pending stop signal gets in only when epoll_pwait has to wait: a worker kept busy by ready
+    // events would never see it, so it also looks every few turns.
+    while (stay && !g_stop && !(++turns % 16 == 0 && stop_requested()) && !conns.master_gone()) {
         conns.sweep();
         // The timeout lets an idle worker drop the connections nginx closed meanwhile.
-        const auto tag = poller.wait(waiting, 1000);  // the only place a stop signal is let in
-        if (!tag)
+        const auto ev = poller.wait(waiting, 1000);  // the only place a stop signal is let in
+        if (!ev)
             continue;
-        if (*tag == kChannel) {
+        if (ev->tag == kChannel) {
             conns.receive();
-        } else if (*tag == kListening) {
-            const int fd = accept_connection();
+        } else if (ev->tag == kListening) {
+            const int fd = accept_connection(tcp);
             if (fd == -2) {
                 // The listening socket is gone: a failure, so the master's crash-loop brake applies.
                 LOG4CPLUS_ERROR(lg, "accept failed: " << std::strerror(errno));
                 exit_code = 1;
                 break;
             }
-            if (fd < 0)
+            if (fd < 0 || !read_request(fd))
                 continue;
-            if (!read_request(fd)) {
-                close(fd);
-                continue;
-            }
             // When nginx keeps the connection it is shared before the request is served, so the
             // other workers can take the next request on it.
             const int k = rq.keepConnection ? conns.share(fd) : -1;
@@ -421,22 +450,21 @@ int serve_fcgi(const Dispatcher& dispatcher, std::size_t max_body_bytes, const W
                 if (k >= 0)
                     conns.release(k);
             });
-            if (k < 0)
+            if (k >= 0)
+                conns.served(k, open);
+            else if (open)
                 close(fd);
-            else if (!open)
-                conns.drop(k);
         } else {
-            const int k = static_cast<int>(*tag);
-            const int fd = conns.claim(k);
+            const int k = static_cast<int>(ev->tag);
+            const int fd = conns.claim(k, ev->events);
             if (fd < 0)
                 continue;
             if (!read_request(fd)) {
-                conns.drop(k);
                 conns.release(k);
+                conns.served(k, false);
                 continue;
             }
-            if (!serve_read([&] { conns.release(k); }))
-                conns.drop(k);
+            conns.served(k, serve_read([&] { conns.release(k); }));
         }
     }
     // Leaving: the kept connections live on in the other workers and the master.
