@@ -1,6 +1,8 @@
 // instance.cpp: starting, watching and stopping the tests' own server instances.
 #include "tests/api/instance.h"
 
+#include <boost/test/unit_test.hpp>
+
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/prctl.h>
@@ -119,6 +121,42 @@ long successes(const std::string& path, int threads, int each)
     for (auto& r : runs)
         ok += r.get();
     return ok;
+}
+
+std::pair<int, pid_t> busy_worker(const Instance& inst, const std::string& request)
+{
+    std::pair<int, pid_t> found{0, 0};
+    poll_until([&] {
+        const auto s = inst.stats();
+        if (const auto* w = s.busy_with(request))
+            found = {(*w)["id"].GetInt(), (*w)["pid"].GetInt()};
+        return found.second > 0;
+    }, 5);
+    BOOST_REQUIRE_MESSAGE(found.second > 0, "no worker busy with " << request);
+    return found;
+}
+
+bool all_idle(const Instance& inst, int workers)
+{
+    const auto s = inst.stats();
+    return s.num("idle") == workers && s.pids().size() == static_cast<std::size_t>(workers);
+}
+
+// /proc/net/unix lists an accepted socket under its listening socket's path; state 03 is
+// connected.
+std::set<std::string> instance_connections()
+{
+    const std::string sock = stack_run_dir() + "/instance.sock";
+    std::ifstream in("/proc/net/unix");
+    std::set<std::string> inodes;
+    std::string line;
+    while (std::getline(in, line)) {
+        std::istringstream f(line);
+        std::string num, refs, proto, flags, type, st, inode, path;
+        if (f >> num >> refs >> proto >> flags >> type >> st >> inode >> path && path == sock && st == "03")
+            inodes.insert(inode);
+    }
+    return inodes;
 }
 
 long occurrences(const std::string& text, const std::string& what)

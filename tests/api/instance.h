@@ -68,6 +68,13 @@ std::future<int> in_background(const std::string& path);
 
 // `each` GETs of `path` from each of `threads` threads; how many got a 200.
 long successes(const std::string& path, int threads, int each);
+// Waits (up to 5 s) until a worker of `inst` is busy with `request` ("GET /apitest/sleep");
+// its (id, pid). REQUIREs one.
+std::pair<int, pid_t> busy_worker(const Instance& inst, const std::string& request);
+// All `workers` workers are up and idle.
+bool all_idle(const Instance& inst, int workers);
+// The inodes of the open connections on the instance's socket (nginx's kept ones).
+std::set<std::string> instance_connections();
 // How often `what` occurs in `text` (log lines).
 long occurrences(const std::string& text, const std::string& what);
 

@@ -12,13 +12,15 @@
 #include <fstream>
 #include <future>
 #include <set>
-#include <sstream>
 
 #include "app/core/process.h"
 #include "tests/api/http.h"
 #include "tests/api/instance.h"
 
+using test::all_idle;
+using test::busy_worker;
 using test::in_background;
+using test::instance_connections;
 using test::Instance;
 using test::occurrences;
 using test::poll_until;
@@ -50,43 +52,6 @@ bool has(const std::vector<pid_t>& pids, pid_t pid)
 double seconds_since(std::chrono::steady_clock::time_point t)
 {
     return std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
-}
-
-// The inodes of the open connections on the instance's socket (/proc/net/unix lists an accepted
-// socket under its listening socket's path; state 03 is connected).
-std::set<std::string> instance_connections()
-{
-    const std::string sock = test::stack_run_dir() + "/instance.sock";
-    std::ifstream in("/proc/net/unix");
-    std::set<std::string> inodes;
-    std::string line;
-    while (std::getline(in, line)) {
-        std::istringstream f(line);
-        std::string num, refs, proto, flags, type, st, inode, path;
-        if (f >> num >> refs >> proto >> flags >> type >> st >> inode >> path && path == sock && st == "03")
-            inodes.insert(inode);
-    }
-    return inodes;
-}
-
-// Waits until a worker is busy with `request`; its (id, pid).
-std::pair<int, pid_t> busy_worker(const Instance& inst, const std::string& request)
-{
-    std::pair<int, pid_t> found{0, 0};
-    poll_until([&] {
-        const auto s = inst.stats();
-        if (const auto* w = s.busy_with(request))
-            found = {(*w)["id"].GetInt(), (*w)["pid"].GetInt()};
-        return found.second > 0;
-    }, 5);
-    BOOST_REQUIRE_MESSAGE(found.second > 0, "no worker busy with " << request);
-    return found;
-}
-
-bool all_idle(const Instance& inst, int workers)
-{
-    const auto s = inst.stats();
-    return s.num("idle") == workers && s.pids().size() == static_cast<std::size_t>(workers);
 }
 
 }  // namespace
