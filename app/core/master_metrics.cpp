@@ -50,7 +50,12 @@ std::string Master::metrics_text() const
                     busy += state == WorkerState::busy;
                     idle += state == WorkerState::idle && !w.told_to_leave;
                 }
-    std::string out = master_text(counters_, busy, idle) + requests_text(metrics_.read());
+    std::string out = master_text(counters_, busy, idle);
+    if (hub_)
+        write_family(out, "restpie_kept_connections", "gauge",
+                     "FastCGI connections nginx keeps open, shared by the workers.",
+                     {{"", static_cast<double>(hub_->open_connections())}});
+    out += requests_text(metrics_.read());
     if (opt_.extra_metrics)
         out += opt_.extra_metrics();
     return out;

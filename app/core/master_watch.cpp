@@ -111,6 +111,7 @@ std::string Master::snapshot() const
             s.workers.push_back(ws);
         }
     }
+    s.kept_connections = hub_ ? hub_->open_connections() : 0;
     return stats_json(s);
 }
 

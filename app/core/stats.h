@@ -39,6 +39,7 @@ struct StatsSnapshot {
     pid_t pid = 0;
     MasterCounters counters;
     std::string last_reload_error;  // why the last failed reload of this image failed
+    std::int64_t kept_connections = 0;  // from nginx, shared by the workers (conn_table.h)
     std::vector<WorkerStats> workers;
 };
 

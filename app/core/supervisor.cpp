@@ -254,7 +254,9 @@ void Master::reap()
             on_exit(*g, *it, status);
         }
     }
-    if (old_ && !old_->alive()) {
+    // Only once told: old workers that all retired on their own before the new ones were up
+    // still leave the reload to be counted done when they are.
+    if (old_ && old_told_ && !old_->alive()) {
         LOG4CPLUS_INFO(lg, "reload done: the old workers have all left");
         old_.reset();
         if (reload_pending_)

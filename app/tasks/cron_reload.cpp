@@ -203,7 +203,7 @@ void Scheduler::serve_stats() const
     if (!stats_)
         return;
     stats_->serve([this] {
-        core::StatsSnapshot s{"cron", build_id_, getpid(), counters_, last_reload_error_, {}};
+        core::StatsSnapshot s{"cron", build_id_, getpid(), counters_, last_reload_error_, 0, {}};
         const auto now = Steady::now();
         int id = 0;
         for (const auto& r : runs_) {  // the runs in progress stand as the workers

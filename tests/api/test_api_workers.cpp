@@ -115,6 +115,7 @@ BOOST_AUTO_TEST_CASE(nginx_keeps_its_connections_to_the_workers_and_the_workers_
     BOOST_TEST(later.size() <= 256u);  // keepalive 128 per nginx worker
     BOOST_TEST(!both.empty(), "no connection outlived 200 requests");  // one per request otherwise
     BOOST_TEST(inst.stats().num("requests") >= 210);
+    BOOST_TEST(inst.stats().num("kept_connections") == static_cast<std::int64_t>(instance_connections().size()));
     // A reload of nginx ends its old workers, which close their idle connections: the app's
     // workers and master drop their duplicates, so none stays open.
     std::ifstream pid_file(test::stack_run_dir() + "/nginx.pid");
@@ -122,6 +123,7 @@ BOOST_AUTO_TEST_CASE(nginx_keeps_its_connections_to_the_workers_and_the_workers_
     BOOST_REQUIRE(pid_file >> nginx);
     BOOST_REQUIRE(kill(nginx, SIGHUP) == 0);
     BOOST_TEST(poll_until([] { return instance_connections().empty(); }, 10));
+    BOOST_TEST(poll_until([&] { return inst.stats().num("kept_connections") == 0; }, 5));
     BOOST_TEST(status_of(Instance::url(kSleep + "?ms=1")) == 200);
 }
 
