@@ -15,7 +15,8 @@
 namespace core {
 namespace {
 
-const auto lg = logger("dispatch");
+const char* const kLoggerName = "dispatch";
+const auto lg = logger(kLoggerName);
 constexpr std::size_t kMaxLoggedParams = 1000;
 
 bool is_secret(const std::string& key, const std::vector<std::string>& secret_keys)
@@ -329,6 +330,7 @@ Reply Dispatcher::finish(Request& req, Reply reply, const Route* matched,
     if (lg.isEnabledFor(level)) {
         AccessLine own;
         AccessLine& line = access && access_log_direct() ? *access : own;
+        line.logger = kLoggerName;
         line.level = level;
         line.context = log_context();
         auto& m = line.message;

@@ -15,6 +15,7 @@
 #include <log4cplus/helpers/property.h>
 #include <log4cplus/layout.h>
 #include <log4cplus/mdc.h>
+#include <log4cplus/helpers/timehelper.h>
 #include <log4cplus/spi/loggingevent.h>
 #include <log4cplus/syslogappender.h>
 
@@ -31,7 +32,9 @@ std::string g_context;
 // the first line, so processes that serve no request hold no extra descriptor).
 std::string g_access_file;
 int g_access_fd = -1;
-log4cplus::Logger* g_access_syslog = nullptr;  // the remote syslog's copy of each access line
+// The remote syslog's appender, when configured; the root logger owns it (a shared pointer here
+// would outlive log4cplus at exit).
+log4cplus::Appender* g_syslog = nullptr;
 
 // Yellow warnings and red errors, only where a person reads a terminal.
 class ColorLayout : public log4cplus::PatternLayout {
@@ -60,14 +63,6 @@ log4cplus::SharedAppenderPtr console_appender()
     else
         a->setLayout(std::make_unique<log4cplus::PatternLayout>(kPattern));
     return a;
-}
-
-log4cplus::SharedAppenderPtr syslog_appender(const Config& c, const char* pattern)
-{
-    log4cplus::SharedAppenderPtr s(new log4cplus::SysLogAppender(
-        "restpie", c.str("log_syslog_host"), static_cast<int>(c.integer("log_syslog_port"))));
-    s->setLayout(std::make_unique<log4cplus::PatternLayout>(pattern));
-    return s;
 }
 
 // What "%D{%Y-%m-%d %H:%M:%S.%q}" writes (local time), the seconds formatted once per second.
@@ -124,7 +119,7 @@ void init_logging(const Config& c, const std::string& process)
         close(g_access_fd);
     g_access_fd = -1;
     g_access_file.clear();
-    g_access_syslog = nullptr;
+    g_syslog = nullptr;
     if (file.empty() || (c.flag("local_dev") && !test_mode)) {
         root.addAppender(console_appender());
     } else {
@@ -133,15 +128,11 @@ void init_logging(const Config& c, const std::string& process)
     }
 
     if (c.has("log_syslog_host") && !c.str("log_syslog_host").empty()) {
-        root.addAppender(syslog_appender(c, "%-5p %X{ctx} %m"));
-        if (!g_access_file.empty()) {
-            // Access lines bring their context in the message, and reach no other appender.
-            static log4cplus::Logger access = log4cplus::Logger::getInstance("access.syslog");
-            access.removeAllAppenders();
-            access.setAdditivity(false);
-            access.addAppender(syslog_appender(c, "%-5p %m"));
-            g_access_syslog = &access;
-        }
+        log4cplus::SharedAppenderPtr s(new log4cplus::SysLogAppender(
+            "restpie", c.str("log_syslog_host"), static_cast<int>(c.integer("log_syslog_port"))));
+        s->setLayout(std::make_unique<log4cplus::PatternLayout>("%-5p %X{ctx} %m"));
+        root.addAppender(s);
+        g_syslog = s.get();
     }
     const std::string level = c.has("log_level") ? c.str("log_level") : "INFO";
     root.setLogLevel(log4cplus::getLogLevelManager().fromString(level));
@@ -207,8 +198,13 @@ void write_access_line(const AccessLine& line)
     // processes write meanwhile. A failed write (disk full) loses the line, as log4cplus would.
     if (g_access_fd < 0 || write(g_access_fd, buf.data(), buf.size()) < 0)
         log4cplus::helpers::getLogLog().error("cannot write to " + g_access_file);
-    if (g_access_syslog)
-        g_access_syslog->forcedLog(line.level, line.context + " " + line.message);
+    if (g_syslog) {
+        // The same event as the logger's would have been, to the syslog appender only.
+        const log4cplus::spi::InternalLoggingEvent ev(
+            line.logger, line.level, "", {{"ctx", line.context}}, line.message, "", "",
+            log4cplus::helpers::now(), "", 0);
+        g_syslog->doAppend(ev);
+    }
 }
 
 bool log_sql()

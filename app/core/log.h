@@ -34,6 +34,7 @@ const std::string& log_context();
 // line need no lock between processes; so the FastCGI loop can write it after the reply has
 // gone. The buffers keep their capacity from one request to the next.
 struct AccessLine {
+    const char* logger = "";  // the name a log4cplus event would carry (remote syslog shows it)
     log4cplus::LogLevel level = log4cplus::NOT_SET_LOG_LEVEL;  // NOT_SET: nothing to write
     std::string context;  // log_context() of the request
     std::string message;
