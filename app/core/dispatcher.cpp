@@ -3,8 +3,8 @@
 
 #include <algorithm>
 #include <cctype>
+#include <charconv>
 #include <chrono>
-#include <cstdio>
 #include <initializer_list>
 
 #include "app/core/config.h"
@@ -15,7 +15,8 @@
 namespace core {
 namespace {
 
-const auto lg = logger("dispatch");
+const char* const kLoggerName = "dispatch";
+const auto lg = logger(kLoggerName);
 constexpr std::size_t kMaxLoggedParams = 1000;
 
 bool is_secret(const std::string& key, const std::vector<std::string>& secret_keys)
@@ -293,7 +294,7 @@ Reply Dispatcher::route(Request& req, const Route*& matched) const
     return matched->handler(req);
 }
 
-Reply Dispatcher::handle(Request& req) const
+Reply Dispatcher::handle(Request& req, AccessLine* access) const
 {
     const auto start = std::chrono::steady_clock::now();
     set_log_context("anon", req.client_ip());
@@ -304,35 +305,56 @@ Reply Dispatcher::handle(Request& req) const
     } catch (...) {
         reply = from_exception(req, matched);
     }
-    return finish(req, std::move(reply), matched, start);
+    return finish(req, std::move(reply), matched, start, access);
 }
 
-Reply Dispatcher::refuse(Request& req, int status, const std::string& message) const
+Reply Dispatcher::refuse(Request& req, int status, const std::string& message,
+                         AccessLine* access) const
 {
     const auto start = std::chrono::steady_clock::now();
     set_log_context("anon", req.client_ip());
-    return finish(req, error_reply(status, message), nullptr, start);
+    return finish(req, error_reply(status, message), nullptr, start, access);
 }
 
 Reply Dispatcher::finish(Request& req, Reply reply, const Route* matched,
-                         std::chrono::steady_clock::time_point start) const
+                         std::chrono::steady_clock::time_point start, AccessLine* access) const
 {
+    reply.headers.reserve(reply.headers.size() + req.reply_headers.size() + 8);  // ours below
     reply.headers.insert(reply.headers.end(), req.reply_headers.begin(), req.reply_headers.end());
     add_cors(req, reply);
     add_safety_headers(reply);
 
     const double ms =
         std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
-    char took[32];
-    std::snprintf(took, sizeof took, "%.1fms", ms);
-    const auto params = loggable_params(req, secret_keys_);
-    const std::string line = (matched ? matched->source : std::string("-")) + " " + req.method() +
-                             " " + req.path() + (params.empty() ? "" : " " + params) + " -> " +
-                             std::to_string(reply.status) + " " + took;
-    if (reply.status >= 400)
-        LOG4CPLUS_ERROR(lg, line << " " << reply.body.substr(0, 200));
-    else
-        LOG4CPLUS_INFO(lg, line);
+    const auto level = reply.status >= 400 ? log4cplus::ERROR_LOG_LEVEL : log4cplus::INFO_LOG_LEVEL;
+    if (lg.isEnabledFor(level)) {
+        AccessLine own;
+        AccessLine& line = access && access_log_direct() ? *access : own;
+        line.logger = kLoggerName;
+        line.level = level;
+        line.context = log_context();
+        auto& m = line.message;
+        char took[32];  // what "%.1f" writes, without printf's cost
+        const auto end = std::to_chars(took, took + sizeof took, ms, std::chars_format::fixed, 1).ptr;
+        if (matched)
+            m.assign(matched->source).append(1, ' ');
+        else
+            m.assign("- ");
+        m.append(req.method()).append(1, ' ').append(req.path());
+        const auto params = loggable_params(req, secret_keys_);
+        if (!params.empty())
+            m.append(1, ' ').append(params);
+        m.append(" -> ").append(std::to_string(reply.status)).append(1, ' ').append(took, end);
+        m.append("ms");
+        if (reply.status >= 400)
+            m.append(1, ' ').append(reply.body, 0, 200);
+        if (&line == &own) {  // else the caller writes it once the reply has gone
+            if (access_log_direct())
+                write_access_line(line);
+            else
+                lg.forcedLog(level, m, __FILE__, __LINE__);
+        }
+    }
     if (ms > 1000.0)
         LOG4CPLUS_WARN(lg, "SLOW! " << ms / 1000.0 << " s " << req.method() << " " << req.path());
     if (observer_)

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "app/core/errors.h"
+#include "app/core/log.h"
 #include "app/core/reply.h"
 #include "app/core/request.h"
 #include "app/core/router.h"
@@ -37,14 +38,17 @@ public:
     using Observer = std::function<void(const Route* matched, int status, double seconds)>;
     void set_observer(Observer o) { observer_ = std::move(o); }
 
-    Reply handle(Request& req) const;
+    // access: when given and access_log_direct() (log.h), the request's log line is put there
+    // for the caller to write once the reply has gone out; else it is logged at once.
+    Reply handle(Request& req, AccessLine* access = nullptr) const;
     // An error reply without routing (e.g. 413 for a body over the cap), with CORS and its log line.
-    Reply refuse(Request& req, int status, const std::string& message) const;
+    Reply refuse(Request& req, int status, const std::string& message,
+                 AccessLine* access = nullptr) const;
 
 private:
     Reply route(Request& req, const Route*& matched) const;
     Reply finish(Request& req, Reply reply, const Route* matched,
-                 std::chrono::steady_clock::time_point start) const;
+                 std::chrono::steady_clock::time_point start, AccessLine* access) const;
     Reply from_exception(const Request& req, const Route* route) const;
     void add_cors(const Request& req, Reply& reply) const;
     static void add_safety_headers(Reply& reply);

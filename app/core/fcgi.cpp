@@ -19,7 +19,6 @@
 #include <cstdint>
 #include <cstdlib>
 #include <functional>
-#include <map>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -315,22 +314,24 @@ int accept_connection(bool tcp)
     return -2;
 }
 
-std::map<std::string, std::string> read_params(FCGX_ParamArray envp)
+// Views into envp, which libfcgi frees in FCGX_Finish_r: the Request made of them must end first.
+CgiParams read_params(FCGX_ParamArray envp)
 {
-    std::map<std::string, std::string> params;
+    CgiParams params;
+    params.reserve(40);  // nginx's fastcgi_params plus the request's headers
     for (; envp && *envp; ++envp) {
         const char* eq = std::strchr(*envp, '=');
         if (eq)
-            params.emplace(std::string(*envp, eq - *envp), std::string(eq + 1));
+            params.emplace_back(std::string_view(*envp, eq - *envp), std::string_view(eq + 1));
     }
     return params;
 }
 
 // Reads the whole body (nginx buffers it, so this does not wait on a slow client). Over the cap
 // the rest is still drained, so the connection stays in step, and the caller replies 413.
-bool read_body(FCGX_Stream* in, const std::string& length_text, std::size_t cap, std::string& body)
+bool read_body(FCGX_Stream* in, const char* length_text, std::size_t cap, std::string& body)
 {
-    const long long length = length_text.empty() ? 0 : std::atoll(length_text.c_str());
+    const long long length = length_text ? std::atoll(length_text) : 0;
     if (length > 0 && static_cast<std::size_t>(length) <= cap)
         body.reserve(static_cast<std::size_t>(length));
     char buf[16384];
@@ -363,20 +364,32 @@ namespace {
 bool serve_one(FCGX_Request& rq, const Dispatcher& dispatcher, std::size_t max_body_bytes, const WorkerHooks& hooks,
                const std::function<void()>& finished)
 {
-    auto params = read_params(rq.envp);
-    std::string body;
-    const bool fits = read_body(rq.in, params["CONTENT_LENGTH"], max_body_bytes, body);
-    Request req(std::move(params), std::move(body));
-    if (hooks.before_request)
-        hooks.before_request(req.method(), req.path());
-    Reply reply = fits ? dispatcher.handle(req) : dispatcher.refuse(req, 413, "request body too large");
-    const std::string out = to_cgi(reply, req.method() != "HEAD");
-    // A failed write means the client went away: nothing to do but finish the request (which
-    // then closes the connection).
-    if (FCGX_PutStr(out.data(), static_cast<int>(out.size()), rq.out) < 0)
-        LOG4CPLUS_WARN(lg, "client gone before the reply to " << req.method() << " " << req.path());
+    // Reused from request to request, so their buffers keep their capacity.
+    static AccessLine access;
+    static std::string head;
+    access.level = log4cplus::NOT_SET_LOG_LEVEL;
+    {
+        // The request's params point into rq.envp: it must end before FCGX_Finish_r.
+        std::string body;
+        const bool fits =
+            read_body(rq.in, FCGX_GetParam("CONTENT_LENGTH", rq.envp), max_body_bytes, body);
+        auto req = Request::borrowing(read_params(rq.envp), std::move(body));
+        if (hooks.before_request)
+            hooks.before_request(req.method(), req.path());
+        const Reply reply = fits ? dispatcher.handle(req, &access)
+                                 : dispatcher.refuse(req, 413, "request body too large", &access);
+        head.clear();
+        append_cgi_head(reply, head);
+        // A failed write means the client went away: nothing to do but finish the request (which
+        // then closes the connection).
+        if (FCGX_PutStr(head.data(), static_cast<int>(head.size()), rq.out) < 0 ||
+            (req.method() != "HEAD" &&
+             FCGX_PutStr(reply.body.data(), static_cast<int>(reply.body.size()), rq.out) < 0))
+            LOG4CPLUS_WARN(lg, "client gone before the reply to " << req.method() << " " << req.path());
+    }
     FCGX_Finish_r(&rq);  // keeps the connection open when nginx asked for it (FCGI_KEEP_CONN)
     finished();          // another worker may take the next request on this connection now
+    write_access_line(access);  // after the reply has gone: the client does not wait for it
     return !hooks.after_request || hooks.after_request();
 }
 

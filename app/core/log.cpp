@@ -1,16 +1,21 @@
 // log.cpp: log4cplus appenders for every process kind. Several worker processes share one log
 // file, so the file appender appends under a lock file and never rotates (logrotate copytruncate).
+// The request lines skip log4cplus: one O_APPEND write() each, which copytruncate also suits.
 #include "app/core/log.h"
 
+#include <fcntl.h>
 #include <unistd.h>
 
 #include <cstdlib>
+#include <ctime>
 
 #include <log4cplus/consoleappender.h>
 #include <log4cplus/fileappender.h>
+#include <log4cplus/helpers/loglog.h>
 #include <log4cplus/helpers/property.h>
 #include <log4cplus/layout.h>
 #include <log4cplus/mdc.h>
+#include <log4cplus/helpers/timehelper.h>
 #include <log4cplus/spi/loggingevent.h>
 #include <log4cplus/syslogappender.h>
 
@@ -22,6 +27,14 @@ namespace {
 const char* const kPattern = "%D{%Y-%m-%d %H:%M:%S.%q} %-5p %X{ctx} %m%n";
 bool g_log_sql = false;
 std::string g_process = "-";
+std::string g_context;
+// The access lines' file: its name while access lines bypass log4cplus, the fd once opened (on
+// the first line, so processes that serve no request hold no extra descriptor).
+std::string g_access_file;
+int g_access_fd = -1;
+// The remote syslog's appender, when configured; the root logger owns it (a shared pointer here
+// would outlive log4cplus at exit).
+log4cplus::Appender* g_syslog = nullptr;
 
 // Yellow warnings and red errors, only where a person reads a terminal.
 class ColorLayout : public log4cplus::PatternLayout {
@@ -50,6 +63,27 @@ log4cplus::SharedAppenderPtr console_appender()
     else
         a->setLayout(std::make_unique<log4cplus::PatternLayout>(kPattern));
     return a;
+}
+
+// What "%D{%Y-%m-%d %H:%M:%S.%q}" writes (local time), the seconds formatted once per second.
+void append_time(std::string& out)
+{
+    static std::time_t last = -1;
+    static char head[32];
+    timespec now{};
+    clock_gettime(CLOCK_REALTIME, &now);
+    if (now.tv_sec != last) {
+        std::tm t{};
+        localtime_r(&now.tv_sec, &t);
+        std::strftime(head, sizeof head, "%Y-%m-%d %H:%M:%S", &t);
+        last = now.tv_sec;
+    }
+    const long ms = now.tv_nsec / 1000000;
+    out += head;
+    out += '.';
+    out += static_cast<char>('0' + ms / 100);
+    out += static_cast<char>('0' + ms / 10 % 10);
+    out += static_cast<char>('0' + ms % 10);
 }
 
 log4cplus::SharedAppenderPtr file_appender(const std::string& file)
@@ -81,16 +115,24 @@ void init_logging(const Config& c, const std::string& process)
     const std::string file = c.has("log_file") ? c.str("log_file") : "";
     // Local development logs to the console; test mode keeps the file, which the tests read.
     const bool test_mode = c.has("test_mode") && c.flag("test_mode");
-    if (file.empty() || (c.flag("local_dev") && !test_mode))
+    if (g_access_fd >= 0)
+        close(g_access_fd);
+    g_access_fd = -1;
+    g_access_file.clear();
+    g_syslog = nullptr;
+    if (file.empty() || (c.flag("local_dev") && !test_mode)) {
         root.addAppender(console_appender());
-    else
+    } else {
         root.addAppender(file_appender(file));
+        g_access_file = file;
+    }
 
     if (c.has("log_syslog_host") && !c.str("log_syslog_host").empty()) {
         log4cplus::SharedAppenderPtr s(new log4cplus::SysLogAppender(
             "restpie", c.str("log_syslog_host"), static_cast<int>(c.integer("log_syslog_port"))));
         s->setLayout(std::make_unique<log4cplus::PatternLayout>("%-5p %X{ctx} %m"));
         root.addAppender(s);
+        g_syslog = s.get();
     }
     const std::string level = c.has("log_level") ? c.str("log_level") : "INFO";
     root.setLogLevel(log4cplus::getLogLevelManager().fromString(level));
@@ -113,12 +155,56 @@ void log_to_journal_too()
 
 void set_log_context(const std::string& uid, const std::string& ip)
 {
-    log4cplus::getMDC().put("ctx", uid + "@" + ip);
+    g_context.assign(uid).append(1, '@').append(ip);
+    log4cplus::getMDC().put("ctx", g_context);
 }
 
 void clear_log_context()
 {
-    log4cplus::getMDC().put("ctx", g_process);
+    g_context = g_process;
+    log4cplus::getMDC().put("ctx", g_context);
+}
+
+const std::string& log_context()
+{
+    return g_context;
+}
+
+bool access_log_direct()
+{
+    return !g_access_file.empty();
+}
+
+void write_access_line(const AccessLine& line)
+{
+    if (line.level == log4cplus::NOT_SET_LOG_LEVEL || g_access_file.empty())
+        return;
+    if (g_access_fd < 0)
+        g_access_fd = open(g_access_file.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0666);
+    static std::string buf;
+    buf.clear();
+    append_time(buf);
+    buf += ' ';
+    const auto& level = log4cplus::getLogLevelManager().toString(line.level);
+    buf += level;
+    if (level.size() < 5)
+        buf.append(5 - level.size(), ' ');  // %-5p
+    buf += ' ';
+    buf += line.context;
+    buf += ' ';
+    buf += line.message;
+    buf += '\n';
+    // One write of the whole line: O_APPEND puts it at the end in one piece, whatever the other
+    // processes write meanwhile. A failed write (disk full) loses the line, as log4cplus would.
+    if (g_access_fd < 0 || write(g_access_fd, buf.data(), buf.size()) < 0)
+        log4cplus::helpers::getLogLog().error("cannot write to " + g_access_file);
+    if (g_syslog) {
+        // The same event as the logger's would have been, to the syslog appender only.
+        const log4cplus::spi::InternalLoggingEvent ev(
+            line.logger, line.level, "", {{"ctx", line.context}}, line.message, "", "",
+            log4cplus::helpers::now(), "", 0);
+        g_syslog->doAppend(ev);
+    }
 }
 
 bool log_sql()

@@ -59,10 +59,8 @@ const char* status_text(int status)
     }
 }
 
-std::string to_cgi(const Reply& r, bool with_body)
+void append_cgi_head(const Reply& r, std::string& out)
 {
-    std::string out;
-    out.reserve(160 + r.body.size());
     out += "Status: ";
     out += std::to_string(r.status);
     out += ' ';
@@ -77,6 +75,13 @@ std::string to_cgi(const Reply& r, bool with_body)
         out += "\r\n";
     }
     out += "\r\n";
+}
+
+std::string to_cgi(const Reply& r, bool with_body)
+{
+    std::string out;
+    out.reserve(160 + r.body.size());
+    append_cgi_head(r, out);
     if (with_body)
         out += r.body;
     return out;

@@ -40,5 +40,7 @@ Reply error_reply(int status, const std::string& message);
 const char* status_text(int status);
 // "Status: 200 OK\r\nContent-Type: ...\r\n...\r\n\r\n" followed by the body.
 std::string to_cgi(const Reply& r, bool with_body = true);
+// The same without the body, appended to out (the FastCGI loop reuses one buffer).
+void append_cgi_head(const Reply& r, std::string& out);
 
 }  // namespace core

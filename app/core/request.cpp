@@ -29,8 +29,6 @@ std::string_view trim(std::string_view s)
     return s;
 }
 
-const std::string kEmpty;
-
 bool same_lower(std::string_view text, std::string_view lower)
 {
     return text.size() == lower.size() &&
@@ -119,14 +117,33 @@ std::map<std::string, std::string> parse_cookies(std::string_view header)
 }
 
 Request::Request(std::map<std::string, std::string> cgi, std::string body)
+    : owned_(std::move(cgi)), body_(std::move(body))
+{
+    cgi_.reserve(owned_.size());
+    for (const auto& [k, v] : owned_)
+        cgi_.emplace_back(k, v);
+    parse_cgi();
+}
+
+Request::Request(Borrowed, CgiParams cgi, std::string body)
     : cgi_(std::move(cgi)), body_(std::move(body))
+{
+    parse_cgi();
+}
+
+Request Request::borrowing(CgiParams cgi, std::string body)
+{
+    return Request(Borrowed{}, std::move(cgi), std::move(body));
+}
+
+void Request::parse_cgi()
 {
     method_ = param("REQUEST_METHOD");
     // nginx's DOCUMENT_URI is the decoded, normalised path; REQUEST_URI is the raw fallback.
     path_ = param("DOCUMENT_URI");
     if (path_.empty()) {
-        const auto& uri = param("REQUEST_URI");
-        path_ = url_decode(std::string_view(uri).substr(0, uri.find('?')));
+        const auto uri = param("REQUEST_URI");
+        path_ = url_decode(uri.substr(0, uri.find('?')));
     }
     if (path_.empty())
         path_ = "/";
@@ -137,10 +154,12 @@ Request::Request(std::map<std::string, std::string> cgi, std::string body)
     query_ = parse_urlencoded(param("QUERY_STRING"));
 }
 
-const std::string& Request::param(const std::string& cgi_name) const
+std::string_view Request::param(std::string_view cgi_name) const
 {
-    auto it = cgi_.find(cgi_name);
-    return it == cgi_.end() ? kEmpty : it->second;
+    for (const auto& [k, v] : cgi_)
+        if (k == cgi_name)
+            return v;
+    return {};
 }
 
 std::optional<std::string> Request::header(const std::string& name) const
@@ -150,10 +169,10 @@ std::optional<std::string> Request::header(const std::string& name) const
         key += c == '-' ? '_' : static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
     if (key != "CONTENT_TYPE" && key != "CONTENT_LENGTH")
         key = "HTTP_" + key;
-    auto it = cgi_.find(key);
-    if (it == cgi_.end())
-        return std::nullopt;
-    return it->second;
+    for (const auto& [k, v] : cgi_)
+        if (k == key)
+            return std::string(v);
+    return std::nullopt;
 }
 
 std::optional<std::string> Request::cookie(const std::string& name) const

@@ -2,6 +2,7 @@
 #include "app/core/router.h"
 
 #include <stdexcept>
+#include <string_view>
 
 namespace core {
 namespace {
@@ -10,14 +11,16 @@ const char* const kRoleNames[] = {"visitor", "user", "readonly", "editor", "admi
 
 // "/api/movies/17" -> {"api", "movies", "17"}; a trailing slash gives a last empty segment, so
 // "/api/movies/" and "/api/movies" stay different routes, as in the Flask original.
-std::vector<std::string> split_path(const std::string& path)
+// Views into path, which must outlive them.
+std::vector<std::string_view> split_path(std::string_view path)
 {
-    std::vector<std::string> out;
+    std::vector<std::string_view> out;
+    out.reserve(8);
     std::size_t start = path.empty() || path[0] != '/' ? 0 : 1;
     while (true) {
         const auto slash = path.find('/', start);
-        out.push_back(path.substr(start, slash - start));
-        if (slash == std::string::npos)
+        out.push_back(path.substr(start, slash == std::string_view::npos ? slash : slash - start));
+        if (slash == std::string_view::npos)
             break;
         start = slash + 1;
     }
@@ -29,7 +32,7 @@ bool is_param(const std::string& seg)
     return seg.size() > 2 && seg.front() == '{' && seg.back() == '}';
 }
 
-bool match_segments(const Route& r, const std::vector<std::string>& segs,
+bool match_segments(const Route& r, const std::vector<std::string_view>& segs,
                     std::map<std::string, std::string>* params)
 {
     if (r.segments.size() != segs.size())
@@ -39,7 +42,7 @@ bool match_segments(const Route& r, const std::vector<std::string>& segs,
             if (segs[i].empty())
                 return false;
             if (params)
-                (*params)[r.segments[i].substr(1, r.segments[i].size() - 2)] = segs[i];
+                (*params)[r.segments[i].substr(1, r.segments[i].size() - 2)] = std::string(segs[i]);
         } else if (r.segments[i] != segs[i]) {
             return false;
         }
@@ -80,8 +83,9 @@ Route& Router::add(const std::string& method, const std::string& pattern, Role m
     for (const auto& r : routes_)
         if (r.method == method && r.pattern == pattern)
             throw std::logic_error("duplicate route " + method + " " + pattern);
+    const auto segs = split_path(pattern);
     routes_.push_back(Route{method, pattern, min_role, std::move(handler), std::move(doc),
-                            basename(source), split_path(pattern)});
+                            basename(source), {segs.begin(), segs.end()}});
     return routes_.back();
 }
 
