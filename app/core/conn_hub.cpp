@@ -31,30 +31,42 @@ bool add_to(int ep, int fd, std::uint32_t events, std::uint64_t tag)
 
 }  // namespace
 
-void raise_fd_limit()
+long raise_fd_limit()
 {
     rlimit r{};
-    if (getrlimit(RLIMIT_NOFILE, &r) == 0 && r.rlim_cur < r.rlim_max) {
+    if (getrlimit(RLIMIT_NOFILE, &r) != 0)
+        return 1024;
+    if (r.rlim_cur < r.rlim_max) {
         r.rlim_cur = r.rlim_max;
         setrlimit(RLIMIT_NOFILE, &r);
     }
+    return static_cast<long>(std::min<rlim_t>(r.rlim_cur, 1L << 30));
 }
 
-ConnHub::ConnHub(ConnTable table) : table_(std::move(table)), ep_(epoll_create1(EPOLL_CLOEXEC))
+ConnHub::ConnHub(ConnTable table, int work_ep, bool)
+    : table_(std::move(table)), ep_(epoll_create1(EPOLL_CLOEXEC)), work_ep_(work_ep)
 {
-    if (ep_ < 0)
+    if (ep_ < 0 || work_ep_ < 0)
         throw std::runtime_error(std::string("epoll: ") + std::strerror(errno));
 }
 
-ConnHub::ConnHub(ConnTable table, const std::map<pid_t, int>& channels) : ConnHub(std::move(table))
+ConnHub::ConnHub(ConnTable table, int listen_fd) : ConnHub(std::move(table), epoll_create1(EPOLL_CLOEXEC), true)
+{
+    // Level-triggered: a worker that finds nothing to accept (another took it) just waits again.
+    if (!add_to(work_ep_, listen_fd, EPOLLIN, kListenTag))
+        throw std::runtime_error(std::string("epoll on the listening socket: ") + std::strerror(errno));
+}
+
+ConnHub::ConnHub(ConnTable table, int work_poll_fd, const std::map<pid_t, int>& channels)
+    : ConnHub(std::move(table), work_poll_fd, true)
 {
     fcntl(table_.fd(), F_SETFD, FD_CLOEXEC);
+    fcntl(work_ep_, F_SETFD, FD_CLOEXEC);
     for (int k = 0; k < table_.slots(); ++k) {
-        const int fd = table_.at(k).master_fd.load();
-        if (fd < 0)
+        if (!kept(k))
             continue;  // free, or a share still on its way in a channel
-        fcntl(fd, F_SETFD, FD_CLOEXEC);
-        if (!add_to(ep_, fd, EPOLLRDHUP, static_cast<std::uint64_t>(k)))
+        fcntl(table_.fd_of(k), F_SETFD, FD_CLOEXEC);
+        if (!add_to(ep_, table_.fd_of(k), EPOLLRDHUP, static_cast<std::uint64_t>(k)))
             end(k, false);
     }
     for (const auto& [pid, fd] : channels) {
@@ -71,16 +83,22 @@ ConnHub::~ConnHub()
     for (auto& [pid, ch] : channels_)
         close(ch.fd);
     for (int k = 0; k < table_.slots(); ++k)
-        if (table_.at(k).master_fd.load() >= 0)
-            close(table_.at(k).master_fd.load());
+        if (kept(k))
+            close(table_.fd_of(k));
     close(ep_);
+    close(work_ep_);
+}
+
+bool ConnHub::kept(int k) const
+{
+    return table_.at(k).kept.load(std::memory_order_relaxed) != 0;
 }
 
 int ConnHub::open_connections() const
 {
     int n = 0;
     for (int k = 0; k < table_.slots(); ++k)
-        n += table_.at(k).master_fd.load(std::memory_order_relaxed) >= 0;
+        n += kept(k);
     return n;
 }
 
@@ -115,7 +133,7 @@ void ConnHub::attach(pid_t pid)
     pending_master_end_ = -1;
     watch_channel(pid, ch);
     for (int k = 0; k < table_.slots(); ++k)
-        if (table_.at(k).master_fd.load() >= 0)
+        if (kept(k))
             ch.out.push_back({ConnMsg::add, static_cast<std::uint32_t>(k), table_.at(k).serial.load()});
     flush(pid, ch);
 }
@@ -134,12 +152,12 @@ int ConnHub::channel_of(pid_t pid) const
 
 std::vector<int> ConnHub::handover_fds() const
 {
-    std::vector<int> fds{table_.fd()};
+    std::vector<int> fds{table_.fd(), work_ep_};
     for (const auto& [pid, ch] : channels_)
         fds.push_back(ch.fd);
     for (int k = 0; k < table_.slots(); ++k)
-        if (table_.at(k).master_fd.load() >= 0)
-            fds.push_back(table_.at(k).master_fd.load());
+        if (kept(k))
+            fds.push_back(table_.fd_of(k));
     return fds;
 }
 
@@ -152,7 +170,7 @@ void ConnHub::serve()
             const std::uint64_t tag = evs[i].data.u64;
             if (!(tag & kChannelTag)) {
                 const int k = static_cast<int>(tag);
-                if (table_.at(k).master_fd.load() >= 0)
+                if (kept(k))
                     end(k, false);  // nginx closed it (or it broke)
                 continue;
             }
@@ -189,37 +207,49 @@ void ConnHub::read_channel(pid_t pid, Channel& ch)
         }
 }
 
-// A connection a worker accepted: the master keeps a duplicate and hands it to every other worker.
+// A connection a worker accepted: the master keeps a duplicate on the slot's fd number, hands it to
+// every other worker and puts it in the workers' epoll set.
 void ConnHub::keep(const ConnEntry& e, pid_t from)
 {
     const int k = static_cast<int>(e.slot);
-    if (e.fd < 0 || k < 0 || k >= table_.slots() || !table_.current(k, e.serial) ||
-        table_.at(k).master_fd.load() >= 0) {
+    if (e.fd < 0 || k < 0 || k >= table_.slots() || !table_.current(k, e.serial) || kept(k)) {
         if (e.fd >= 0)
             close(e.fd);
         return;
     }
-    // EPOLLRDHUP without EPOLLIN: woken when nginx closes it, not by every request on it.
-    if (!add_to(ep_, e.fd, EPOLLRDHUP, static_cast<std::uint64_t>(k))) {
-        LOG4CPLUS_ERROR(lg, "epoll on a shared connection: " << std::strerror(errno));
+    const int fd = table_.fd_of(k);
+    if (e.fd != fd && dup3(e.fd, fd, O_CLOEXEC) < 0) {
+        LOG4CPLUS_ERROR(lg, "a shared connection on fd " << fd << ": " << std::strerror(errno));
         close(e.fd);
         return;
     }
-    table_.at(k).master_fd.store(e.fd);
+    if (e.fd != fd)
+        close(e.fd);
+    // EPOLLRDHUP without EPOLLIN: woken when nginx closes it, not by every request on it.
+    if (!add_to(ep_, fd, EPOLLRDHUP, static_cast<std::uint64_t>(k))) {
+        LOG4CPLUS_ERROR(lg, "epoll on a shared connection: " << std::strerror(errno));
+        close(fd);
+        return;
+    }
+    table_.at(k).kept.store(1);
     for (auto& [pid, ch] : channels_)
         if (pid != from && !ch.leaving) {
             ch.out.push_back({ConnMsg::add, e.slot, e.serial});
             flush(pid, ch);
         }
+    // Last, so a worker woken for it has been sent its fd already.
+    if (!add_to(work_ep_, fd, kConnEvents, static_cast<std::uint64_t>(k)))
+        LOG4CPLUS_ERROR(lg, "epoll (workers') on a shared connection: " << std::strerror(errno));
 }
 
 void ConnHub::end(int k, bool cut)
 {
-    const int fd = table_.at(k).master_fd.load();
-    if (fd >= 0) {
+    if (kept(k)) {
+        const int fd = table_.fd_of(k);
         if (cut)
             shutdown(fd, SHUT_RDWR);  // for every holder: nginx sees the end at once
         epoll_ctl(ep_, EPOLL_CTL_DEL, fd, nullptr);
+        epoll_ctl(work_ep_, EPOLL_CTL_DEL, fd, nullptr);
         close(fd);
     }
     table_.free(k);
@@ -248,11 +278,15 @@ void ConnHub::worker_gone(pid_t pid)
     for (int k = 0; k < table_.slots(); ++k)
         if (table_.at(k).owner.load() == pid && table_.at(k).serial.load() % 2 == 1)
             end(k, true);
-    // A wake-up for a request or a new connection may have gone to it and died with it.
-    for (auto& [other, ch] : channels_)
-        if (!ch.leaving) {
-            ch.out.push_back({ConnMsg::rescan, 0, 0});
-            flush(other, ch);
+    // An event handed to it (a one-shot, for a request it had not claimed yet) died with it:
+    // re-arm every connection. One in a request elsewhere wakes nobody it should not (the worker
+    // woken finds it claimed and leaves it to the one serving it, which re-arms it after).
+    for (int k = 0; k < table_.slots(); ++k)
+        if (kept(k)) {
+            epoll_event ev{};
+            ev.events = kConnEvents;
+            ev.data.u64 = static_cast<std::uint64_t>(k);
+            epoll_ctl(work_ep_, EPOLL_CTL_MOD, table_.fd_of(k), &ev);
         }
 }
 
@@ -263,15 +297,15 @@ void ConnHub::flush(pid_t pid, Channel& ch)
         std::size_t n = 0, taken = 0;
         const ConnMsg kind = ch.out.front().kind;
         for (const auto& o : ch.out) {
-            if (o.kind != kind || n == kMaxEntriesPerMsg || (kind == ConnMsg::rescan && taken == 1))
+            if (o.kind != kind || n == kMaxEntriesPerMsg)
                 break;
             ++taken;
             const int k = static_cast<int>(o.slot);
             // A connection that ended while queued is skipped.
-            if (kind == ConnMsg::add && table_.current(k, o.serial) && table_.at(k).master_fd.load() >= 0)
-                batch[n++] = {o.slot, o.serial, table_.at(k).master_fd.load()};
+            if (table_.current(k, o.serial) && kept(k))
+                batch[n++] = {o.slot, o.serial, table_.fd_of(k)};
         }
-        if ((kind == ConnMsg::add && n > 0) || kind == ConnMsg::rescan) {
+        if (n > 0) {
             if (!send_conns(ch.fd, kind, batch, n, MSG_DONTWAIT)) {
                 if (errno == EAGAIN || errno == EWOULDBLOCK)
                     set_out(pid, ch, true);  // the worker is busy: go on when it reads
@@ -279,6 +313,7 @@ void ConnHub::flush(pid_t pid, Channel& ch)
                     ch.out.clear();  // it is gone: its reap follows
                 return;
             }
+            table_.sent();  // the workers look at their channels
         }
         ch.out.erase(ch.out.begin(), ch.out.begin() + static_cast<long>(taken));
     }

@@ -64,7 +64,7 @@ ConnTable& ConnTable::operator=(ConnTable&& o) noexcept
     return *this;
 }
 
-ConnTable ConnTable::create(int slots)
+ConnTable ConnTable::create(int slots, int fd_base)
 {
     // Close-on-exec: a worker gets it as fd 6 through dup2, a reload hands it over explicitly.
     const int fd = memfd_create("connections", MFD_CLOEXEC);
@@ -76,9 +76,7 @@ ConnTable ConnTable::create(int slots)
         throw std::runtime_error(std::string("connection table mmap: ") + std::strerror(errno));
     auto* head = static_cast<ConnTableHeader*>(p);  // the file starts zeroed: all slots free
     head->slots = static_cast<std::uint32_t>(slots);
-    auto* slot = reinterpret_cast<ConnSlot*>(static_cast<char*>(p) + sizeof(ConnTableHeader));
-    for (int k = 0; k < slots; ++k)
-        slot[k].master_fd.store(-1, std::memory_order_relaxed);
+    head->fd_base = static_cast<std::uint32_t>(fd_base);
     munmap(p, bytes);
     return ConnTable(fd, true);
 }
@@ -110,7 +108,7 @@ bool ConnTable::claim(int k, std::uint32_t serial, pid_t pid) const
 
 void ConnTable::free(int k) const
 {
-    slot_[k].master_fd.store(-1, std::memory_order_relaxed);
+    slot_[k].kept.store(0, std::memory_order_relaxed);
     slot_[k].owner.store(0, std::memory_order_relaxed);
     slot_[k].serial.fetch_add(1, std::memory_order_release);  // even: free
     head_->frees.fetch_add(1, std::memory_order_release);

@@ -1,20 +1,23 @@
 // conn_table.h: kept FastCGI connections shared by all workers (LIBRARIES.md 15). Every worker
-// holds a duplicate of every kept connection's fd and waits on all of them; the one woken for a
-// connection claims it here, serves the one request nginx sent on it, and releases it. So a
-// request never waits behind another while a worker is idle, and a worker that leaves (retires,
-// reloads, stops, dies) takes no connection with it: only nginx closes one for good.
+// holds a duplicate of every kept connection, and all of them wait on one epoll set that the master
+// owns (fd 7 in a worker): each connection is in it once, EPOLLONESHOT, so a request wakes exactly
+// one idle worker, which claims the connection here, serves the one request nginx sent on it,
+// releases it and re-arms it. So a request never waits behind another while a worker is idle, and a
+// worker that leaves (retires, reloads, stops, dies) takes no connection with it: only nginx closes
+// one for good.
 //
 // The table is shared memory (a memfd the master creates, fd 6 in a worker, handed over on
 // reload). A slot is one connection: `serial` is odd while it is in use (a new connection makes it
-// odd, its end even again), so (slot, serial) names a connection across processes whose fd numbers
-// differ; `owner` is the pid serving a request on it, 0 when none. A worker takes a free slot for a
-// connection it accepted; only the master frees one (when nginx closed it, or its owner died).
+// odd, its end even again); `owner` is the pid serving a request on it, 0 when none. A worker takes
+// a free slot for a connection it accepted; only the master frees one (when nginx closed it, or its
+// owner died). Every process keeps slot k's connection on the same fd number, fd_base + k, so any of
+// them can re-arm or remove it in the shared epoll set (which knows an fd by its number).
 //
-// Each worker has a channel to the master (a SOCK_SEQPACKET pair, fd 5 in the worker): the
-// worker shares a connection it accepted (its fd, by SCM_RIGHTS), the master hands every
-// connection to every other worker, and tells them to look again at their fds when a worker died
-// (its wake-ups may have died with it).
+// Each worker has a channel to the master (a SOCK_SEQPACKET pair, fd 5 in the worker): the worker
+// shares a connection it accepted (its fd, by SCM_RIGHTS) and the master hands every connection to
+// every other worker.
 #pragma once
+#include <sys/epoll.h>
 #include <sys/types.h>
 
 #include <atomic>
@@ -26,13 +29,14 @@ namespace core {
 struct ConnSlot {
     std::atomic<std::uint32_t> serial;  // odd: in use
     std::atomic<std::int32_t> owner;    // the pid serving a request on it, 0: none
-    std::atomic<std::int32_t> master_fd;  // the master's duplicate (-1: not handed to it yet)
+    std::atomic<std::uint32_t> kept;    // the master holds it (and it is in the epoll set)
     std::uint32_t pad;
 };
 
 struct ConnTableHeader {
     std::atomic<std::uint64_t> frees;  // slots freed so far: a worker sweeps its fds when it moved
-    std::uint32_t slots;
+    std::atomic<std::uint64_t> sends;  // messages the master sent: a worker reads its channel then
+    std::uint32_t slots, fd_base;
 };
 
 class ConnTable {
@@ -43,12 +47,15 @@ public:
     ConnTable(ConnTable&& o) noexcept { *this = std::move(o); }
     ConnTable& operator=(ConnTable&& o) noexcept;
 
-    static ConnTable create(int slots);  // the master's
+    static ConnTable create(int slots, int fd_base);  // the master's
     explicit operator bool() const { return head_ != nullptr; }
     int fd() const { return fd_; }
     int slots() const { return head_ ? static_cast<int>(head_->slots) : 0; }
     ConnSlot& at(int k) const { return slot_[k]; }
     std::uint64_t frees() const { return head_->frees.load(std::memory_order_acquire); }
+    std::uint64_t sends() const { return head_->sends.load(std::memory_order_acquire); }
+    void sent() const { head_->sends.fetch_add(1, std::memory_order_release); }
+    int fd_of(int k) const { return static_cast<int>(head_->fd_base) + k; }  // in every process
 
     // A worker: a free slot for a connection it accepted, claimed by `pid`; -1 when all are taken.
     int take(pid_t pid, std::uint32_t& serial) const;
@@ -72,12 +79,17 @@ private:
 
 constexpr int kConnChannelFd = 5;  // after the scoreboard (3) and the metrics (4)
 constexpr int kConnTableFd = 6;
+constexpr int kConnPollFd = 7;
+constexpr int kConnFdBase = 1024;  // slot k's connection is this fd + k in every process
+constexpr std::uint32_t kListenTag = ~0u;  // the listening socket's tag in the epoll set; else a slot
+// How a connection waits in the epoll set: one worker per event, then re-armed by it.
+constexpr std::uint32_t kConnEvents = EPOLLIN | EPOLLONESHOT;
 // Set in a worker's environment when it has a table and a channel on those fds.
 extern const char* const kConnTableEnv;
 
-// A message on a worker's channel: `share` (worker -> master) and `add` (master -> worker) carry
-// one fd per entry; `rescan` carries none.
-enum class ConnMsg : std::uint32_t { share = 1, add = 2, rescan = 3 };
+// A message on a worker's channel: `share` (worker -> master) and `add` (master -> worker), one
+// fd per entry.
+enum class ConnMsg : std::uint32_t { share = 1, add = 2 };
 
 struct ConnEntry {
     std::uint32_t slot, serial;

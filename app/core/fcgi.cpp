@@ -24,6 +24,7 @@
 #include <string>
 #include <vector>
 
+#include "app/core/conn_hub.h"
 #include "app/core/conn_table.h"
 #include "app/core/log.h"
 
@@ -64,36 +65,16 @@ sigset_t install_signals()
     return waiting;
 }
 
-// epoll tags: a connection's slot in the table, or one of these.
-constexpr std::uint32_t kListening = ~0u;
-constexpr std::uint32_t kChannel = ~0u - 1;
-
-// One epoll set: the listening socket (fd 0, non-blocking), the channel from the master and every
-// kept connection. EPOLLEXCLUSIVE on the listening socket and the connections: an event wakes
-// one idle worker, not all of them (a busy one is passed over: it is not waiting).
+// The epoll set the workers share (conn_table.h): the listening socket and every kept connection,
+// each connection one-shot. Its events are divided among the waiting workers by the kernel, one
+// per wake-up, so no worker sits on an event another could serve.
 class Poller {
 public:
     struct Event {
         std::uint32_t tag, events;
     };
-    Poller() : ep_(epoll_create1(EPOLL_CLOEXEC))
-    {
-        if (ep_ < 0)
-            throw std::runtime_error(std::string("epoll: ") + std::strerror(errno));
-    }
-    ~Poller() { close(ep_); }
-    bool add(int fd, std::uint32_t tag, std::uint32_t extra = 0) const
-    {
-        epoll_event ev{};
-        ev.events = EPOLLIN | extra;
-        ev.data.u32 = tag;
-        return epoll_ctl(ep_, EPOLL_CTL_ADD, fd, &ev) == 0;
-    }
-    // Explicitly, always before a close: the other holders keep the file open, and epoll forgets
-    // an fd only when its file is closed everywhere.
-    void remove(int fd) const { epoll_ctl(ep_, EPOLL_CTL_DEL, fd, nullptr); }
-    // One ready event, nothing on a signal or after `timeout_ms`. One per wait: a woken worker
-    // serves one request, and level-triggered epoll hands the rest to the next wait or worker.
+    explicit Poller(int ep) : ep_(ep) {}
+    // One event, nothing on a signal or after `timeout_ms`.
     std::optional<Event> wait(const sigset_t& mask, int timeout_ms) const
     {
         epoll_event ev;
@@ -101,32 +82,44 @@ public:
             return std::nullopt;
         return Event{ev.data.u32, ev.events};
     }
+    // A connection waits for its next request again (after a request, or an event not ours).
+    void rearm(int fd, int k) const { ctl(EPOLL_CTL_MOD, fd, k); }
+    void add(int fd, int k) const { ctl(EPOLL_CTL_ADD, fd, k); }
+    void remove(int fd) const { epoll_ctl(ep_, EPOLL_CTL_DEL, fd, nullptr); }
 
 private:
+    void ctl(int op, int fd, int k) const
+    {
+        epoll_event ev{};
+        ev.events = kConnEvents;
+        ev.data.u64 = static_cast<std::uint64_t>(k);
+        epoll_ctl(ep_, op, fd, &ev);  // ENOENT: the master has taken it out (nginx closed it)
+    }
     int ep_;
 };
 
-// How a kept connection is polled (EPOLLEXCLUSIVE allows no EPOLLRDHUP; a closed unix socket
-// reports EPOLLHUP, a closed TCP one a read of 0 bytes).
-constexpr std::uint32_t kShared = EPOLLEXCLUSIVE;
-
-// The connections this worker holds: its duplicates of each kept connection in the shared table
-// (conn_table.h), by slot: `fd` in the epoll set, `io` for libfcgi, which may close it (a broken
-// connection) while `fd` stays ours to take out of the set. Without a master (a worker run by
-// hand) the table is its own and nothing is shared.
+// The kept connections as this worker sees them: slot k's connection is on fd table.fd_of(k) when
+// held_[k] holds its serial (0: none). Without a master (a worker run by hand) the table and the
+// epoll set are its own and nothing is shared.
 class Connections {
 public:
-    explicit Connections(const Poller& poller) : poller_(poller), pid_(getpid())
+    Connections() : pid_(getpid())
     {
         if (std::getenv(kConnTableEnv)) {
             table_ = ConnTable(kConnTableFd, true);
             channel_ = kConnChannelFd;
-            if (!poller_.add(channel_, kChannel))
-                throw std::runtime_error(std::string("epoll on the master's channel: ") + std::strerror(errno));
+            ep_ = kConnPollFd;
         } else {
-            table_ = ConnTable::create(64);
+            raise_fd_limit();
+            table_ = ConnTable::create(64, kConnFdBase);
+            ep_ = epoll_create1(EPOLL_CLOEXEC);
+            epoll_event ev{};
+            ev.events = EPOLLIN;
+            ev.data.u32 = kListenTag;
+            if (ep_ < 0 || epoll_ctl(ep_, EPOLL_CTL_ADD, 0, &ev) != 0)
+                throw std::runtime_error(std::string("epoll on the listening socket: ") + std::strerror(errno));
         }
-        held_.resize(static_cast<std::size_t>(table_.slots()));
+        held_.assign(static_cast<std::size_t>(table_.slots()), 0);
         frees_seen_ = table_.frees();
     }
     ~Connections()
@@ -134,13 +127,15 @@ public:
         for (int k = 0; k < table_.slots(); ++k)
             drop(k);
     }
+    Poller poller() const { return Poller(ep_); }
+    int fd_of(int k) const { return table_.fd_of(k); }
     bool master_gone() const { return master_gone_; }
 
-    // A connection this worker accepted (`io`, which libfcgi reads), on which nginx asked to keep
-    // it: into the table, and to the master, which hands it to the others. Returns the slot,
-    // claimed by this worker, or -1 when the table is full (then the caller serves the request
-    // and closes the connection).
-    int share(int io)
+    // A connection this worker accepted (`fd`, whose first request libfcgi has read), on which
+    // nginx asked to keep it: into the table, to the master (which hands it to the others and puts
+    // it in the epoll set) and onto the slot's fd number. Returns the slot, claimed by this worker,
+    // or -1 when none is free (the caller serves the request and closes the connection).
+    int share(int fd)
     {
         std::uint32_t serial = 0;
         const int k = table_.take(pid_, serial);
@@ -151,89 +146,102 @@ public:
             return -1;
         }
         // On failure the slot stays taken by this worker: the master frees it when we leave.
-        const int fd = fcntl(io, F_DUPFD_CLOEXEC, 0);
-        if (fd < 0 || !hold(k, fd, io, serial)) {
+        if (dup3(fd, table_.fd_of(k), O_CLOEXEC) < 0) {
             LOG4CPLUS_ERROR(lg, "cannot keep a connection: " << std::strerror(errno));
             return -1;
         }
-        const ConnEntry e{static_cast<std::uint32_t>(k), serial, fd};
-        if (channel_ >= 0 && !send_conns(channel_, ConnMsg::share, &e, 1, 0))
+        close(fd);
+        held_[static_cast<std::size_t>(k)] = serial;
+        const ConnEntry e{static_cast<std::uint32_t>(k), serial, table_.fd_of(k)};
+        if (channel_ < 0)
+            poller().add(table_.fd_of(k), k);  // no master: this worker keeps it alone
+        else if (!send_conns(channel_, ConnMsg::share, &e, 1, 0))
             LOG4CPLUS_ERROR(lg, "cannot hand a connection to the master: " << std::strerror(errno));
         return k;
     }
 
-    // Slot k's event: claims its connection and returns its fd for libfcgi when a request waits
-    // on it, else -1 (another worker serves it, or nginx closed it).
+    // Slot k's event: claims its connection and returns its fd when a request waits on it, else
+    // -1 (nginx closed it, or another worker serves it and re-arms it after).
     int claim(int k, std::uint32_t events)
     {
-        const Held h = held_[static_cast<std::size_t>(k)];
-        if (h.fd < 0)
+        if (k < 0 || k >= table_.slots())
             return -1;
+        if (!holds(k)) {
+            receive();  // its fd may be in the channel still
+            if (!holds(k)) {
+                poller().rearm(table_.fd_of(k), k);  // for a worker that has it
+                sched_yield();
+                return -1;
+            }
+        }
+        const int fd = table_.fd_of(k);
         if (events & (EPOLLHUP | EPOLLERR)) {
-            drop(k);  // nginx closed it: the master frees the slot
+            ended(k);
             return -1;
         }
-        if (!table_.claim(k, h.serial, pid_)) {
-            if (!table_.current(k, h.serial))
-                drop(k);  // ended; else another worker is about to read the request: let it
+        if (!table_.claim(k, held_[static_cast<std::size_t>(k)], pid_)) {
+            if (!table_.current(k, held_[static_cast<std::size_t>(k)]))
+                drop(k);
             return -1;
         }
-        // The request may have been served by a worker woken with us: then there is nothing.
+        // A worker woken by a re-arm while another served the request finds nothing to read:
+        // never block on an idle connection.
         char c;
-        const ssize_t n = recv(h.io, &c, 1, MSG_PEEK | MSG_DONTWAIT);
+        const ssize_t n = recv(fd, &c, 1, MSG_PEEK | MSG_DONTWAIT);
         if (n > 0)
-            return h.io;
+            return fd;
         table_.release(k);
         if (n == 0 || (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR))
-            drop(k);
+            ended(k);
+        else
+            poller().rearm(fd, k);
         return -1;
     }
+    // After the reply on slot k: let another worker take the next request on it.
     void release(int k) const { table_.release(k); }
-    // After a request on slot k: libfcgi closed its fd when the connection ended.
+    // After a request on slot k: re-armed for the next one, or forgotten when libfcgi closed it.
     void served(int k, bool open)
     {
-        if (!open) {
-            held_[static_cast<std::size_t>(k)].io = -1;
-            drop(k);
+        if (open) {
+            poller().rearm(table_.fd_of(k), k);
+        } else {
+            held_[static_cast<std::size_t>(k)] = 0;  // libfcgi closed the fd
+            if (channel_ < 0)
+                table_.free(k);
         }
+    }
+    // Nginx closed slot k's connection: out of the epoll set for everyone (the master frees the
+    // slot; without one, this worker does).
+    void ended(int k)
+    {
+        poller().remove(table_.fd_of(k));
+        drop(k);
+        if (channel_ < 0)
+            table_.free(k);
     }
     void drop(int k)
     {
-        Held& h = held_[static_cast<std::size_t>(k)];
-        if (h.fd < 0)
+        if (held_[static_cast<std::size_t>(k)] == 0)
             return;
-        poller_.remove(h.fd);
-        close(h.fd);
-        if (h.io >= 0)
-            close(h.io);
-        h = Held{};
+        close(table_.fd_of(k));
+        held_[static_cast<std::size_t>(k)] = 0;
     }
 
-    // The master's messages: connections other workers accepted, or look again at every fd.
-    void receive()
+    // The master's messages (connections other workers accepted), when it has sent any since the
+    // last look.
+    void receive_news()
     {
-        ConnMsg kind;
-        std::vector<ConnEntry> entries;
-        while (recv_conns(channel_, kind, entries)) {
-            for (const auto& e : entries) {
-                const int k = static_cast<int>(e.slot);
-                const bool good = kind == ConnMsg::add && e.fd >= 0 && k < table_.slots() && table_.current(k, e.serial);
-                const int io = good ? fcntl(e.fd, F_DUPFD_CLOEXEC, 0) : -1;
-                if (io < 0) {
-                    if (e.fd >= 0)
-                        close(e.fd);
-                } else if (!hold(k, e.fd, io, e.serial)) {
-                    close(io);
-                }
-            }
-            if (kind == ConnMsg::rescan)
-                rescan();
+        const auto sends = table_.sends();
+        if (channel_ >= 0 && sends != sends_seen_) {
+            sends_seen_ = sends;
+            receive();
         }
-        if (errno == 0) {
-            // EOF: the master is gone. Nobody respawns or watches us: leave.
-            poller_.remove(channel_);
-            master_gone_ = true;
-        }
+    }
+    // Without a wait: EOF on the channel means the master is gone.
+    void check_master()
+    {
+        if (channel_ >= 0)
+            receive();
     }
 
     // Drops the duplicates of connections the master has freed since the last look.
@@ -244,49 +252,35 @@ public:
             return;
         frees_seen_ = frees;
         for (int k = 0; k < table_.slots(); ++k)
-            if (held_[static_cast<std::size_t>(k)].fd >= 0 && !table_.current(k, held_[static_cast<std::size_t>(k)].serial))
+            if (holds(k) && !table_.current(k, held_[static_cast<std::size_t>(k)]))
                 drop(k);
     }
 
 private:
-    struct Held {
-        int fd = -1, io = -1;
-        std::uint32_t serial = 0;
-    };
-    // False when the connection could not be polled (then it is closed here, but for `io`).
-    bool hold(int k, int fd, int io, std::uint32_t serial)
+    bool holds(int k) const { return held_[static_cast<std::size_t>(k)] != 0; }
+    void receive()
     {
-        drop(k);  // a connection that ended in that slot, not swept yet
-        if (poller_.add(fd, static_cast<std::uint32_t>(k), kShared)) {
-            held_[static_cast<std::size_t>(k)] = {fd, io, serial};
-            return true;
-        }
-        close(fd);
-        return false;
-    }
-    // A worker that died may have taken a wake-up with it: putting each fd in the epoll set again
-    // makes it report what is ready now.
-    void rescan()
-    {
-        for (int k = 0; k < table_.slots(); ++k) {
-            const Held h = held_[static_cast<std::size_t>(k)];
-            if (h.fd >= 0) {
-                poller_.remove(h.fd);
-                if (!poller_.add(h.fd, static_cast<std::uint32_t>(k), kShared))
-                    drop(k);
+        ConnMsg kind;
+        std::vector<ConnEntry> entries;
+        while (recv_conns(channel_, kind, entries))
+            for (const auto& e : entries) {
+                const int k = static_cast<int>(e.slot);
+                const bool good = kind == ConnMsg::add && e.fd >= 0 && k < table_.slots() && table_.current(k, e.serial);
+                if (good && dup3(e.fd, table_.fd_of(k), O_CLOEXEC) >= 0)
+                    held_[static_cast<std::size_t>(k)] = e.serial;  // replaces an older one there
+                if (e.fd >= 0)
+                    close(e.fd);
             }
-        }
-        poller_.remove(0);
-        poller_.add(0, kListening, EPOLLEXCLUSIVE);
+        if (errno == 0)
+            master_gone_ = true;  // EOF: nobody respawns or watches us: leave
     }
 
-    const Poller& poller_;
     pid_t pid_;
     ConnTable table_;
-    int channel_ = -1;
+    int channel_ = -1, ep_ = -1;
     bool master_gone_ = false;
-    std::vector<Held> held_;
-    std::uint64_t frees_seen_ = 0;
+    std::vector<std::uint32_t> held_;
+    std::uint64_t frees_seen_ = 0, sends_seen_ = 0;
 };
 
 // True when the listening socket (fd 0) is TCP, not a unix socket.
@@ -402,14 +396,10 @@ int serve_fcgi(const Dispatcher& dispatcher, std::size_t max_body_bytes, const W
         LOG4CPLUS_ERROR(lg, "FCGX_Init failed");
         return 1;
     }
-    const Poller poller;
-    Connections conns(poller);
+    Connections conns;
+    const Poller poller = conns.poller();
     fcntl(0, F_SETFL, fcntl(0, F_GETFL) | O_NONBLOCK);  // a lost race for a connection is EAGAIN
     const bool tcp = listening_on_tcp();
-    if (!poller.add(0, kListening, EPOLLEXCLUSIVE)) {
-        LOG4CPLUS_ERROR(lg, "epoll on the listening socket: " << std::strerror(errno));
-        return 1;
-    }
     // One request at a time, so one FCGX_Request; listen_sock -1: libfcgi never accepts itself.
     FCGX_Request rq;
     FCGX_InitRequest(&rq, -1, 0);
@@ -437,14 +427,14 @@ int serve_fcgi(const Dispatcher& dispatcher, std::size_t max_body_bytes, const W
     // A pending stop signal gets in only when epoll_pwait has to wait: a worker kept busy by ready
     // events would never see it, so it also looks every few turns.
     while (stay && !g_stop && !(++turns % 16 == 0 && stop_requested()) && !conns.master_gone()) {
+        conns.receive_news();
         conns.sweep();
-        // The timeout lets an idle worker drop the connections nginx closed meanwhile.
         const auto ev = poller.wait(waiting, 1000);  // the only place a stop signal is let in
-        if (!ev)
+        if (!ev) {
+            conns.check_master();
             continue;
-        if (ev->tag == kChannel) {
-            conns.receive();
-        } else if (ev->tag == kListening) {
+        }
+        if (ev->tag == kListenTag) {
             const int fd = accept_connection(tcp);
             if (fd == -2) {
                 // The listening socket is gone: a failure, so the master's crash-loop brake applies.
@@ -457,7 +447,9 @@ int serve_fcgi(const Dispatcher& dispatcher, std::size_t max_body_bytes, const W
             // When nginx keeps the connection it is shared before the request is served, so the
             // other workers can take the next request on it.
             const int k = rq.keepConnection ? conns.share(fd) : -1;
-            if (k < 0)
+            if (k >= 0)
+                rq.ipcFd = conns.fd_of(k);
+            else
                 rq.keepConnection = 0;  // libfcgi closes it after the reply
             const bool open = serve_read([&] {
                 if (k >= 0)

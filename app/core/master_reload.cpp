@@ -106,6 +106,7 @@ void Master::hand_over()
             h.workers.emplace_back(w.id, w.pid);
     if (hub_) {
         h.conn_table_fd = hub_->table_fd();
+        h.conn_poll_fd = hub_->work_poll_fd();
         h.keep_fds = hub_->handover_fds();
         for (const auto& [id, pid] : h.workers)
             h.channels[pid] = hub_->channel_of(pid);

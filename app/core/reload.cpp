@@ -49,7 +49,7 @@ std::string encode(const Handover& h)
         << ";reloads_failed=" << c.reloads_failed << ";pending=" << h.reload_pending
         << ";board_fd=" << h.board_fd << ";board_slots=" << h.board_slots
         << ";metrics_fd=" << h.metrics_fd << ";program=" << h.program_stamp
-        << ";reload=" << h.reload_stamp << ";conns=" << h.conn_table_fd << ";channels=";
+        << ";reload=" << h.reload_stamp << ";conns=" << h.conn_table_fd << ";conn_poll=" << h.conn_poll_fd << ";channels=";
     for (const auto& [pid, fd] : h.channels)
         out << pid << ":" << fd << ",";
     out << ";workers=";
@@ -93,6 +93,7 @@ Handover decode(const std::string& text)
     h.program_stamp = m.count("program") ? m.at("program") : "";
     h.reload_stamp = m.count("reload") ? m.at("reload") : "";
     h.conn_table_fd = m.count("conns") ? static_cast<int>(number(m, "conns")) : -1;
+    h.conn_poll_fd = m.count("conn_poll") ? static_cast<int>(number(m, "conn_poll")) : -1;
     for_pairs(m, "workers", [&](int a, int b) { h.workers.emplace_back(a, b); });
     for_pairs(m, "channels", [&](int a, int b) { h.channels[a] = b; });
     return h;

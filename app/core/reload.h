@@ -24,7 +24,7 @@ struct Handover {
     int board_fd = -1, board_slots = 0;           // the old workers' scoreboard
     int metrics_fd = -1;                          // the request metrics table (metrics.h)
     std::vector<std::pair<int, pid_t>> workers;   // (id, pid) of the old workers
-    int conn_table_fd = -1;                       // the shared connections (conn_table.h)
+    int conn_table_fd = -1, conn_poll_fd = -1;    // the shared connections (conn_table.h)
     std::map<pid_t, int> channels;                // each old worker's channel (its master end)
     std::vector<int> keep_fds;                    // more fds to keep open: channels, connections
     std::string program_stamp, reload_stamp;      // what the watches had seen

@@ -78,12 +78,20 @@ Master::Master(const SupervisorOptions& opt) : opt_(opt)
     int metrics_fd = -1;
     auto handover = take_handover();
     if (opt_.listen_fd >= 0 && opt_.connection_slots > 0) {
-        raise_fd_limit();
-        if (handover && handover->conn_table_fd >= 0)
-            hub_.emplace(ConnTable(handover->conn_table_fd, true), handover->channels);
-        else
-            hub_.emplace(ConnTable::create(opt_.connection_slots));
-        setenv(kConnTableEnv, "1", 1);
+        // Slot k's connection is fd kConnFdBase + k in every process: the open-files limit bounds
+        // the slots.
+        const long room = raise_fd_limit() - kConnFdBase - 64;
+        const int slots = static_cast<int>(std::min<long>(opt_.connection_slots, room));
+        if (handover && handover->conn_table_fd >= 0) {
+            hub_.emplace(ConnTable(handover->conn_table_fd, true), handover->conn_poll_fd, handover->channels);
+        } else if (slots >= 16) {
+            hub_.emplace(ConnTable::create(slots, kConnFdBase), opt_.listen_fd);
+        } else {
+            LOG4CPLUS_WARN(lg, "kept connections are not shared: the open-files limit leaves room for "
+                                   << room << " (raise LimitNOFILE)");
+        }
+        if (hub_)
+            setenv(kConnTableEnv, "1", 1);
     }
     if (handover) {
         program_stamp = handover->program_stamp;
@@ -174,6 +182,7 @@ void Master::spawn_due(Clock::time_point now)
         if (hub_) {
             fds.push_back({hub_->open_channel(), kConnChannelFd});
             fds.push_back({hub_->table_fd(), kConnTableFd});
+            fds.push_back({hub_->work_poll_fd(), kConnPollFd});
         }
         std::vector<std::string> argv{opt_.program};
         argv.insert(argv.end(), opt_.args.begin(), opt_.args.end());
