@@ -10,6 +10,7 @@
 #include <signal.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <poll.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -161,29 +162,19 @@ public:
     }
 
     // Slot k's event: claims its connection and returns its fd when a request waits on it, else
-    // -1 (nginx closed it, or another worker serves it and re-arms it after).
+    // -1 (nginx closed it, or another worker serves it and re-arms it after). A one-shot event is
+    // either served or re-armed: never dropped.
     int claim(int k, std::uint32_t events)
     {
-        if (k < 0 || k >= table_.slots())
+        if (k < 0 || k >= table_.slots() || !hold_current(k))
             return -1;
-        if (!holds(k)) {
-            receive();  // its fd may be in the channel still
-            if (!holds(k)) {
-                poller().rearm(table_.fd_of(k), k);  // for a worker that has it
-                sched_yield();
-                return -1;
-            }
-        }
         const int fd = table_.fd_of(k);
         if (events & (EPOLLHUP | EPOLLERR)) {
             ended(k);
             return -1;
         }
-        if (!table_.claim(k, held_[static_cast<std::size_t>(k)], pid_)) {
-            if (!table_.current(k, held_[static_cast<std::size_t>(k)]))
-                drop(k);
-            return -1;
-        }
+        if (!table_.claim(k, held_[static_cast<std::size_t>(k)], pid_))
+            return -1;  // served by another worker (which re-arms it), or ended just now
         // A worker woken by a re-arm while another served the request finds nothing to read:
         // never block on an idle connection.
         char c;
@@ -258,6 +249,26 @@ public:
 
 private:
     bool holds(int k) const { return held_[static_cast<std::size_t>(k)] != 0; }
+    // Makes sure this worker holds slot k's current connection, whose fd may still be on its way
+    // in the channel (the master sends it before it puts the connection in the epoll set, but a
+    // busy worker's channel can be full). False when the connection has ended.
+    bool hold_current(int k)
+    {
+        for (int tries = 0; tries < 200; ++tries) {
+            const std::uint32_t serial = table_.at(k).serial.load(std::memory_order_acquire);
+            if (serial % 2 == 0)
+                return false;
+            if (held_[static_cast<std::size_t>(k)] == serial)
+                return true;
+            receive();
+            if (held_[static_cast<std::size_t>(k)] == serial || channel_ < 0)
+                continue;
+            pollfd p{channel_, POLLIN, 0};
+            poll(&p, 1, 10);
+        }
+        LOG4CPLUS_ERROR(lg, "no fd for kept connection " << k << " after 2 s: its requests wait for a re-arm");
+        return false;
+    }
     void receive()
     {
         ConnMsg kind;
