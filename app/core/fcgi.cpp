@@ -15,6 +15,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <cstdint>
@@ -111,8 +112,12 @@ public:
             channel_ = kConnChannelFd;
             ep_ = kConnPollFd;
         } else {
-            raise_fd_limit();
-            table_ = ConnTable::create(64, kConnFdBase);
+            // Its own kept connections, on fds 1024 + slot too: as many as the open-files limit
+            // leaves room for (none: every connection is closed after its request).
+            const long room = raise_fd_limit() - kConnFdBase - 64;
+            table_ = ConnTable::create(static_cast<int>(std::clamp<long>(room, 0, 64)), kConnFdBase);
+            if (table_.slots() == 0)
+                LOG4CPLUS_WARN(lg, "no kept connections: the open-files limit leaves no room (raise LimitNOFILE)");
             ep_ = epoll_create1(EPOLL_CLOEXEC);
             epoll_event ev{};
             ev.events = EPOLLIN;
@@ -139,6 +144,8 @@ public:
     int share(int fd)
     {
         std::uint32_t serial = 0;
+        if (table_.slots() == 0)
+            return -1;  // said once, at start
         const int k = table_.take(pid_, serial);
         if (k < 0) {
             LOG4CPLUS_WARN(lg, "all " << table_.slots()
@@ -146,9 +153,9 @@ public:
                                          "request (lower nginx's upstream keepalive)");
             return -1;
         }
-        // On failure the slot stays taken by this worker: the master frees it when we leave.
         if (dup3(fd, table_.fd_of(k), O_CLOEXEC) < 0) {
             LOG4CPLUS_ERROR(lg, "cannot keep a connection: " << std::strerror(errno));
+            table_.free(k);  // never shared: nobody else knows the slot
             return -1;
         }
         close(fd);
