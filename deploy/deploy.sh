@@ -55,7 +55,8 @@ who=${who:-${USER:-$(id -un)}@$(hostname)}
 who=${who//[^A-Za-z0-9@._+-]/_}
 
 say "sending changed files to $HOST:$STAGE"
-rsync -az --delete -e "$SSH" --rsync-path="$SUDO mkdir -p $STAGE && $SUDO rsync" \
+# Under a lock on the host: two deploys at once would each delete the other's temporary files.
+rsync -az --delete -e "$SSH" --rsync-path="$SUDO mkdir -p $STAGE && $SUDO flock $STAGE.lock rsync" \
     --exclude=/.git/ --exclude='/build*/' --exclude=/var/ --exclude=/RESTART \
     --exclude=/conf/server-config.local.json "$ROOT"/ "$HOST:$STAGE"/
 say "sent in $((SECONDS - START)) s"
