@@ -3,7 +3,6 @@
 
 #include <fcntl.h>
 #include <sys/epoll.h>
-#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -30,18 +29,6 @@ bool add_to(int ep, int fd, std::uint32_t events, std::uint64_t tag)
 }
 
 }  // namespace
-
-long raise_fd_limit()
-{
-    rlimit r{};
-    if (getrlimit(RLIMIT_NOFILE, &r) != 0)
-        return 1024;
-    if (r.rlim_cur < r.rlim_max) {
-        r.rlim_cur = r.rlim_max;
-        setrlimit(RLIMIT_NOFILE, &r);
-    }
-    return static_cast<long>(std::min<rlim_t>(r.rlim_cur, 1L << 30));
-}
 
 ConnHub::ConnHub(ConnTable table, int work_ep, bool)
     : table_(std::move(table)), ep_(epoll_create1(EPOLL_CLOEXEC)), work_ep_(work_ep)

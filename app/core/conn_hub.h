@@ -74,8 +74,4 @@ private:
     std::map<pid_t, Channel> channels_;
 };
 
-// Raises this process's soft limit of open files to its hard limit (every worker holds every kept
-// connection, and fds in flight over the channels count against it too); returns the limit.
-long raise_fd_limit();
-
 }  // namespace core

@@ -2,10 +2,12 @@
 #include "app/core/conn_table.h"
 
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <stdexcept>
@@ -30,6 +32,19 @@ struct Wire {
 };
 
 }  // namespace
+
+int slots_within_fd_limit(int wanted)
+{
+    rlimit r{};
+    if (getrlimit(RLIMIT_NOFILE, &r) != 0)
+        return 0;
+    if (r.rlim_cur < r.rlim_max) {
+        r.rlim_cur = r.rlim_max;
+        setrlimit(RLIMIT_NOFILE, &r);
+    }
+    const long limit = static_cast<long>(std::min<rlim_t>(r.rlim_cur, 1L << 30));
+    return static_cast<int>(std::clamp<long>(limit - kConnFdBase - 64, 0, wanted));
+}
 
 ConnTable::ConnTable(int fd, bool owner) : fd_(fd), owns_fd_(owner)
 {

@@ -84,6 +84,10 @@ constexpr int kConnFdBase = 1024;  // slot k's connection is this fd + k in ever
 constexpr std::uint32_t kListenTag = ~0u;  // the listening socket's tag in the epoll set; else a slot
 // How a connection waits in the epoll set: one worker per event, then re-armed by it.
 constexpr std::uint32_t kConnEvents = EPOLLIN | EPOLLONESHOT;
+// Raises this process's soft open-files limit to its hard one (every process holds every kept
+// connection, at kConnFdBase + slot, and fds in flight over the channels count too) and returns
+// how many of `wanted` slots fit under it (0 or more).
+int slots_within_fd_limit(int wanted);
 // Set in a worker's environment when it has a table and a channel on those fds.
 extern const char* const kConnTableEnv;
 

@@ -15,7 +15,6 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <cstdint>
@@ -26,7 +25,6 @@
 #include <string>
 #include <vector>
 
-#include "app/core/conn_hub.h"
 #include "app/core/conn_table.h"
 #include "app/core/log.h"
 
@@ -114,8 +112,7 @@ public:
         } else {
             // Its own kept connections, on fds 1024 + slot too: as many as the open-files limit
             // leaves room for (none: every connection is closed after its request).
-            const long room = raise_fd_limit() - kConnFdBase - 64;
-            table_ = ConnTable::create(static_cast<int>(std::clamp<long>(room, 0, 64)), kConnFdBase);
+            table_ = ConnTable::create(slots_within_fd_limit(64), kConnFdBase);
             if (table_.slots() == 0)
                 LOG4CPLUS_WARN(lg, "no kept connections: the open-files limit leaves no room (raise LimitNOFILE)");
             ep_ = epoll_create1(EPOLL_CLOEXEC);

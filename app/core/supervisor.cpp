@@ -80,15 +80,13 @@ Master::Master(const SupervisorOptions& opt) : opt_(opt)
     if (opt_.listen_fd >= 0 && opt_.connection_slots > 0) {
         // Slot k's connection is fd kConnFdBase + k in every process: the open-files limit bounds
         // the slots.
-        const long limit = raise_fd_limit();
-        const long room = limit - kConnFdBase - 64;
-        const int slots = static_cast<int>(std::min<long>(opt_.connection_slots, room));
+        const int slots = slots_within_fd_limit(opt_.connection_slots);
         if (handover && handover->conn_table_fd >= 0) {
             hub_.emplace(ConnTable(handover->conn_table_fd, true), handover->conn_poll_fd, handover->channels);
         } else if (slots >= 16) {
             hub_.emplace(ConnTable::create(slots, kConnFdBase), opt_.listen_fd);
         } else {
-            LOG4CPLUS_WARN(lg, "kept connections are not shared: the open-files limit " << limit << " is under "
+            LOG4CPLUS_WARN(lg, "kept connections are not shared: the open-files limit is under "
                                    << kConnFdBase + 64 + 16 << " (raise LimitNOFILE)");
         }
         if (hub_)
