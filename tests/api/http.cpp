@@ -75,15 +75,42 @@ HttpReply http(const std::string& method, const std::string& target, const std::
     return http_from("", method, target, body, headers);
 }
 
+// Writes `message` (an http::request, or raw bytes in a buffer) on a connected stream and reads
+// the reply, all as async operations under one deadline: Beast's timeouts do not apply to
+// blocking calls, so a server that never answers would hang the suite.
+template <typename Write>
+HttpReply exchange(boost::asio::io_context& io, beast::tcp_stream& stream, int seconds,
+                   Write write)
+{
+    stream.expires_after(std::chrono::seconds(seconds));
+    beast::flat_buffer buffer;
+    beast::http::response_parser<beast::http::string_body> parser;
+    parser.body_limit(64 * 1024 * 1024);
+    beast::error_code result;
+    write([&](beast::error_code ec, std::size_t) {
+        if (ec) {
+            result = ec;
+            return;
+        }
+        beast::http::async_read(stream, buffer, parser,
+                                [&](beast::error_code ec, std::size_t) { result = ec; });
+    });
+    io.run();
+    if (result)  // the test case fails with this message
+        throw std::runtime_error("no HTTP reply: " + result.message());
+    beast::error_code ec;
+    stream.socket().shutdown(boost::asio::ip::tcp::socket::shutdown_both, ec);
+    return reply_from(parser.get());
+}
+
 HttpReply http_from(const std::string& source_ip, const std::string& method,
                     const std::string& target, const std::string& body,
                     const std::map<std::string, std::string>& headers)
 {
     boost::asio::io_context io;
-    boost::asio::ip::tcp::resolver resolver(io);
     beast::tcp_stream stream(io);
-    stream.expires_after(std::chrono::seconds(30));
-    const auto endpoints = resolver.resolve(base_host(), std::to_string(base_port()));
+    const auto endpoints =
+        boost::asio::ip::tcp::resolver(io).resolve(base_host(), std::to_string(base_port()));
     if (source_ip.empty()) {
         stream.connect(endpoints);
     } else {  // bound first; connecting to one endpoint keeps the socket (a range reopens it)
@@ -103,51 +130,23 @@ HttpReply http_from(const std::string& source_ip, const std::string& method,
         req.body() = body;
         req.prepare_payload();
     }
-    beast::http::write(stream, req);
-
-    beast::flat_buffer buffer;
-    beast::http::response_parser<beast::http::string_body> parser;
-    parser.body_limit(64 * 1024 * 1024);
-    beast::http::read(stream, buffer, parser);
-    beast::error_code ec;
-    stream.socket().shutdown(boost::asio::ip::tcp::socket::shutdown_both, ec);
-    return reply_from(parser.get());
+    // Above the server's 20 s harakiri and nginx's 30 s read timeout: a slow reply a test
+    // expects still arrives.
+    return exchange(io, stream, 40, [&](auto on_written) {
+        beast::http::async_write(stream, req, on_written);
+    });
 }
 
-// Async operations, so the one deadline applies to each (Beast's timeouts do not apply to
-// blocking calls).
 HttpReply raw_request(const std::string& bytes)
 {
     boost::asio::io_context io;
     beast::tcp_stream stream(io);
-    const auto endpoints = boost::asio::ip::tcp::resolver(io).resolve(
-        base_host(), std::to_string(base_port()));
-    stream.expires_after(std::chrono::seconds(5));
-
-    beast::flat_buffer buffer;
-    beast::http::response_parser<beast::http::string_body> parser;
-    beast::error_code result;
-    stream.async_connect(endpoints, [&](beast::error_code ec, const auto&) {
-        if (ec) {
-            result = ec;
-            return;
-        }
-        boost::asio::async_write(
-            stream, boost::asio::buffer(bytes), [&](beast::error_code ec, std::size_t) {
-                if (ec) {
-                    result = ec;
-                    return;
-                }
-                beast::http::async_read(stream, buffer, parser,
-                    [&](beast::error_code ec, std::size_t) { result = ec; });
-            });
+    stream.connect(
+        boost::asio::ip::tcp::resolver(io).resolve(base_host(), std::to_string(base_port())));
+    return exchange(io, stream, 5, [&](auto on_written) {
+        boost::asio::async_write(stream, boost::asio::buffer(bytes), on_written);
     });
-    io.run();
-    if (result)  // the test case fails with this message
-        throw std::runtime_error("no HTTP reply: " + result.message());
-    return reply_from(parser.get());
 }
-
 
 HttpReply get(const std::string& target)
 {

@@ -126,6 +126,12 @@ BOOST_AUTO_TEST_CASE(signup_creates_an_editor_who_is_logged_in)
     const auto r2 = signup(R"({"email":")" + unique_email("signup2") + R"(","password":")" +
                            password("s2") + R"(","fname":"A","lname":"B","remember":false})");
     BOOST_TEST(r2.status == 201);
+    // remember:false: a cookie for this browser session only, with neither Max-Age nor Expires.
+    const auto cookie = session_cookie(r2);
+    BOOST_REQUIRE(!cookie.empty());
+    BOOST_TEST(cookie.find("Max-Age") == std::string::npos, cookie);
+    BOOST_TEST(cookie.find("Expires") == std::string::npos, cookie);
+    BOOST_TEST(session_cookie(r).find("Max-Age=") != std::string::npos);  // remembered: it has
 }
 
 BOOST_AUTO_TEST_CASE(signup_failures_write_nothing)

@@ -233,6 +233,8 @@ BOOST_AUTO_TEST_CASE(admin_command_creates_users_and_changes_roles_of_live_sessi
     BOOST_TEST(run_admin("frobnicate") != 0);
     const auto one = session_id(login(email, pw));
     const auto two = session_id(login(email, pw, R"("remember":false)"));
+    BOOST_REQUIRE(!one.empty());  // both logins worked (an empty id: no session cookie)
+    BOOST_REQUIRE(!two.empty());
     BOOST_TEST(with_session(one, "POST", "/api/movies/", movie_body("cli")).status == 401);
     red::expire(api::session_key(two), 5000);
     BOOST_REQUIRE(run_admin("set-role " + email + " editor") == 0);

@@ -79,16 +79,19 @@ BOOST_AUTO_TEST_CASE(sample_routes_that_spool_or_wait_exist_only_in_local_dev_or
 BOOST_AUTO_TEST_CASE(harakiri_kills_a_request_past_the_limit_while_others_are_served)
 {
     Instance inst("harakiri", {{"APP_HARAKIRI_SECONDS", "2"}, {"APP_WORKERS", "3"}});
-    const auto start = std::chrono::steady_clock::now();
-    auto slow = in_background(Instance::url(kSleep + "?seconds=10"));
+    // The killed request times itself: the load beside it must not count.
+    auto slow = std::async(std::launch::async, [url = Instance::url(kSleep + "?seconds=10")] {
+        const auto start = std::chrono::steady_clock::now();
+        const int status = status_of(url);
+        return std::make_pair(status, seconds_since(start));
+    });
     const auto [id, pid] = busy_worker(inst, "GET " + kSleep);
     // 2 x 50 requests of 50 ms: they run on the other workers before, during and after the kill
     BOOST_TEST(successes(Instance::url(kSleep + "?ms=50"), 2, 50) == 100);
-    const int status = slow.get();
-    const double took = seconds_since(start);
+    const auto [status, took] = slow.get();
     BOOST_TEST(status == 502);  // from nginx: the worker died under it
-    BOOST_TEST(took >= 2.0);
-    BOOST_TEST(took < 5.0);
+    BOOST_TEST(took >= 2.0);    // not before its 2 s
+    BOOST_TEST(took < 8.0);     // long before the 10 s it asked for, with room for a loaded machine
     const std::string line = "HARAKIRI ON WORKER " + std::to_string(id) + " (pid: " + std::to_string(pid) +
                              ", try: 1) GET " + kSleep;
     BOOST_TEST(poll_until([&] { return inst.log().find(line) != std::string::npos; }, 3), line);
@@ -169,6 +172,7 @@ BOOST_AUTO_TEST_CASE(a_worker_past_its_max_lifetime_retires_after_its_request)
 {
     Instance inst("lifetime", {{"APP_MAX_WORKER_LIFETIME_SECONDS", "1"}, {"APP_WORKERS", "2"}});
     const auto first = inst.stats().pids();
+    BOOST_REQUIRE(first.size() == 2);
     // Requests of 200 ms keep both workers busy while the master retires them.
     auto load = std::async(std::launch::async, [] { return successes(Instance::url(kSleep + "?ms=200"), 2, 15); });
     BOOST_TEST(poll_until([&] {
@@ -219,6 +223,7 @@ BOOST_AUTO_TEST_CASE(a_crash_looping_worker_is_respawned_with_growing_delays)
     BOOST_TEST(at_start <= 3);
     const auto s = inst.stats();
     BOOST_TEST(s.num("deaths") == at_start + 1);
+    BOOST_REQUIRE(s.workers().Size() == 1);
     BOOST_TEST(s.workers()[0]["state"].GetString() == std::string("down"));
     BOOST_TEST(s.workers()[0]["respawn_in_ms"].GetInt() > 2000);
     // Fixed: the next respawn serves again.
@@ -241,7 +246,7 @@ BOOST_AUTO_TEST_CASE(graceful_stop_finishes_requests_then_kills_after_the_grace_
     BOOST_TEST(quick.get() == 200);  // finished in hand
     BOOST_TEST(stuck.get() == 502);  // killed after the grace period
     BOOST_TEST(took >= 2.0);
-    BOOST_TEST(took < 5.0);
+    BOOST_TEST(took < 8.0);  // long before the stuck request's 15 s, with room for a loaded machine
     BOOST_TEST(inst.log().find("still busy after the stop grace period: SIGKILL") != std::string::npos);
 }
 
@@ -296,7 +301,9 @@ BOOST_AUTO_TEST_CASE(stats_are_never_served_beyond_loopback)
     const std::string out = test::command_output(
         "APP_LISTEN=unix:" + test::stack_run_dir() + "/refused.sock APP_METRICS_LISTEN= "
         "APP_STATS_LISTEN=0.0.0.0:" +
-        std::to_string(test::base_port() + 6) + " " SERVER_BINARY "; echo \"exit $?\"");
+        std::to_string(test::base_port() + 6) +
+        // timeout: were the check broken, the server would serve on and the test never end.
+        " timeout 20 " SERVER_BINARY "; echo \"exit $?\"");
     BOOST_TEST(out.find("must be a unix socket or a loopback address") != std::string::npos, out);
     BOOST_TEST(out.find("exit 1") != std::string::npos, out);
 }
