@@ -9,13 +9,13 @@
 #include <future>
 #include <sstream>
 #include <string>
-#include <thread>
 
 #include <boost/test/unit_test.hpp>
 
 #include "app/core/config.h"
 #include "app/model/db.h"
 #include "app/model/migrations.h"
+#include "tests/support.h"
 
 namespace fs = std::filesystem;
 
@@ -76,6 +76,17 @@ struct Scratch {
         for (const auto& r : res)
             out.push_back(r[0].as<std::string>());
         return out;
+    }
+    // Sessions waiting for the migration lock now: pg_locks splits a bigint advisory key into
+    // classid (high 32 bits) and objid (low 32 bits), with objsubid 1.
+    int waiting_for_lock()
+    {
+        pqxx::nontransaction tx{model::db()};
+        return tx.exec_params("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' "
+                              "AND NOT granted AND objsubid = 1 "
+                              "AND (classid::bigint << 32 | objid::bigint) = $1",
+                              model::Migrator::kLockKey)[0][0]
+            .as<int>();
     }
     void write_ab()
     {
@@ -201,7 +212,9 @@ BOOST_AUTO_TEST_CASE(a_run_waits_for_the_lock)
         auto c = open();
         return model::Migrator(*c, dir.string()).up();
     });
-    BOOST_TEST((runner.wait_for(std::chrono::milliseconds(700)) == std::future_status::timeout));
+    // It waits on the lock itself (not merely slowly): PostgreSQL shows it waiting.
+    BOOST_REQUIRE(test::poll_until([&] { return waiting_for_lock() == 1; }, 10));
+    BOOST_TEST((runner.wait_for(std::chrono::milliseconds(0)) == std::future_status::timeout));
     BOOST_TEST(!has_table("a"));
     other.unlock();
     BOOST_REQUIRE((runner.wait_for(std::chrono::seconds(20)) == std::future_status::ready));
@@ -221,7 +234,7 @@ BOOST_AUTO_TEST_CASE(two_concurrent_runs_apply_each_file_once)
     };
     auto r1 = std::async(std::launch::async, run);
     auto r2 = std::async(std::launch::async, run);
-    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    BOOST_REQUIRE(test::poll_until([&] { return waiting_for_lock() == 2; }, 10));  // both wait
     gate.unlock();
     const auto n1 = r1.get().size();  // rethrows if a run failed (e.g. a duplicate record)
     const auto n2 = r2.get().size();
