@@ -218,7 +218,12 @@ Instance::Instance(const std::string& name, std::map<std::string, std::string> e
 
 Instance::~Instance()
 {
-    stop();
+    if (pid_ <= 0)  // a test stopped it and checked how itself
+        return;
+    // A graceful stop: SIGTERM ends the master, after its workers, with status 0.
+    const int status = stop();
+    BOOST_TEST((WIFEXITED(status) && WEXITSTATUS(status) == 0),
+               "the server instance (log " << log_file_ << ") did not stop cleanly on SIGTERM (status " << status << ")");
 }
 
 std::string Instance::log() const

@@ -57,18 +57,30 @@ Helper::Helper(const std::vector<std::string>& args, const Env& env, const std::
         throw std::runtime_error(std::string("fork: ") + std::strerror(errno));
 }
 
-void Helper::stop(int seconds)
+Helper::~Helper()
 {
     if (pid_ <= 0)
         return;
+    const pid_t pid = pid_;
+    const int status = stop();
+    BOOST_TEST((WIFEXITED(status) && WEXITSTATUS(status) == 0),
+               "process " << pid << " did not stop cleanly on SIGTERM (status " << status << ")");
+}
+
+int Helper::stop(int seconds)
+{
+    if (pid_ <= 0)
+        return -1;
     kill(pid_, SIGTERM);
-    int status;
+    int status = -1;
     if (!poll_until([&] { return waitpid(pid_, &status, WNOHANG) == pid_; }, seconds)) {
         kill(-pid_, SIGKILL);
-        waitpid(pid_, &status, 0);
+        waitpid(pid_, nullptr, 0);
+        status = -1;
     }
     kill(-pid_, SIGKILL);  // anything the group still holds (a worker outliving its master)
     pid_ = -1;
+    return status;
 }
 
 std::vector<std::string> read_lines(const std::string& path)

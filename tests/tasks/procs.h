@@ -27,13 +27,15 @@ class Helper {
 public:
     Helper(const std::vector<std::string>& args, const Env& env,
            const std::string& program = TASK_HELPER);
-    ~Helper() { stop(); }
+    // Stops it and checks that SIGTERM ended it gracefully, with status 0.
+    ~Helper();
     Helper(const Helper&) = delete;
     Helper& operator=(const Helper&) = delete;
 
     pid_t pid() const { return pid_; }
-    // SIGTERM, up to `seconds` for a graceful exit, then SIGKILL to the whole group.
-    void stop(int seconds = 15);
+    // SIGTERM, up to `seconds` for a graceful exit, then SIGKILL to the whole group. Returns the
+    // wait status of a graceful exit, -1 when it had to be killed (or was stopped before).
+    int stop(int seconds = 15);
 
 private:
     pid_t pid_ = -1;
