@@ -42,7 +42,7 @@ struct SupervisorOptions {
 SupervisorOptions supervisor_options(const Config& c, int argc, char** argv);
 
 // Runs the master loop until SIGTERM, SIGINT or SIGQUIT; returns the exit code. Never logs
-// between fork and exec (LIBRARIES.md 8).
+// between fork and exec (docs/design.md#fork-and-exec).
 int run_supervisor(const SupervisorOptions& opt);
 
 // The worker number from "--worker <n>" in argv, or -1 in the master.
