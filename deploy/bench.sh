@@ -1,7 +1,11 @@
 #!/usr/bin/env bash
 # bench.sh: measures the server through nginx with wrk, next to two yardsticks measured in the
-# same run: nginx alone (/bench/nginx) and the bare libfcgi responder (/bench/hello, built from
-# ../shared/bench/fcgi-hello.c). A measurement, not a test: CI never runs it.
+# same run: nginx alone (/bench/nginx) and the bare libfcgi responder (/bench/hello). A
+# measurement, not a test: CI never runs it.
+#
+# The responder's source is NOT part of this repository: the script compiles it from
+# ../shared/bench/fcgi-hello.c (beside the checkout) when that file exists. It is optional:
+# without it the script warns, the /bench/hello row is skipped and no ratio to it is reported.
 #
 #   deploy/bench.sh                   10 s per endpoint
 #   BENCH_SECONDS=30 deploy/bench.sh  longer runs

@@ -1,4 +1,4 @@
-// conn_table.h: kept FastCGI connections shared by all workers (LIBRARIES.md 15). Every worker
+// conn_table.h: shared kept FastCGI connections (docs/design.md#shared-connections). Every worker
 // holds a duplicate of every kept connection, and all of them wait on one epoll set that the master
 // owns (fd 7 in a worker): each connection is in it once, EPOLLONESHOT, so a request wakes exactly
 // one idle worker, which claims the connection here, serves the one request nginx sent on it,

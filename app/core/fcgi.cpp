@@ -1,5 +1,5 @@
 // fcgi.cpp: the worker's accept loop on libfcgi. Kept connections are shared by all workers
-// (conn_table.h, LIBRARIES.md 15): each idle worker waits on the listening socket and on every
+// (docs/design.md#shared-connections): each idle worker waits on the listening socket and on every
 // kept connection, the one woken claims the connection, serves the one request nginx sent on it
 // and releases it. A worker serves one request at a time, and leaving (stop, reload, recycling)
 // costs no connection: the others and the master hold it; only nginx closes one for good.

@@ -1,5 +1,5 @@
 // password.h: scrypt password hashes (libscrypt's self-describing "$s1$" strings with salt and
-// parameters), the password rules of API.md, and random tokens from the OS.
+// parameters), the password rules of docs/api.md, and random tokens from the OS.
 #pragma once
 #include <optional>
 #include <string>

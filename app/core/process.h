@@ -14,8 +14,8 @@ struct FdMove {
 };
 
 // Forks and execs `exec_path` with `argv` (argv[0] included), moving descriptors in order and
-// setting the signal mask first. The child neither logs nor allocates (LIBRARIES.md 8); a failed
-// exec ends it with status 127. Returns the pid, or -1 when fork fails.
+// setting the signal mask first; a failed exec ends the child with status 127. The child neither
+// logs nor allocates (docs/design.md#fork-and-exec). Returns the pid, or -1 when fork fails.
 pid_t spawn_process(const std::string& exec_path, const std::vector<std::string>& argv,
                     const std::vector<FdMove>& fds, const sigset_t& mask);
 

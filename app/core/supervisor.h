@@ -1,9 +1,10 @@
-// supervisor.h: the prefork master shared by server and (later) spooler: forks and execs N
+// supervisor.h: the prefork master of both the server and the spooler: forks and execs N
 // workers, watches them through the scoreboard (harakiri, max lifetime), respawns the dead with a
 // brake on crash loops, reloads gracefully by re-executing the binary on disk, stops gracefully,
-// and serves a stats view. Nothing in it knows about FastCGI: a worker is `program --worker N`
-// (listening socket on fd 0, scoreboard on fd 3, see worker_life.h), and `program --check` must
-// exit 0 when that binary can serve (a reload runs it first).
+// tells systemd (notify.h) and serves its stats; for the server also the metrics and the kept
+// connections the workers share (conn_hub.h). Nothing in it speaks FastCGI: a worker is
+// `program --worker N` (listening socket on fd 0, scoreboard on fd 3, see worker_life.h), and
+// `program --check` must exit 0 when that binary can serve (a reload runs it first).
 #pragma once
 #include <functional>
 #include <optional>
@@ -42,7 +43,7 @@ struct SupervisorOptions {
 SupervisorOptions supervisor_options(const Config& c, int argc, char** argv);
 
 // Runs the master loop until SIGTERM, SIGINT or SIGQUIT; returns the exit code. Never logs
-// between fork and exec (LIBRARIES.md 8).
+// between fork and exec (docs/design.md#fork-and-exec).
 int run_supervisor(const SupervisorOptions& opt);
 
 // The worker number from "--worker <n>" in argv, or -1 in the master.

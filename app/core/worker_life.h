@@ -1,6 +1,6 @@
 // worker_life.h: a worker's side of the supervisor: it publishes its state in its scoreboard slot
 // and, after each request, decides whether to retire (max requests, memory limit), both only once
-// it has lived min_worker_lifetime_seconds (LIBRARIES.md 12). Nothing here is FastCGI-specific.
+// it has lived min_worker_lifetime_seconds (docs/design.md#worker-lifetime). Not FastCGI-specific.
 #pragma once
 #include <sys/types.h>
 

@@ -51,8 +51,6 @@ namespace detail {
 void log_statement(const std::string& sql);
 }
 
-// Runs one statement with $n parameters. With core::log_sql() on, the statement (never its
-// parameter values, which may be secrets) is logged at INFO on logger "sql".
 namespace detail {
 // Defines `sql` as a prepared statement on tx's connection (libpqxx prepares it on the server at
 // first use) and returns its name, derived from the text; nullptr for statements PostgreSQL cannot

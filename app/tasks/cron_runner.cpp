@@ -1,5 +1,5 @@
 // cron_runner.cpp: the cron binary. The scheduler process logs, so every run is a fork and exec
-// of this binary's own image with `--job NAME` (never a bare fork: LIBRARIES.md 8), in a process
+// of this image with `--job NAME` (never a bare fork: docs/design.md#fork-and-exec), in a process
 // group of its own that is killed whole at the time cap. Signals arrive through a signalfd, as in
 // the supervisor, so the loop is one poll(). SIGHUP reloads: cron_reload.cpp.
 #include <poll.h>

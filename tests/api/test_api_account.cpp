@@ -1,5 +1,5 @@
 // test_api_account.cpp: login, signup, logout, me and the user list over HTTP, with every status
-// and message of API.md, and bad input that must be a 400 and write nothing.
+// and message of docs/api.md, and bad input that must be a 400 and write nothing.
 #include <boost/test/unit_test.hpp>
 
 #include <pqxx/pqxx>
