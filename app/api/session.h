@@ -1,7 +1,8 @@
 // session.h: server-side sessions in Redis. The cookie holds only a random 256-bit id; the
 // session (user id, role, login IP and user agent) lives under session:<id>, renewed by a request
-// once 1/32 of its lifetime has passed (not on every request: a write saved); user_sessions:<user id> indexes each user's session ids, so that a role change
-// reaches the user's live sessions at once. Visitors get no session, no cookie, no Redis call.
+// once 1/32 of its lifetime has passed (not on every request: a write saved). user_sessions:<user
+// id> indexes each user's session ids, so that a role change reaches the user's live sessions at
+// once. Visitors get no session, no cookie, no Redis call.
 #pragma once
 #include <cstdint>
 #include <ctime>
