@@ -56,6 +56,12 @@ ensure_packages() {
     [ "$rc" -eq 0 ] || die "apt-get install failed (exit $rc)"
 }
 
+# ensure_node: node and npm for the openapi test's TypeScript client (tests/openapi), from Debian
+# unless an npm is already there: NodeSource's nodejs bundles npm and conflicts with Debian's.
+ensure_node() {
+    command -v npm >/dev/null 2>&1 || ensure_packages nodejs npm
+}
+
 # is_running PID: true while PID exists and is not a zombie (kill -0 succeeds on zombies).
 is_running() {
     local pid=$1 stat

@@ -418,6 +418,7 @@ bring_up() {
     check_paths
     refuse_leftover_server
     ensure_packages "${PACKAGES[@]}"
+    if [ "$ENV_NAME" = test ]; then ensure_node; fi  # the openapi test's client
     build
     mkdir -p "$RUN" "$LOG" "$SPOOL"
     export_app_env

@@ -5,49 +5,63 @@
 #include "app/api/account.h"
 #include "app/api/input.h"
 #include "app/api/routes.h"
+#include "app/api/schemas.h"
 #include "app/api/session.h"
-#include "app/core/errors.h"
 #include "app/core/password.h"
 
 namespace api {
 namespace {
 
+// The bodies, as the handlers check them and /api/openapi.json shows them.
+const core::Schema kLogin = core::Schema::object("LoginInput")
+                                .text("email", kMaxEmail).required().not_empty().formatted("email")
+                                .text("password", kMaxPassword).required().not_empty()
+                                .formatted("password")
+                                .flag("remember", "Default true: a 30-day cookie, renewed by use")
+                                .when_missing("Missing input");
+
+const core::Schema kSignup =
+    core::Schema::object("SignupInput")
+        .text("email", kMaxEmail).required().not_empty().formatted("email")
+        .text("password", kMaxPassword, "At least 6 characters: a lowercase and an uppercase "
+                                        "letter and a digit").required().not_empty()
+        .formatted("password")
+        .text("fname", kMaxName).required().not_empty().label("first name")
+        .text("lname", kMaxName).required().not_empty().label("last name")
+        .text("company", kMaxName, "Accepted for RESTPie3's clients; not stored")
+        .flag("remember", "Default true: a 30-day cookie, renewed by use")
+        .when_missing("Invalid signup input");
+
+// RESTPie3's clients post {}; anything in it is a mistake.
+const core::Schema kLogout = core::Schema::object("LogoutInput");
+
+const core::Schema kMe = core::Schema::object("Me").member("me", user_schema()).required();
+
 core::Reply login(core::Request& req)
 {
-    const auto& in = req.json_object();
-    only_fields(in.keys(), {"email", "password", "remember"});
-    const auto email = in.optional_string("email").value_or("");
-    const auto password = in.optional_string("password").value_or("");
-    const bool remember = in.optional_bool("remember").value_or(true);
-    if (email.empty() || password.empty())
-        throw core::BadRequest("Missing input");
-    const auto user = check_login(req, email, password);
-    log_in(req, user, remember, "LOGIN OK");
+    const auto& in = read_body(req, kLogin);
+    const auto user = check_login(req, *in.optional_string("email"), *in.optional_string("password"));
+    log_in(req, user, in.optional_bool("remember").value_or(true), "LOGIN OK");
     return core::json_reply(200, user);
 }
 
 core::Reply signup(core::Request& req)
 {
-    const auto& in = req.json_object();
-    only_fields(in.keys(), {"email", "password", "fname", "lname", "company", "remember"});
+    const auto& in = read_body(req, kSignup);
     NewAccount a;
-    a.email = in.optional_string("email").value_or("");
-    a.password = in.optional_string("password").value_or("");
-    a.first_name = in.optional_string("fname").value_or("");
-    a.last_name = in.optional_string("lname").value_or("");
-    line_field(in, "company", kMaxName);  // accepted for RESTPie3's clients; not stored there either
-    const bool remember = in.optional_bool("remember").value_or(true);
-    if (a.email.empty() || a.password.empty() || a.first_name.empty() || a.last_name.empty())
-        throw core::BadRequest("Invalid signup input");
+    a.email = *in.optional_string("email");
+    a.password = *in.optional_string("password");
+    a.first_name = *in.optional_string("fname");
+    a.last_name = *in.optional_string("lname");
     const auto user = signup_account(req, a);
-    log_in(req, user, remember, "SIGNUP OK");
+    log_in(req, user, in.optional_bool("remember").value_or(true), "SIGNUP OK");
     return core::json_reply(201, user);
 }
 
 core::Reply logout(core::Request& req)
 {
-    if (!req.body().empty())  // RESTPie3's clients post {}; anything in it is a mistake
-        only_fields(req.json_object().keys(), {});
+    if (!req.body().empty())
+        read_body(req, kLogout);
     end_session(req);
     return core::raw_json_reply(200, "{}");
 }
@@ -65,13 +79,19 @@ void add_account_routes(core::Router& r)
     core::dummy_hash();  // made now, at worker start, so no unknown-email login pays for it
     r.add("POST", "/api/login", Role::visitor, login,
           "Log in with {email, password, remember?}; replies with the user and sets the session "
-          "cookie. 400 Invalid login credentials; 429 after repeated failures.");
+          "cookie. 400 Invalid login credentials; 429 after repeated failures.")
+        .named("login").takes(kLogin).gives(200, user_schema(), "The user, logged in")
+        .fails(429, "Too many failed logins for this email or address; see Retry-After");
     r.add("POST", "/api/signup", Role::visitor, signup,
           "Sign up with {email, password, fname, lname, company?, remember?}; replies 201 with "
-          "the new user (role editor), logged in. 429 after too many signups from one IP.");
+          "the new user (role editor), logged in. 429 after too many signups from one IP.")
+        .named("signup").takes(kSignup).gives(201, user_schema(), "The new user, logged in")
+        .fails(429, "Too many signups from this address; see Retry-After");
     r.add("POST", "/api/logout", Role::user, logout,
-          "Log out: deletes the session and expires its cookie.");
-    r.add("GET", "/api/me", Role::user, me, "The calling user, as {me: user}.");
+          "Log out: deletes the session and expires its cookie.")
+        .named("logout").takes(kLogout).gives(200, core::Schema::object(), "{}");
+    r.add("GET", "/api/me", Role::user, me, "The calling user, as {me: user}.")
+        .named("getMe").gives(200, kMe, "The calling user");
 }
 
 }  // namespace api

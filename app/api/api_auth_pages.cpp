@@ -170,12 +170,16 @@ void add_auth_page_routes(core::Router& r)
     for (const char* mode : {"login", "signup", "forgot"})
         r.add("GET", std::string("/auth/") + mode, Role::visitor,
               [mode](core::Request& req) { return render(req, 200, Page{mode}); },
-              std::string("The ") + mode + " page: a plain HTML form posting to /auth/postform.");
+              std::string("The ") + mode + " page: a plain HTML form posting to /auth/postform.")
+            .named(std::string(mode) + "Page").html("The page");
     r.add("GET", "/auth/reset", Role::visitor, reset_page,
-          "The reset password page for ?token= from the reset link.");
+          "The reset password page for ?token= from the reset link.")
+        .named("resetPage").params({core::Param::text("token", 0, "From the reset link")})
+        .html("The page");
     r.add("POST", "/auth/postform", Role::visitor, postform,
           "The form target of the auth pages, field mode = login, signup, forgot or reset; "
           "redirects to /api/me on success, else shows the page with the error.")
+        .named("postForm").gives(302, "Done: to /api/me").html("The page with the error")
         .body = core::Body::form;
 }
 

@@ -1,9 +1,9 @@
 // api_dev.cpp: the self-description of the server: the HTML route directory and the OpenAPI
 // document, both generated from the one route registry.
-#include <algorithm>
 #include <cstdlib>
 #include <ctime>
 
+#include "app/api/openapi.h"
 #include "app/api/routes.h"
 #include "app/core/config.h"
 #include "app/core/template.h"
@@ -21,12 +21,6 @@ std::string uptime()
     std::snprintf(buf, sizeof buf, "%ldd %02ld:%02ld:%02ld", secs / 86400, secs / 3600 % 24,
                   secs / 60 % 60, secs % 60);
     return buf;
-}
-
-std::string first_sentence(const std::string& doc)
-{
-    const auto dot = doc.find(". ");
-    return dot == std::string::npos ? doc : doc.substr(0, dot + 1);
 }
 
 std::string render_api_list(const core::Router& router)
@@ -68,103 +62,21 @@ core::Reply api_list(const core::Router& router)
     return core::html_reply(200, page);
 }
 
-void write_operation(core::JsonWriter& w, const core::Route& r)
-{
-    w.StartObject();
-    w.Key("summary");
-    w.String(first_sentence(r.doc));
-    w.Key("description");
-    w.String(r.doc);
-    w.Key("tags");
-    w.StartArray();
-    w.String(r.source);
-    w.EndArray();
-    w.Key("x-required-role");
-    w.String(core::role_name(r.min_role));
-    if (r.fresh_session) {  // the IP and user agent of the login, else 401
-        w.Key("x-fresh-session");
-        w.Bool(true);
-    }
-    w.Key("parameters");
-    w.StartArray();
-    for (const auto& seg : r.segments)
-        if (seg.size() > 2 && seg.front() == '{') {
-            w.StartObject();
-            w.Key("name");
-            w.String(seg.substr(1, seg.size() - 2));
-            w.Key("in");
-            w.String("path");
-            w.Key("required");
-            w.Bool(true);
-            w.Key("schema");
-            w.StartObject();
-            w.Key("type");
-            w.String("string");
-            w.EndObject();
-            w.EndObject();
-        }
-    w.EndArray();
-    w.Key("responses");
-    w.StartObject();
-    w.Key("default");
-    w.StartObject();
-    w.Key("description");
-    w.String(r.min_role == core::Role::visitor ? "JSON reply, or {\"err\": ...} on error"
-                                               : "JSON reply; 401 without the required role");
-    w.EndObject();
-    w.EndObject();
-    w.EndObject();
-}
-
-core::Reply openapi(const core::Router& router)
-{
-    rapidjson::StringBuffer sb;
-    core::JsonWriter w(sb);
-    w.StartObject();
-    w.Key("openapi");
-    w.String("3.0.3");
-    w.Key("info");
-    w.StartObject();
-    w.Key("title");
-    w.String("RESTPie API");
-    w.Key("version");
-    w.String("1.0");
-    w.EndObject();
-    w.Key("paths");
-    w.StartObject();
-    std::vector<std::string> done;  // one path item per pattern, methods grouped under it
-    for (const auto& r : router.routes()) {
-        if (std::find(done.begin(), done.end(), r.pattern) != done.end())
-            continue;
-        done.push_back(r.pattern);
-        w.Key(r.pattern.c_str(), static_cast<rapidjson::SizeType>(r.pattern.size()));
-        w.StartObject();
-        for (const auto& same : router.routes())
-            if (same.pattern == r.pattern) {
-                std::string m;
-                for (char ch : same.method)
-                    m += static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
-                w.Key(m.c_str(), static_cast<rapidjson::SizeType>(m.size()));
-                write_operation(w, same);
-            }
-        w.EndObject();
-    }
-    w.EndObject();
-    w.EndObject();
-    return core::raw_json_reply(200, sb.GetString());
-}
-
 }  // namespace
 
 void add_dev_routes(core::Router& r)
 {
     using core::Role;
     r.add("GET", "/", Role::visitor, [](core::Request&) { return core::redirect("/api/list"); },
-          "Redirect to /api/list.");
+          "Redirect to /api/list.")
+        .named("root").gives(302, "To /api/list");
     r.add("GET", "/api/list", Role::visitor, [&r](core::Request&) { return api_list(r); },
-          "This page: every route with its methods, doc, required role and source module.");
-    r.add("GET", "/api/openapi.json", Role::visitor, [&r](core::Request&) { return openapi(r); },
-          "The OpenAPI 3 document of every route, generated from the route registry.");
+          "This page: every route with its methods, doc, required role and source module.")
+        .named("listRoutes").html("The route directory");
+    r.add("GET", "/api/openapi.json", Role::visitor,
+          [&r](core::Request&) { return openapi_reply(r); },
+          "The OpenAPI 3 document of every route, generated from the route registry.")
+        .named("getOpenApi").gives(200, core::Schema::any_object("This document"), "The document");
 }
 
 }  // namespace api

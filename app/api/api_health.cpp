@@ -57,6 +57,16 @@ core::Reply health(core::Request&)
     return reply;
 }
 
+core::Schema health_schema()
+{
+    auto s = core::Schema::object("Health").flag("ok").required();
+    for (const char* k : {"database", "redis"})
+        s.text(k, 0, "ok or unavailable").required();
+    for (const char* k : {"build", "release", "commit", "deployed_by", "deployed_at"})
+        s.text(k).required();
+    return s;
+}
+
 }  // namespace
 
 void add_health_routes(core::Router& r)
@@ -65,7 +75,9 @@ void add_health_routes(core::Router& r)
           "Whether this server can serve: checks PostgreSQL and Redis now; 200 "
           "{ok: true, database, redis, build, release, commit, deployed_by, deployed_at} or 503 "
           "with the one that is unavailable. "
-          "Never cached.");
+          "Never cached.")
+        .named("getHealth").gives(200, health_schema(), "Able to serve")
+        .gives(503, health_schema(), "PostgreSQL or Redis unavailable");
 }
 
 }  // namespace api

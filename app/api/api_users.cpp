@@ -3,18 +3,23 @@
 
 #include "app/api/input.h"
 #include "app/api/routes.h"
+#include "app/api/schemas.h"
 #include "app/model/db.h"
 #include "app/model/user.h"
 
 namespace api {
 namespace {
 
+const auto& kPage = page_param();
+const auto kSize = core::Param::integer("size", 1000, 0, 1000, "Users per page");
+const auto kSearch =
+    core::Param::text("search", kMaxEmail, "A case-insensitive substring of names or email");
+
 core::Reply user_query(core::Request& req)
 {
-    const auto page = static_cast<int>(req.query_int("page", 1, 0, 1000000));
-    const auto size = static_cast<int>(req.query_int("size", 1000, 0, 1000));
-    const auto search = req.query("search").value_or("");
-    check_line("search", search, kMaxEmail);
+    const auto page = static_cast<int>(kPage.read_int(req));
+    const auto size = static_cast<int>(kSize.read_int(req));
+    const auto search = kSearch.read_text(req);
     pqxx::nontransaction tx{model::db()};
     return core::json_reply(200, model::User::query(tx, page, size, search));
 }
@@ -25,7 +30,9 @@ void add_user_routes(core::Router& r)
 {
     r.add("GET", "/api/users", core::Role::superuser, user_query,
           "List users ordered by email. Query: page (1-based), size (default 1000), search (in "
-          "names and email).");
+          "names and email).")
+        .named("listUsers").params({kPage, kSize, kSearch})
+        .gives(200, core::Schema::array_of(user_schema()), "The users of that page");
 }
 
 }  // namespace api

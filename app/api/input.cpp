@@ -1,26 +1,19 @@
 // input.cpp: field checks for handlers.
 #include "app/api/input.h"
 
-#include <algorithm>
-
-#include "app/core/errors.h"
-#include "app/core/text.h"
-
 namespace api {
 
-void only_fields(const std::vector<std::string>& keys, const std::vector<std::string>& allowed)
+const core::JsonObject& read_body(const core::Request& req, const core::Schema& body)
 {
-    for (const auto& k : keys) {
-        if (std::find(allowed.begin(), allowed.end(), k) == allowed.end())
-            throw core::BadRequest(core::valid_utf8(k) ? "unknown field: " + core::printable(k, 100)
-                                                       : "unknown field (not UTF-8)");
-    }
+    const auto& in = req.json_object();
+    body.check(in);
+    return in;
 }
 
-void check_line(const std::string& field, const std::string& value, std::size_t max)
+const core::Param& page_param()
 {
-    if (auto why = core::line_problem(value, max))
-        throw core::BadRequest(field + " " + *why);
+    static const auto p = core::Param::integer("page", 1, 0, 1000000, "1-based; 0 means 1");
+    return p;
 }
 
 std::optional<std::string> line_field(const core::JsonObject& in, const char* key, std::size_t max)

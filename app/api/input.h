@@ -7,6 +7,9 @@
 #include <vector>
 
 #include "app/core/json.h"
+#include "app/core/request.h"
+#include "app/core/router.h"
+#include "app/core/schema.h"
 
 namespace api {
 
@@ -16,12 +19,16 @@ constexpr std::size_t kMaxName = 100;
 constexpr std::size_t kMaxTitle = 500;
 constexpr std::size_t kMaxPassword = 200;
 
-// 400 "unknown field: x" for the first key not in allowed.
-void only_fields(const std::vector<std::string>& keys, const std::vector<std::string>& allowed);
+using core::only_fields;  // 400 "unknown field: x" for the first key not in allowed
 
-// 400 "<field> must be ..." when value is not valid UTF-8, has control characters or is longer
-// than max characters.
-void check_line(const std::string& field, const std::string& value, std::size_t max);
+// The body as a JSON object, checked against the declaration its route takes() (schema.h): the
+// 400s of Schema::check.
+const core::JsonObject& read_body(const core::Request& req, const core::Schema& body);
+
+// The query parameter page of every list: 1-based, 0 means 1.
+const core::Param& page_param();
+
+using core::check_line;  // 400 "<field> must be ..." for a bad or over-long one-line text
 
 // A string member of a JSON body checked with check_line; nullopt when absent or null.
 std::optional<std::string> line_field(const core::JsonObject& in, const char* key, std::size_t max);

@@ -1,8 +1,10 @@
 // router.cpp: matching a method and path against the registry, segment by segment.
 #include "app/core/router.h"
 
+#include <cctype>
 #include <stdexcept>
 #include <string_view>
+
 
 namespace core {
 namespace {
@@ -87,6 +89,104 @@ Route& Router::add(const std::string& method, const std::string& pattern, Role m
     routes_.push_back(Route{method, pattern, min_role, std::move(handler), std::move(doc),
                             basename(source), {segs.begin(), segs.end()}});
     return routes_.back();
+}
+
+Param Param::integer(std::string name, std::int64_t def, std::int64_t lo, std::int64_t hi,
+                     std::string doc)
+{
+    Param p{std::move(name), Type::integer, std::move(doc)};
+    p.def = def;
+    p.lo = lo;
+    p.hi = hi;
+    return p;
+}
+
+Param Param::text(std::string name, std::size_t max_length, std::string doc, std::string format)
+{
+    Param p{std::move(name), Type::string, std::move(doc)};
+    p.max_length = max_length;
+    p.format = std::move(format);
+    return p;
+}
+
+std::int64_t Param::read_int(const Request& req) const
+{
+    return req.query_int(name, def, lo, hi);
+}
+
+std::string Param::read_text(const Request& req) const
+{
+    auto v = req.query(name).value_or("");
+    if (max_length > 0)
+        check_line(name, v, max_length);
+    return v;
+}
+
+Route& Route::named(std::string id)
+{
+    operation_id = std::move(id);
+    return *this;
+}
+
+Route& Route::takes(const Schema& b)
+{
+    input = {b};
+    return *this;
+}
+
+Route& Route::params(std::vector<Param> p)
+{
+    query = std::move(p);
+    return *this;
+}
+
+Route& Route::gives(int status, Schema b, std::string doc)
+{
+    replies.push_back(Outcome{status, std::move(doc), {std::move(b)}});
+    return *this;
+}
+
+Route& Route::gives(int status, std::string doc)
+{
+    replies.push_back(Outcome{status, std::move(doc), {}});
+    return *this;
+}
+
+Route& Route::html(std::string doc)
+{
+    replies.push_back(Outcome{200, std::move(doc), {Schema::of(Type::string)}, "text/html"});
+    return *this;
+}
+
+Route& Route::fails(int status, std::string doc)
+{
+    replies.push_back(Outcome{status, std::move(doc), {}});
+    return *this;
+}
+
+// "GET /api/movies/{id}" -> "getApiMoviesById": what a generated client names the call.
+std::string Route::operation() const
+{
+    if (!operation_id.empty())
+        return operation_id;
+    std::string id;
+    for (char c : method)
+        id += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    for (const auto& seg : segments) {
+        if (is_param(seg))
+            id += "By";
+        const auto word = is_param(seg) ? seg.substr(1, seg.size() - 2) : seg;
+        bool upper = true;
+        for (char c : word) {
+            if (!std::isalnum(static_cast<unsigned char>(c))) {
+                upper = true;
+                continue;
+            }
+            id += upper ? static_cast<char>(std::toupper(static_cast<unsigned char>(c))) : c;
+            upper = false;
+        }
+    }
+    return id;
 }
 
 std::optional<Match> Router::match(const std::string& method, const std::string& path) const

@@ -8,6 +8,7 @@
 
 #include "app/core/reply.h"
 #include "app/core/request.h"
+#include "app/core/schema.h"
 
 namespace core {
 
@@ -27,6 +28,32 @@ using Handler = std::function<Reply(Request&)>;
 enum class Body { json, form };
 const char* media_type(Body b);  // "application/json", "application/x-www-form-urlencoded"
 
+// A query parameter, declared on its route and read through the declaration, so /api/openapi.json
+// shows the range and the limit the handler applies.
+struct Param {
+    std::string name;
+    Type type = Type::string;
+    std::string doc;
+    std::int64_t def = 0, lo = 0, hi = 0;  // integer: absent -> def; outside [lo, hi] -> 400
+    std::size_t max_length = 0;  // string: one line of at most this many characters (0: unchecked)
+    std::string format{};        // documentation only: "uuid"
+
+    static Param integer(std::string name, std::int64_t def, std::int64_t lo, std::int64_t hi,
+                         std::string doc);
+    static Param text(std::string name, std::size_t max_length, std::string doc,
+                      std::string format = "");
+    std::int64_t read_int(const Request& req) const;  // Request::query_int's 400s
+    std::string read_text(const Request& req) const;  // "" when absent; 400 "<name> must ..."
+};
+
+// A reply a route declares: its status, what it means, and its body (none: no content).
+struct Outcome {
+    int status;
+    std::string doc;
+    std::vector<Schema> body;  // zero or one
+    std::string media_type = "application/json";
+};
+
 struct Route {
     std::string method, pattern;  // pattern in OpenAPI syntax: "/api/movies/{id}"
     Role min_role;                // visitor: no login needed
@@ -38,6 +65,20 @@ struct Route {
     // else 401. Set on the route add() returns: r.add(...).fresh_session = true;
     bool fresh_session = false;
     Body body = Body::json;  // set like fresh_session: r.add(...).body = Body::form;
+
+    // The OpenAPI side, declared by chaining on what add() returns (see api_movies.cpp):
+    std::string operation_id{};   // named(); "" -> derived from method and pattern
+    std::vector<Schema> input{};  // takes(): the JSON body the handler checks with the same Schema
+    std::vector<Param> query{};   // params()
+    std::vector<Outcome> replies{};  // gives(), html(), fails(): 2xx/3xx and the 4xx a route adds
+    Route& named(std::string id);
+    Route& takes(const Schema& body);
+    Route& params(std::vector<Param> p);
+    Route& gives(int status, Schema body, std::string doc);
+    Route& gives(int status, std::string doc);  // no body (a redirect)
+    Route& html(std::string doc);               // 200 text/html
+    Route& fails(int status, std::string doc);  // an error reply beyond the usual 400/401/404
+    std::string operation() const;              // operation_id, or e.g. "getApiMoviesById"
 };
 
 struct Match {

@@ -2,13 +2,16 @@
 #include <boost/test/unit_test.hpp>
 
 #include <algorithm>
+#include <cctype>
 #include <cstdint>
 #include <future>
+#include <set>
 #include <vector>
 
 #include <rapidjson/document.h>
 
 #include "app/api/routes.h"
+#include "app/core/config.h"
 #include "tests/api/http.h"
 
 using test::get;
@@ -53,11 +56,61 @@ BOOST_AUTO_TEST_CASE(openapi_document_lists_the_registry)
     doc.Parse(r.body.c_str());
     BOOST_REQUIRE(!doc.HasParseError());
     BOOST_TEST(std::string(doc["openapi"].GetString()).rfind("3.", 0) == 0u);
+    BOOST_TEST(doc["servers"].Size() >= 1u);
     const auto& op = doc["paths"]["/api/movies/{id}"]["get"];
     BOOST_TEST(std::string(op["summary"].GetString()) == "Get one movie by id.");
+    BOOST_TEST(std::string(op["operationId"].GetString()) == "getMovie");
     BOOST_TEST(std::string(op["x-required-role"].GetString()) == "visitor");
     BOOST_TEST(std::string(op["parameters"][0]["name"].GetString()) == "id");
     BOOST_TEST(std::string(op["parameters"][0]["in"].GetString()) == "path");
+    BOOST_TEST(std::string(op["responses"]["200"]["content"]["application/json"]["schema"]["$ref"]
+                               .GetString()) == "#/components/schemas/Movie");
+    BOOST_TEST(op["responses"].HasMember("404"));
+}
+
+BOOST_AUTO_TEST_CASE(openapi_has_the_session_scheme_and_every_route_with_an_operation_id)
+{
+    rapidjson::Document doc;
+    doc.Parse(get("/api/openapi.json").body.c_str());
+    BOOST_REQUIRE(doc.IsObject());
+    const auto& scheme = doc["components"]["securitySchemes"]["session"];
+    BOOST_TEST(std::string(scheme["type"].GetString()) == "apiKey");
+    BOOST_TEST(std::string(scheme["in"].GetString()) == "cookie");
+    BOOST_TEST(scheme["name"].GetString() == core::config().str("session_cookie_name"));
+    core::Router router;  // the same registry the server builds
+    api::add_all_routes(router);
+    std::set<std::string> ids;
+    for (const auto& route : router.routes()) {
+        std::string method;
+        for (char c : route.method)
+            method += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+        BOOST_TEST_CONTEXT(route.method << " " << route.pattern)
+        {
+            const auto& path = doc["paths"][route.pattern.c_str()];
+            BOOST_REQUIRE(path.HasMember(method.c_str()));
+            const auto& op = path[method.c_str()];
+            const std::string id = op["operationId"].GetString();
+            BOOST_TEST(ids.insert(id).second, "operationId " << id << " twice");
+            BOOST_TEST(op["security"].IsArray());
+            const bool login = route.min_role != core::Role::visitor;
+            BOOST_TEST(op["security"].Size() == (login ? 1u : 0u));
+            if (login)
+                BOOST_TEST(op["security"][0].HasMember("session"));
+            BOOST_TEST(op["responses"].HasMember("401") == (login || route.fresh_session));
+            // every error reply in the one shape
+            const auto& bad = op["responses"]["400"]["content"]["application/json"]["schema"];
+            BOOST_TEST(std::string(bad["$ref"].GetString()) == "#/components/schemas/Error");
+            BOOST_TEST(op.HasMember("requestBody") ==
+                       (!route.input.empty() || route.body == core::Body::form));
+        }
+    }
+    // a declared body with its limits and required members
+    const auto& input = doc["components"]["schemas"]["MovieInput"];
+    BOOST_TEST(input["properties"]["title"]["maxLength"].GetInt() == 500);
+    BOOST_TEST(std::string(input["required"][0].GetString()) == "title");
+    BOOST_TEST(input["additionalProperties"].GetBool() == false);
+    const auto& err = doc["components"]["schemas"]["Error"];
+    BOOST_TEST(std::string(err["required"][0].GetString()) == "err");
 }
 
 BOOST_AUTO_TEST_CASE(unknown_path_is_404_json)
