@@ -111,9 +111,7 @@ void expect_page_error(const HttpReply& r, const std::string& message, int statu
 std::vector<std::string> tokens_for(const std::string& user_id)
 {
     std::vector<std::string> out;
-    const auto keys = red::command({"KEYS", api::reset_key("*")});
-    for (size_t i = 0; i < keys->elements; ++i) {
-        const std::string key = keys->element[i]->str;
+    for (const auto& key : red::command({"KEYS", api::reset_key("*")}).strings()) {
         const auto v = red::get_keyval(key);
         if (v && v->find(user_id) != std::string::npos)
             out.push_back(key.substr(api::reset_key("").size()));
