@@ -1,6 +1,4 @@
 // api_movies.cpp: the movies API. Reads are open to visitors; writes need editor.
-#include <pqxx/pqxx>
-
 #include "app/api/account.h"
 #include "app/api/input.h"
 #include "app/api/routes.h"
@@ -29,7 +27,7 @@ MovieInput read_movie(const core::Request& req)
     return m;
 }
 
-core::Reply committed(pqxx::work& tx, int status, const model::Movie& m, const char* what)
+core::Reply committed(model::Tx& tx, int status, const model::Movie& m, const char* what)
 {
     tx.commit();
     LOG4CPLUS_INFO(lg, "movie " << what << " id=" << m.id);
@@ -55,14 +53,14 @@ core::Reply movie_query(core::Request& req)
     q.creator = req.query("creator").value_or("");
     if (!q.creator.empty() && !model::is_uuid(q.creator))
         throw core::BadRequest("creator must be a user id");
-    pqxx::nontransaction tx{model::db()};  // one read: no BEGIN/COMMIT round trips
+    model::Tx tx{model::Tx::read};  // one read: no BEGIN/COMMIT round trips
     return core::json_reply(200, model::Movie::query(tx, q));
 }
 
 core::Reply movie_get(core::Request& req)
 {
     const auto id = movie_id(req);
-    pqxx::nontransaction tx{model::db()};
+    model::Tx tx{model::Tx::read};
     return core::json_reply(200, model::Movie::get(tx, id));
 }
 
@@ -75,7 +73,7 @@ core::Reply movie_create(core::Request& req)
     m.title = *in.title;
     m.director = in.director.value_or("");
     m.creator = get_myself(req).id;  // read first: the caller's account may be gone
-    pqxx::work tx{model::db()};
+    model::Tx tx;
     m.insert(tx);
     return committed(tx, 201, m, "created");
 }
@@ -84,7 +82,7 @@ core::Reply movie_update(core::Request& req)
 {
     const auto id = movie_id(req);
     const auto in = read_movie(req);
-    pqxx::work tx{model::db()};
+    model::Tx tx;
     auto m = model::Movie::get(tx, id);
     m.title = in.title.value_or(m.title);
     m.director = in.director.value_or(m.director);
@@ -95,7 +93,7 @@ core::Reply movie_update(core::Request& req)
 core::Reply movie_delete(core::Request& req)
 {
     const auto id = movie_id(req);
-    pqxx::work tx{model::db()};
+    model::Tx tx;
     const auto m = model::Movie::remove(tx, id);
     return committed(tx, 200, m, "deleted");
 }

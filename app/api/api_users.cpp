@@ -1,6 +1,4 @@
 // api_users.cpp: the user list, for superusers only.
-#include <pqxx/pqxx>
-
 #include "app/api/input.h"
 #include "app/api/routes.h"
 #include "app/model/db.h"
@@ -15,7 +13,7 @@ core::Reply user_query(core::Request& req)
     const auto size = static_cast<int>(req.query_int("size", 1000, 0, 1000));
     const auto search = req.query("search").value_or("");
     check_line("search", search, kMaxEmail);
-    pqxx::nontransaction tx{model::db()};
+    model::Tx tx{model::Tx::read};
     return core::json_reply(200, model::User::query(tx, page, size, search));
 }
 

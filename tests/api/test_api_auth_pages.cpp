@@ -6,7 +6,6 @@
 #include <chrono>
 #include <thread>
 
-#include <pqxx/pqxx>
 #include <rapidjson/document.h>
 
 #include "app/api/password_reset.h"
@@ -86,7 +85,7 @@ HttpReply post_form(const Fields& fields, const std::map<std::string, std::strin
 
 bool account_exists(const std::string& email)
 {
-    pqxx::nontransaction tx{model::db()};
+    model::Tx tx{model::Tx::read};
     return model::User::get_by_email(tx, email).has_value();
 }
 
