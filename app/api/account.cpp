@@ -1,8 +1,6 @@
 // account.cpp: logins, new accounts, the calling user and role changes.
 #include "app/api/account.h"
 
-#include <pqxx/pqxx>
-
 #include "app/api/input.h"
 #include "app/api/session.h"
 #include "app/api/throttle.h"
@@ -46,7 +44,7 @@ model::User check_login(core::Request& req, const std::string& email, const std:
     check_login_throttle(req, email);
     std::optional<model::User> u;
     {
-        pqxx::nontransaction tx{model::db()};
+        model::Tx tx{model::Tx::read};
         u = model::User::get_by_email(tx, email);
     }
     // The same scrypt work whether or not the email exists.
@@ -68,7 +66,7 @@ model::User create_account(const NewAccount& a)
     if (!is_role(a.role))
         throw core::BadRequest("unknown role: " + core::printable(a.role, 40));
     {
-        pqxx::nontransaction tx{model::db()};
+        model::Tx tx{model::Tx::read};
         if (model::User::get_by_email(tx, a.email))
             throw core::BadRequest(taken(a.email));
     }
@@ -83,10 +81,10 @@ model::User create_account(const NewAccount& a)
     u.last_name = a.last_name;
     u.role = a.role;
     try {
-        pqxx::work tx{model::db()};
+        model::Tx tx;
         u.insert(tx);
         tx.commit();
-    } catch (const pqxx::unique_violation&) {  // taken since the check above
+    } catch (const model::EmailTaken&) {  // taken since the check above
         throw core::BadRequest(taken(a.email));
     }
     LOG4CPLUS_INFO(lg, "account created: " << u.id << " " << core::printable(u.email) << " as "
@@ -113,7 +111,7 @@ const model::User& get_myself(core::Request& req)
     if (!req.session.logged_in())
         throw core::HttpError(401, "not logged in");
     try {
-        pqxx::nontransaction tx{model::db()};
+        model::Tx tx{model::Tx::read};
         req.myself = model::User::get(tx, req.session.user_id);
     } catch (const core::NotFound&) {
         LOG4CPLUS_WARN(lg, "session of a deleted user " << req.session.user_id << ": ended");
@@ -129,7 +127,7 @@ int set_role(const std::string& email, const std::string& role)
         throw core::BadRequest("unknown role: " + core::printable(role, 40));
     std::string id;
     {
-        pqxx::work tx{model::db()};
+        model::Tx tx;
         const auto u = model::User::get_by_email(tx, email);
         if (!u)
             throw core::NotFound("user " + core::printable(email));

@@ -1,7 +1,5 @@
 // api_account.cpp: login, signup, logout and the caller's own account, as in RESTPie3. Login and
 // signup start a new server-side session (session.h); the logic is in account.h.
-#include <pqxx/pqxx>
-
 #include "app/api/account.h"
 #include "app/api/input.h"
 #include "app/api/routes.h"

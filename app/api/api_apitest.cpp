@@ -5,8 +5,6 @@
 #include <ctime>
 #include <thread>
 
-#include <pqxx/pqxx>
-
 #include "app/api/routes.h"
 #include "app/core/config.h"
 #include "app/core/log.h"
@@ -44,7 +42,7 @@ core::Reply example_html(core::Request&)
 
 core::Reply db_truncate(core::Request&)
 {
-    pqxx::work tx{model::db()};
+    model::Tx tx;
     model::truncate_all(tx);
     tx.commit();
     LOG4CPLUS_WARN(lg, "all tables emptied");

@@ -1,6 +1,4 @@
 // api_movies.cpp: the movies API. Reads are open to visitors; writes need editor.
-#include <pqxx/pqxx>
-
 #include "app/api/account.h"
 #include "app/api/input.h"
 #include "app/api/routes.h"
@@ -30,7 +28,7 @@ core::Schema movie_input(const char* name, bool create)
 const core::Schema kCreate = movie_input("MovieInput", true);
 const core::Schema kUpdate = movie_input("MovieUpdate", false);
 
-core::Reply committed(pqxx::work& tx, int status, const model::Movie& m, const char* what)
+core::Reply committed(model::Tx& tx, int status, const model::Movie& m, const char* what)
 {
     tx.commit();
     LOG4CPLUS_INFO(lg, "movie " << what << " id=" << m.id);
@@ -61,14 +59,14 @@ core::Reply movie_query(core::Request& req)
     q.creator = kCreator.read_text(req);
     if (!q.creator.empty() && !model::is_uuid(q.creator))
         throw core::BadRequest("creator must be a user id");
-    pqxx::nontransaction tx{model::db()};  // one read: no BEGIN/COMMIT round trips
+    model::Tx tx{model::Tx::read};  // one read: no BEGIN/COMMIT round trips
     return core::json_reply(200, model::Movie::query(tx, q));
 }
 
 core::Reply movie_get(core::Request& req)
 {
     const auto id = movie_id(req);
-    pqxx::nontransaction tx{model::db()};
+    model::Tx tx{model::Tx::read};
     return core::json_reply(200, model::Movie::get(tx, id));
 }
 
@@ -79,7 +77,7 @@ core::Reply movie_create(core::Request& req)
     m.title = *in.optional_string("title");
     m.director = in.optional_string("director").value_or("");
     m.creator = get_myself(req).id;  // read first: the caller's account may be gone
-    pqxx::work tx{model::db()};
+    model::Tx tx;
     m.insert(tx);
     return committed(tx, 201, m, "created");
 }
@@ -88,7 +86,7 @@ core::Reply movie_update(core::Request& req)
 {
     const auto id = movie_id(req);
     const auto& in = read_body(req, kUpdate);
-    pqxx::work tx{model::db()};
+    model::Tx tx;
     auto m = model::Movie::get(tx, id);
     m.title = in.optional_string("title").value_or(m.title);
     m.director = in.optional_string("director").value_or(m.director);
@@ -99,7 +97,7 @@ core::Reply movie_update(core::Request& req)
 core::Reply movie_delete(core::Request& req)
 {
     const auto id = movie_id(req);
-    pqxx::work tx{model::db()};
+    model::Tx tx;
     const auto m = model::Movie::remove(tx, id);
     return committed(tx, 200, m, "deleted");
 }

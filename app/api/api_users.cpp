@@ -1,6 +1,4 @@
 // api_users.cpp: the user list, for superusers only.
-#include <pqxx/pqxx>
-
 #include "app/api/input.h"
 #include "app/api/routes.h"
 #include "app/api/schemas.h"
@@ -20,7 +18,7 @@ core::Reply user_query(core::Request& req)
     const auto page = static_cast<int>(kPage.read_int(req));
     const auto size = static_cast<int>(kSize.read_int(req));
     const auto search = kSearch.read_text(req);
-    pqxx::nontransaction tx{model::db()};
+    model::Tx tx{model::Tx::read};
     return core::json_reply(200, model::User::query(tx, page, size, search));
 }
 

@@ -1,7 +1,6 @@
 // password_reset.cpp: reset tokens in Redis.
 #include "app/api/password_reset.h"
 
-#include <pqxx/pqxx>
 #include <rapidjson/document.h>
 
 #include "app/api/input.h"
@@ -55,7 +54,7 @@ void request_password_reset(const core::Request& req, const std::string& email)
     check_line("email", email, kMaxEmail);
     std::optional<model::User> u;
     {
-        pqxx::nontransaction tx{model::db()};
+        model::Tx tx{model::Tx::read};
         u = model::User::get_by_email(tx, email);
     }
     if (!u) {
@@ -77,7 +76,7 @@ std::optional<model::User> reset_token_user(const std::string& token)
     if (!t)
         return std::nullopt;
     try {
-        pqxx::nontransaction tx{model::db()};
+        model::Tx tx{model::Tx::read};
         return model::User::get(tx, t->user_id);
     } catch (const core::NotFound&) {
         return std::nullopt;
@@ -103,7 +102,7 @@ model::User reset_password(const core::Request& req, const std::string& token,
         throw kInvalidToken;  // used a moment ago by another request
     model::User u;
     try {
-        pqxx::work tx{model::db()};
+        model::Tx tx;
         u = model::User::get(tx, t->user_id);
         u.password = hash;
         u.update(tx);

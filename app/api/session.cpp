@@ -128,8 +128,7 @@ int run_on_index(const char* script, const std::string& user_id, const std::stri
     std::vector<std::string> args{kSessionPrefix};
     if (!arg.empty())
         args.push_back(arg);
-    const auto r = red::eval(script, {user_sessions_key(user_id)}, args);
-    return r->type == REDIS_REPLY_INTEGER ? static_cast<int>(r->integer) : 0;
+    return static_cast<int>(red::eval(script, {user_sessions_key(user_id)}, args).integer());
 }
 
 }  // namespace
@@ -174,10 +173,11 @@ void load_session(core::Request& req)
         return;  // no cookie, or one we never made: a visitor, at no cost to Redis
     const auto key = session_key(*id);
     const auto r = red::pipeline({{"GET", key}, {"TTL", key}});
-    if (r[0]->type != REDIS_REPLY_STRING)
+    const auto json = r[0].string();
+    if (!json)
         return;  // unknown or expired
     rapidjson::Document d;
-    d.Parse(r[0]->str, r[0]->len);
+    d.Parse(json->data(), json->size());
     const std::int64_t life = d.IsObject() ? int_member(d, "ttl") : 0;
     if (life <= 0 || member(d, "uid").empty()) {
         red::delete_key(key);  // not one of ours: nobody gets in with it
@@ -192,7 +192,7 @@ void load_session(core::Request& req)
         expire_cookie(req);
         return;
     }
-    const auto left = r[1]->type == REDIS_REPLY_INTEGER ? r[1]->integer : 0;
+    const auto left = r[1].integer();
     if (left > life - life / kRenewAfterFraction)
         return;
     // The index lives as long as the longest session, so it outlives every session in it.

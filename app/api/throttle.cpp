@@ -40,15 +40,12 @@ Limits limits()
             c.integer("login_fail_window_s")};
 }
 
-std::int64_t number_or_zero(const redisReply* r)
+// A counter as GET returns it: digits, or none.
+std::int64_t count_or_zero(const std::optional<std::string>& s)
 {
-    if (r->type == REDIS_REPLY_INTEGER)
-        return r->integer;
-    if (r->type == REDIS_REPLY_STRING) {
-        const std::string s(r->str, r->len);
-        return s.empty() || s.find_first_not_of("0123456789") != std::string::npos ? 0 : std::stoll(s);
-    }
-    return 0;
+    return !s || s->empty() || s->find_first_not_of("0123456789") != std::string::npos
+               ? 0
+               : std::stoll(*s);
 }
 
 }  // namespace
@@ -90,10 +87,10 @@ void check_login_throttle(core::Request& req, const std::string& email)
     const auto lim = limits();
     const auto ek = email_fail_key(email), ik = ip_fail_key(req.client_ip());
     const auto r = red::pipeline({{"GET", ek}, {"TTL", ek}, {"GET", ik}, {"TTL", ik}});
-    const auto by_email = throttle_wait(number_or_zero(r[0].get()), number_or_zero(r[1].get()),
-                                        lim.email, lim.window);
-    const auto by_ip = throttle_wait(number_or_zero(r[2].get()), number_or_zero(r[3].get()),
-                                     lim.ip, lim.window);
+    const auto by_email =
+        throttle_wait(count_or_zero(r[0].string()), r[1].integer(), lim.email, lim.window);
+    const auto by_ip =
+        throttle_wait(count_or_zero(r[2].string()), r[3].integer(), lim.ip, lim.window);
     const auto wait = std::max(by_email, by_ip);
     if (wait == 0)
         return;
@@ -108,13 +105,14 @@ void count_login_failure(const core::Request& req, const std::string& email)
 {
     const auto lim = limits();
     const auto r = red::eval(kCountScript, {email_fail_key(email), ip_fail_key(req.client_ip())},
-                             {std::to_string(lim.window)});
-    if (r->type != REDIS_REPLY_ARRAY || r->elements != 4)
+                             {std::to_string(lim.window)})
+                       .integers();
+    if (r.size() != 4)
         return;
-    if (number_or_zero(r->element[0]) == lim.email)
+    if (r[0] == lim.email)
         LOG4CPLUS_WARN(lg, "login locked for email " << core::printable(email) << " after "
                                                      << lim.email << " failures");
-    if (number_or_zero(r->element[2]) == lim.ip)
+    if (r[2] == lim.ip)
         LOG4CPLUS_WARN(lg, "login locked for IP " << req.client_ip() << " after " << lim.ip
                                                   << " failures");
 }
@@ -124,12 +122,13 @@ void count_signup_attempt(core::Request& req)
     const auto& c = core::config();
     const auto limit = c.integer("signup_limit_ip"), window = c.integer("signup_window_s");
     // Counted before it is checked, so that the attempts refused keep the window shut as well.
-    const auto r =
-        red::eval(kCountScript, {ip_signup_key(req.client_ip())}, {std::to_string(window)});
-    if (r->type != REDIS_REPLY_ARRAY || r->elements != 2)
+    const auto r = red::eval(kCountScript, {ip_signup_key(req.client_ip())},
+                             {std::to_string(window)})
+                       .integers();
+    if (r.size() != 2)
         throw std::runtime_error("signup counter: unexpected reply from Redis");
-    const auto attempt = number_or_zero(r->element[0]);
-    const auto wait = attempt_wait(attempt, number_or_zero(r->element[1]), limit, window);
+    const auto attempt = r[0];
+    const auto wait = attempt_wait(attempt, r[1], limit, window);
     if (wait == 0)
         return;
     if (attempt == limit + 1)

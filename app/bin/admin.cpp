@@ -70,7 +70,7 @@ int main(int argc, char** argv)
         core::set_config(core::Config::load(core::Config::path_from(argc, argv)));
         core::init_logging(core::config(), "admin");
         return run(args);
-    } catch (const model::DbUnavailable& e) {
+    } catch (const model::Unavailable& e) {
         std::cerr << "admin: database unavailable: " << e.reason << "\n";
     } catch (const std::exception& e) {
         std::cerr << "admin: " << e.what() << "\n";

@@ -44,7 +44,7 @@ int main(int argc, char** argv)
         core::init_logging(core::config(), "migrate");
         model::run_migrate(model::db(), core::config().str("migrations_dir"), command, std::cout);
         return 0;
-    } catch (const model::DbUnavailable& e) {
+    } catch (const model::Unavailable& e) {
         std::cerr << "migrate: database unavailable: " << e.reason << "\n";
     } catch (const std::exception& e) {
         std::cerr << "migrate: " << e.what() << "\n";

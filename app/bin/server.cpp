@@ -33,7 +33,6 @@ int run_worker(int n)
     core::Router router;
     api::add_all_routes(router);
     core::Dispatcher dispatcher(router);
-    dispatcher.add_error_translator(model::translate_db_error);
     dispatcher.set_read_retry(model::retry_read_after_db_error);
     dispatcher.set_session_loader(api::load_session);
     core::MetricsWriter metrics(router);  // counts into the master's table, when metrics are on

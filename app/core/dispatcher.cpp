@@ -222,11 +222,6 @@ Reply Dispatcher::from_exception(const Request& req, const Route* route) const
     } catch (const HttpError& e) {
         return error_reply(e.status, e.what());
     } catch (const std::exception& e) {
-        for (const auto& t : translators_)
-            if (auto mapped = t(e)) {
-                LOG4CPLUS_ERROR(lg, where << ": " << e.what());
-                return error_reply(mapped->status, mapped->what());
-            }
         LOG4CPLUS_ERROR(lg, "internal error in " << where << " ("
                                                  << (route ? route->source : "-")
                                                  << "): " << e.what());

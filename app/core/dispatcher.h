@@ -4,7 +4,6 @@
 #include <chrono>
 #include <exception>
 #include <functional>
-#include <optional>
 #include <string>
 #include <vector>
 
@@ -16,10 +15,6 @@
 
 namespace core {
 
-// Maps a library's exception (e.g. pqxx::broken_connection) onto an HttpError; nullopt = not mine.
-// Lets core stay free of the model's and red's libraries.
-using ErrorTranslator = std::function<std::optional<HttpError>(const std::exception&)>;
-
 // Fills req.session before the role check (sessions come from the account module). A session
 // whose role is "disabled" is refused with AccountDisabled; the loader drops it (and puts the
 // expiring cookie in req.reply_headers).
@@ -29,7 +24,6 @@ class Dispatcher {
 public:
     explicit Dispatcher(const Router& router);
 
-    void add_error_translator(ErrorTranslator t) { translators_.push_back(std::move(t)); }
     // For GET and HEAD only: when the check says yes (say, a database connection found broken and
     // dropped), the handler runs once more, so a restart of a backing service costs no read.
     void set_read_retry(std::function<bool(const std::exception&)> check) { read_retry_ = std::move(check); }
@@ -54,7 +48,6 @@ private:
     static void add_safety_headers(Reply& reply);
 
     const Router& router_;
-    std::vector<ErrorTranslator> translators_;
     std::function<bool(const std::exception&)> read_retry_;
     SessionLoader session_loader_;
     Observer observer_;

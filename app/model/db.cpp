@@ -1,5 +1,6 @@
 // db.cpp: the per-process connection. It is opened lazily so that a master that forks never
 // holds a socket its children would share; a broken one is dropped and reopened on next use.
+// Also where libpqxx's failures become model::Unavailable.
 #include "app/model/db.h"
 
 #include <sys/socket.h>
@@ -11,6 +12,7 @@
 #include <unordered_map>
 
 #include "app/core/config.h"
+#include "app/model/sql.h"
 
 namespace model {
 namespace {
@@ -18,7 +20,10 @@ namespace {
 const auto lg = core::logger("db");
 const auto lg_sql = core::logger("sql");
 
-std::unique_ptr<pqxx::connection> g_conn;
+std::unique_ptr<Connection> g_conn;
+// Set when a statement found g_conn broken. Dropped at the next db(), not at once: the Tx that
+// saw it still holds a transaction on it until the exception has unwound.
+bool g_lost = false;
 
 // libpq conninfo value syntax: single quotes, with \ and ' escaped by a backslash.
 std::string quoted(const std::string& v)
@@ -62,10 +67,10 @@ std::string conninfo(const core::Config& c, const std::string& extra_options)
     return ci;
 }
 
-std::unique_ptr<pqxx::connection> connect(const std::string& conninfo)
+std::unique_ptr<Connection> connect(const std::string& conninfo)
 {
     try {
-        auto c = std::make_unique<pqxx::connection>(conninfo);
+        auto c = std::make_unique<Connection>(conninfo);
         // 6.x would silently reconnect a broken connection on the next transaction; 7.x won't.
         // We reconnect explicitly (db_reset / db()), so switch the old behaviour off.
         c->inhibit_reactivation(true);
@@ -73,14 +78,14 @@ std::unique_ptr<pqxx::connection> connect(const std::string& conninfo)
     } catch (const pqxx::broken_connection& e) {
         const std::string why = trimmed(e.what());
         LOG4CPLUS_ERROR(lg, "cannot connect to the database: " << why);
-        throw DbUnavailable(why);
+        throw Unavailable("database unavailable", why);
     }
 }
 
-pqxx::connection_base& db()
+Connection& db()
 {
-    if (!g_conn || !g_conn->is_open()) {
-        g_conn.reset();  // a failed connect below leaves no half-dead object behind
+    if (!g_conn || g_lost || !g_conn->is_open()) {
+        db_reset();  // a failed connect below leaves no half-dead object behind
         g_conn = connect(conninfo(core::config()));
     }
     return *g_conn;
@@ -89,6 +94,7 @@ pqxx::connection_base& db()
 void db_reset()
 {
     g_conn.reset();
+    g_lost = false;
 }
 
 void drop_if_closed()
@@ -102,8 +108,39 @@ void drop_if_closed()
     const ssize_t n = fd < 0 ? 0 : recv(fd, &b, 1, MSG_PEEK | MSG_DONTWAIT);
     if (n >= 0 || (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)) {
         LOG4CPLUS_WARN(lg, "database connection closed by the server while idle: reconnecting");
-        g_conn.reset();
+        db_reset();
     }
+}
+
+Tx::Tx(Mode mode) : Tx(db(), mode) {}
+
+Tx::Tx(Connection& c, Mode mode) : impl_(std::make_unique<Impl>())
+{
+    try {
+        if (mode == write)
+            impl_->tx = std::make_unique<pqxx::work>(c);  // sends BEGIN
+        else
+            impl_->tx = std::make_unique<pqxx::nontransaction>(c);
+    } catch (const pqxx::failure&) {
+        detail::rethrow_db_error(c);
+    }
+}
+
+Tx::~Tx() = default;  // an open pqxx::work rolls back in its destructor
+
+void Tx::commit()
+{
+    try {
+        impl_->tx->commit();
+    } catch (const pqxx::failure&) {
+        detail::rethrow_db_error(impl_->tx->conn());
+    }
+}
+
+void ping()
+{
+    Tx tx{Tx::read};
+    exec(tx, "SELECT 1");
 }
 
 namespace detail {
@@ -139,9 +176,38 @@ const std::string* prepared_name(pqxx::transaction_base& tx, const std::string& 
     tx.conn().prepare(it->second, sql);
     return &it->second;
 }
+
+void rethrow_db_error(const pqxx::connection_base& c)
+{
+    const auto fail = [](const char* message, const std::exception& e, bool retry_read) {
+        const std::string why = trimmed(e.what());
+        LOG4CPLUS_WARN(lg, message << ": " << why);
+        return Unavailable(message, why, retry_read);
+    };
+    const bool ours = &c == g_conn.get();
+    try {
+        throw;
+    } catch (const pqxx::broken_connection& e) {
+        g_lost = g_lost || ours;
+        throw fail("database unavailable", e, true);  // nothing ran: a read may run again
+    } catch (const pqxx::in_doubt_error& e) {
+        g_lost = g_lost || ours;
+        throw fail("database connection lost during commit", e, false);
+    } catch (const pqxx::sql_error& e) {
+        if (e.sqlstate() != "57014")
+            throw;
+        throw fail("database timeout", e, false);  // statement_timeout: given up before harakiri
+    }
+}
 }  // namespace detail
 
-void truncate_all(pqxx::transaction_base& tx)
+bool retry_read_after_db_error(const std::exception& e)
+{
+    const auto* u = dynamic_cast<const Unavailable*>(&e);
+    return u && u->retry_read;
+}
+
+void truncate_all(Tx& tx)
 {
     // CASCADE reaches any table added later that references these; schema_migrations does not.
     exec(tx, "TRUNCATE users, movies RESTART IDENTITY CASCADE");

@@ -1,15 +1,12 @@
-// db.h: the process's one PostgreSQL connection (opened lazily, after any fork), the SQL helper
-// every statement goes through, and small helpers the model and the API share.
+// db.h: the process's one PostgreSQL connection (opened lazily, after any fork), transactions on
+// it, and small helpers the model and the API share. No libpqxx type crosses this header: the
+// model's own .cpp files reach them through sql.h.
 #pragma once
 #include <memory>
 #include <string>
 #include <string_view>
-#include <utility>
 
-#include <pqxx/pqxx>
-
-#include "app/core/errors.h"
-#include "app/core/log.h"
+#include "app/model/db_errors.h"
 
 namespace core {
 class Config;
@@ -17,62 +14,57 @@ class Config;
 
 namespace model {
 
-// A failed connect: a 503 for clients ("database unavailable"); reason holds libpq's words for
-// the log and for command-line tools such as migrate.
-struct DbUnavailable : core::Unavailable {
-    std::string reason;
-    explicit DbUnavailable(std::string why)
-        : core::Unavailable("database unavailable"), reason(std::move(why))
-    {
-    }
-};
+// A PostgreSQL connection. Defined in sql.h: callers only pass it on (tools, tests).
+class Connection;
 
 // The libpq conninfo for the db_* config keys, values quoted. extra_options are appended to the
 // server options (e.g. "-c search_path=x"), after the statement timeout.
 std::string conninfo(const core::Config& c, const std::string& extra_options = "");
 
-// The connection of this process, opened on first use and reopened when it is found closed.
-// Throws DbUnavailable (a core::Unavailable) when the server cannot be reached.
-pqxx::connection_base& db();
+// The connection of this process, opened on first use and reopened when it is found closed or
+// was lost. Throws Unavailable when the server cannot be reached.
+Connection& db();
 
 // Between requests: drops the connection when the server closed it while it sat idle (a
 // restart, a failover, pg_terminate_backend: its farewell message or the end of the stream is
 // waiting on the socket), so the next request, a write too, starts on a fresh one instead of
 // failing with 503. One non-blocking peek at the socket; never call it inside a transaction.
 void drop_if_closed();
-// Drops the connection; the next db() reconnects. The dispatcher calls it after catching
-// pqxx::broken_connection, so the next request gets a fresh socket.
+// Drops the connection; the next db() reconnects.
 void db_reset();
 
-// Opens a connection that is not the process's one (tools, tests). Throws DbUnavailable.
-std::unique_ptr<pqxx::connection> connect(const std::string& conninfo);
+// Opens a connection that is not the process's one (tools, tests). Throws Unavailable.
+std::unique_ptr<Connection> connect(const std::string& conninfo);
 
-namespace detail {
-void log_statement(const std::string& sql);
-}
+// A unit of work on a connection (the process's unless given). Model calls take one, so that
+// several can share it; the caller decides its extent.
+// - Tx::write: BEGIN ... COMMIT; without commit() the destructor rolls back.
+// - Tx::read: no BEGIN/COMMIT round trips, each statement commits on its own: for a read of one
+//   statement.
+// Lost connections, timeouts and the like throw Unavailable (db_errors.h).
+class Tx {
+public:
+    enum Mode { write, read };
+    explicit Tx(Mode mode = write);
+    Tx(Connection& c, Mode mode = write);
+    ~Tx();
+    Tx(const Tx&) = delete;
+    Tx& operator=(const Tx&) = delete;
 
-namespace detail {
-// Defines `sql` as a prepared statement on tx's connection (libpqxx prepares it on the server at
-// first use) and returns its name, derived from the text; nullptr for statements PostgreSQL cannot
-// prepare (TRUNCATE, SET, DDL), which run unprepared.
-const std::string* prepared_name(pqxx::transaction_base& tx, const std::string& sql);
-}  // namespace detail
+    void commit();  // a no-op for Tx::read
 
-// Runs one statement with $n parameters, as a prepared statement: the server parses and plans
-// each statement once per connection, not once per request. With core::log_sql() on, the
-// statement (never its parameter values, which may be secrets) is logged at INFO on logger "sql".
-template <typename... Args>
-pqxx::result exec(pqxx::transaction_base& tx, const std::string& sql, Args&&... args)
-{
-    if (core::log_sql())
-        detail::log_statement(sql);
-    if (const std::string* name = detail::prepared_name(tx, sql))
-        return tx.exec_prepared(*name, std::forward<Args>(args)...);
-    return tx.exec_params(sql, std::forward<Args>(args)...);
-}
+    struct Impl;  // the libpqxx transaction, in sql.h
+    Impl& impl() { return *impl_; }
+
+private:
+    std::unique_ptr<Impl> impl_;
+};
+
+// SELECT 1 on the process's connection: throws Unavailable when the database cannot answer.
+void ping();
 
 // Empties every app table and restarts the id sequences; schema_migrations is kept.
-void truncate_all(pqxx::transaction_base& tx);
+void truncate_all(Tx& tx);
 
 // True for the canonical 8-4-4-4-12 hex uuid text. Check ids before they reach SQL, so a
 // malformed id is a 404 and never a SQL error.
@@ -80,8 +72,5 @@ bool is_uuid(std::string_view s);
 
 // A LIKE pattern matching s anywhere, with %, _ and \ in s taken literally (use ESCAPE '\').
 std::string like_contains(std::string_view s);
-
-// The SQL expression for a timestamptz column as ISO 8601 UTC text without zone.
-#define MODEL_ISO_UTC(col) "to_char(" col " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS')"
 
 }  // namespace model

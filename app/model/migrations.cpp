@@ -11,7 +11,7 @@
 #include <stdexcept>
 
 #include "app/core/log.h"
-#include "app/model/db.h"
+#include "app/model/sql.h"
 
 namespace fs = std::filesystem;
 
@@ -108,7 +108,7 @@ void run_script(pqxx::connection_base& c, const std::string& file, const std::st
 
 }  // namespace
 
-Migrator::Migrator(pqxx::connection_base& c, std::string dir) : c_(c), dir_(std::move(dir)) {}
+Migrator::Migrator(Connection& c, std::string dir) : c_(c), dir_(std::move(dir)) {}
 
 std::vector<std::string> Migrator::files() const
 {
@@ -201,7 +201,7 @@ std::optional<std::string> Migrator::down()
     return last;
 }
 
-void run_migrate(pqxx::connection_base& c, const std::string& dir, const std::string& command,
+void run_migrate(Connection& c, const std::string& dir, const std::string& command,
                  std::ostream& out)
 {
     Migrator m(c, dir);

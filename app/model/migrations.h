@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-#include <pqxx/pqxx>
+#include "app/model/db.h"
 
 namespace model {
 
@@ -26,7 +26,7 @@ public:
     static constexpr std::int64_t kLockKey = 0x727374706d696772;
 
     // dir: the migrations folder, relative to the working directory unless absolute.
-    Migrator(pqxx::connection_base& c, std::string dir);
+    Migrator(Connection& c, std::string dir);
 
     // The up files (*.sql, not *.down.sql) in name order. Throws if dir is not a directory.
     std::vector<std::string> files() const;
@@ -46,13 +46,13 @@ public:
     std::optional<std::string> down();
 
 private:
-    pqxx::connection_base& c_;
+    Connection& c_;
     std::string dir_;
 };
 
 // The migrate command line's verbs: "up", "status" or "down", writing a readable report to out.
 // Throws std::invalid_argument for an unknown verb, and whatever the Migrator throws.
-void run_migrate(pqxx::connection_base& c, const std::string& dir, const std::string& command,
+void run_migrate(Connection& c, const std::string& dir, const std::string& command,
                  std::ostream& out);
 
 }  // namespace model

@@ -4,7 +4,7 @@
 #include <algorithm>
 
 #include "app/core/errors.h"
-#include "app/model/db.h"
+#include "app/model/sql.h"
 
 namespace model {
 namespace {
@@ -54,7 +54,7 @@ void Movie::to_json(core::JsonWriter& w) const
     w.EndObject();
 }
 
-Movie Movie::get(pqxx::transaction_base& tx, std::int64_t id)
+Movie Movie::get(Tx& tx, std::int64_t id)
 {
     // $1::bigint everywhere: an id past the serial's int4 range is then just not found, instead
     // of an out-of-range SQL error; int4 = int8 still uses the primary key index.
@@ -64,7 +64,7 @@ Movie Movie::get(pqxx::transaction_base& tx, std::int64_t id)
     return from_row(res[0]);
 }
 
-std::vector<Movie> Movie::query(pqxx::transaction_base& tx, const MovieQuery& q)
+std::vector<Movie> Movie::query(Tx& tx, const MovieQuery& q)
 {
     if (!q.creator.empty() && !is_uuid(q.creator))
         return {};  // no user has such an id; never let it reach SQL as a cast error
@@ -84,7 +84,7 @@ std::vector<Movie> Movie::query(pqxx::transaction_base& tx, const MovieQuery& q)
     return out;
 }
 
-Movie Movie::remove(pqxx::transaction_base& tx, std::int64_t id)
+Movie Movie::remove(Tx& tx, std::int64_t id)
 {
     auto res = exec(tx, "DELETE FROM movies WHERE id = $1::bigint RETURNING " + kColumns, id);
     if (res.empty())
@@ -92,7 +92,7 @@ Movie Movie::remove(pqxx::transaction_base& tx, std::int64_t id)
     return from_row(res[0]);
 }
 
-void Movie::insert(pqxx::transaction_base& tx)
+void Movie::insert(Tx& tx)
 {
     auto res = exec(tx,
                     "INSERT INTO movies (title, director, creator) "
@@ -101,7 +101,7 @@ void Movie::insert(pqxx::transaction_base& tx)
     *this = from_row(res[0]);
 }
 
-void Movie::update(pqxx::transaction_base& tx)
+void Movie::update(Tx& tx)
 {
     auto res = exec(tx,
                     "UPDATE movies SET title = $2, director = $3, modified = now() "

@@ -4,9 +4,8 @@
 #include <string>
 #include <vector>
 
-#include <pqxx/pqxx>
-
 #include "app/core/json.h"
+#include "app/model/db.h"
 
 namespace model {
 
@@ -29,17 +28,17 @@ struct Movie {
     void to_json(core::JsonWriter& w) const;
 
     // Throws core::NotFound("movie <id>").
-    static Movie get(pqxx::transaction_base& tx, std::int64_t id);
+    static Movie get(Tx& tx, std::int64_t id);
     // Ordered by id. A creator that is not a uuid matches nothing.
-    static std::vector<Movie> query(pqxx::transaction_base& tx, const MovieQuery& q);
+    static std::vector<Movie> query(Tx& tx, const MovieQuery& q);
     // Deletes the row and returns it as it was; throws core::NotFound if there is none.
-    static Movie remove(pqxx::transaction_base& tx, std::int64_t id);
+    static Movie remove(Tx& tx, std::int64_t id);
 
     // Inserts title, director, creator ("" -> NULL); sets id, created and modified.
-    void insert(pqxx::transaction_base& tx);
+    void insert(Tx& tx);
     // Writes title and director, sets modified = now() (the transaction's start time) and
     // reloads the row. Throws core::NotFound when the row is gone.
-    void update(pqxx::transaction_base& tx);
+    void update(Tx& tx);
 };
 
 }  // namespace model

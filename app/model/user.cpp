@@ -5,7 +5,7 @@
 #include <cstdint>
 
 #include "app/core/errors.h"
-#include "app/model/db.h"
+#include "app/model/sql.h"
 
 namespace model {
 namespace {
@@ -50,6 +50,18 @@ std::string array_literal(const std::vector<std::string>& items)
         out += '"';
     }
     return out + "}";
+}
+
+// Runs an INSERT or UPDATE of a user's row: the unique index on lower(email) is the check that
+// holds against a concurrent signup, so its refusal is the caller's EmailTaken.
+template <typename... Args>
+pqxx::result write_row(Tx& tx, const std::string& email, const std::string& sql, Args&&... args)
+{
+    try {
+        return exec(tx, sql, std::forward<Args>(args)...);
+    } catch (const pqxx::unique_violation&) {
+        throw EmailTaken(email);
+    }
 }
 
 User from_row(const pqxx::row& r)
@@ -105,7 +117,7 @@ void User::to_json(core::JsonWriter& w) const
     w.EndObject();
 }
 
-User User::get(pqxx::transaction_base& tx, const std::string& id)
+User User::get(Tx& tx, const std::string& id)
 {
     if (!is_uuid(id))
         throw core::NotFound("user " + id);
@@ -115,7 +127,7 @@ User User::get(pqxx::transaction_base& tx, const std::string& id)
     return from_row(res[0]);
 }
 
-std::optional<User> User::get_by_email(pqxx::transaction_base& tx, const std::string& email)
+std::optional<User> User::get_by_email(Tx& tx, const std::string& email)
 {
     // lower() on both sides matches the unique index on lower(email).
     auto res = exec(tx, "SELECT " + kColumns + " FROM users WHERE lower(email) = lower($1)", email);
@@ -124,7 +136,7 @@ std::optional<User> User::get_by_email(pqxx::transaction_base& tx, const std::st
     return from_row(res[0]);
 }
 
-std::vector<User> User::query(pqxx::transaction_base& tx, int page, int size,
+std::vector<User> User::query(Tx& tx, int page, int size,
                               const std::string& search)
 {
     const std::int64_t limit = std::max(size, 0);
@@ -141,7 +153,7 @@ std::vector<User> User::query(pqxx::transaction_base& tx, int page, int size,
     return out;
 }
 
-void User::set_role(pqxx::transaction_base& tx, const std::string& id, const std::string& role)
+void User::set_role(Tx& tx, const std::string& id, const std::string& role)
 {
     if (!is_uuid(id))
         throw core::NotFound("user " + id);
@@ -151,9 +163,9 @@ void User::set_role(pqxx::transaction_base& tx, const std::string& id, const std
         throw core::NotFound("user " + id);
 }
 
-void User::insert(pqxx::transaction_base& tx)
+void User::insert(Tx& tx)
 {
-    auto res = exec(tx,
+    auto res = write_row(tx, email,
                     "INSERT INTO users (email, password, first_name, last_name, role, tags) "
                     "VALUES ($1, $2, $3, $4, $5::role, $6::text[]) RETURNING id::text AS id, "
                     MODEL_ISO_UTC("created") " AS created, "
@@ -164,11 +176,11 @@ void User::insert(pqxx::transaction_base& tx)
     modified = res[0]["modified"].as<std::string>();
 }
 
-void User::update(pqxx::transaction_base& tx)
+void User::update(Tx& tx)
 {
     if (!is_uuid(id))
         throw core::NotFound("user " + id);
-    auto res = exec(tx,
+    auto res = write_row(tx, email,
                     "UPDATE users SET email = $2, password = $3, first_name = $4, last_name = $5, "
                     "role = $6::role, tags = $7::text[], modified = now() WHERE id = $1::uuid "
                     "RETURNING " MODEL_ISO_UTC("created") " AS created, "

@@ -5,9 +5,8 @@
 #include <string>
 #include <vector>
 
-#include <pqxx/pqxx>
-
 #include "app/core/json.h"
+#include "app/model/db.h"
 
 namespace model {
 
@@ -27,22 +26,22 @@ struct User {
     std::string fullname() const;  // "first last", trimmed
 
     // Throws core::NotFound("user <id>"), also for an id that is not a uuid.
-    static User get(pqxx::transaction_base& tx, const std::string& id);
+    static User get(Tx& tx, const std::string& id);
     // Case-insensitive match on the email.
-    static std::optional<User> get_by_email(pqxx::transaction_base& tx, const std::string& email);
+    static std::optional<User> get_by_email(Tx& tx, const std::string& email);
     // Page 1-based (below 1 counts as 1), ordered by email. search: case-insensitive substring of
     // first_name, last_name or email, taken literally (% and _ are not wildcards); "" = all.
-    static std::vector<User> query(pqxx::transaction_base& tx, int page, int size,
+    static std::vector<User> query(Tx& tx, int page, int size,
                                    const std::string& search);
     // Throws core::NotFound when there is no such user. role must be a valid role name.
-    static void set_role(pqxx::transaction_base& tx, const std::string& id,
+    static void set_role(Tx& tx, const std::string& id,
                          const std::string& role);
 
-    // Sets id, created and modified. An email already taken (in any case) throws
-    // pqxx::unique_violation, which aborts the transaction.
-    void insert(pqxx::transaction_base& tx);
-    // Writes email, password, names, role and tags; sets modified. NotFound when the row is gone.
-    void update(pqxx::transaction_base& tx);
+    // Sets id, created and modified. An email already taken (in any case) throws EmailTaken.
+    void insert(Tx& tx);
+    // Writes email, password, names, role and tags; sets modified. NotFound when the row is gone,
+    // EmailTaken when another user has the email.
+    void update(Tx& tx);
 };
 
 }  // namespace model

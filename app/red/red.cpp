@@ -9,6 +9,8 @@
 #include <sys/time.h>
 #include <unistd.h>
 
+#include <hiredis/hiredis.h>
+
 #include "app/core/config.h"
 #include "app/core/errors.h"
 #include "app/core/json.h"
@@ -18,6 +20,11 @@ namespace red {
 namespace {
 
 const auto lg = core::logger("red");
+
+struct FreeReply {
+    void operator()(redisReply* r) const { freeReplyObject(r); }
+};
+using RawReply = std::unique_ptr<redisReply, FreeReply>;
 
 struct Connection {
     std::unique_ptr<redisContext, void (*)(redisContext*)> ctx{nullptr, redisFree};
@@ -48,7 +55,7 @@ std::int64_t positive_ms(const char* key)
     if (!conn.down)
         LOG4CPLUS_WARN(lg, "redis unavailable: " << why);
     conn.down = true;
-    throw core::Unavailable("redis unavailable: " + why);
+    throw Unavailable("redis unavailable: " + why);
 }
 
 // The socket's read/write timeout: a command slower than this counts as a dead Redis.
@@ -60,9 +67,31 @@ void set_timeout(redisContext* c, std::int64_t ms)
 
 std::string text(const redisReply* r) { return std::string(r->str, r->len); }
 
-[[noreturn]] void unexpected(const char* command)
+// hiredis's reply as our own value, so no hiredis type leaves this file.
+Reply to_reply(const redisReply* r)
 {
-    throw std::runtime_error(std::string("redis: unexpected reply to ") + command);
+    switch (r->type) {
+    case REDIS_REPLY_STRING:
+        return Reply(Reply::Kind::string, text(r));
+    case REDIS_REPLY_STATUS:
+        return Reply(Reply::Kind::status, text(r));
+    case REDIS_REPLY_INTEGER:
+        return Reply(static_cast<std::int64_t>(r->integer));
+    case REDIS_REPLY_ARRAY: {
+        std::vector<Reply> elements;
+        elements.reserve(r->elements);
+        for (size_t i = 0; i < r->elements; ++i)
+            elements.push_back(to_reply(r->element[i]));
+        return Reply(std::move(elements));
+    }
+    default:  // nil; errors were thrown before
+        return Reply();
+    }
+}
+
+[[noreturn]] void unexpected(const char* expected)
+{
+    throw ReplyError(std::string("redis: unexpected reply where ") + expected + " was expected");
 }
 
 bool alive() { return conn.ctx && conn.pid == getpid(); }
@@ -94,7 +123,7 @@ redisContext* connect()
     if (!password.empty()) {
         const char* argv[] = {"AUTH", password.c_str()};
         const size_t lens[] = {4, password.size()};
-        Reply r{static_cast<redisReply*>(redisCommandArgv(c, 2, argv, lens))};
+        RawReply r{static_cast<redisReply*>(redisCommandArgv(c, 2, argv, lens))};
         if (!r)
             fail(where + ": AUTH: " + c->errstr);
         if (r->type == REDIS_REPLY_ERROR)
@@ -142,7 +171,7 @@ std::vector<Reply> run(const std::vector<std::string>* cmds, size_t n, std::int6
                 fail(std::string("cannot queue a command: ") + c->errstr);
         }
 
-        std::vector<Reply> replies;
+        std::vector<RawReply> replies;
         replies.reserve(n);
         while (replies.size() < n) {
             void* r = nullptr;
@@ -154,10 +183,14 @@ std::vector<Reply> run(const std::vector<std::string>* cmds, size_t n, std::int6
         if (replies.size() == n) {
             if (wait_ms > 0)
                 set_timeout(c, positive_ms("redis_timeout_ms"));
-            for (const auto& r : replies)
+            std::vector<Reply> out;
+            out.reserve(n);
+            for (const auto& r : replies) {
                 if (const auto* e = first_error(r.get()))
-                    throw std::runtime_error("redis: " + text(e));
-            return replies;
+                    throw ReplyError("redis: " + text(e));
+                out.push_back(to_reply(r.get()));
+            }
+            return out;
         }
 
         // The context is dead now. If Redis closed a connection that had worked before (it
@@ -177,22 +210,6 @@ std::vector<Reply> run(const std::vector<std::string>* cmds, size_t n, std::int6
     }
 }
 
-std::optional<std::string> string_or_nil(const redisReply* r)
-{
-    if (r->type == REDIS_REPLY_NIL)
-        return std::nullopt;
-    if (r->type != REDIS_REPLY_STRING)
-        unexpected("a command returning a string");
-    return text(r);
-}
-
-std::int64_t integer(const Reply& r)
-{
-    if (r->type != REDIS_REPLY_INTEGER)
-        unexpected("a command returning an integer");
-    return r->integer;
-}
-
 // The module promises JSON to its readers; a raw string here is a caller's bug (red.py used to
 // serialize for them), so it fails loudly instead of surfacing later as a parse error elsewhere.
 void require_json(const std::string& json, const std::string& key)
@@ -202,6 +219,57 @@ void require_json(const std::string& json, const std::string& key)
 }
 
 }  // namespace
+
+std::optional<std::string> Reply::string() const
+{
+    if (kind_ == Kind::nil)
+        return std::nullopt;
+    if (kind_ != Kind::string)
+        unexpected("a string");
+    return text_;
+}
+
+std::string Reply::status() const
+{
+    if (kind_ != Kind::status)
+        unexpected("a status");
+    return text_;
+}
+
+std::int64_t Reply::integer() const
+{
+    if (kind_ != Kind::integer)
+        unexpected("an integer");
+    return integer_;
+}
+
+const std::vector<Reply>& Reply::elements() const
+{
+    if (kind_ != Kind::array)
+        unexpected("an array");
+    return elements_;
+}
+
+std::vector<std::string> Reply::strings() const
+{
+    std::vector<std::string> out;
+    out.reserve(elements().size());
+    for (const auto& e : elements_) {
+        if (e.kind_ != Kind::string)
+            unexpected("an array of strings");
+        out.push_back(e.text_);
+    }
+    return out;
+}
+
+std::vector<std::int64_t> Reply::integers() const
+{
+    std::vector<std::int64_t> out;
+    out.reserve(elements().size());
+    for (const auto& e : elements_)
+        out.push_back(e.integer());
+    return out;
+}
 
 Reply command(const std::vector<std::string>& args)
 {
@@ -235,14 +303,14 @@ void set_keyval(const std::string& key, const std::string& json, int expire_seco
 
 std::optional<std::string> get_keyval(const std::string& key)
 {
-    return string_or_nil(command({"GET", key}).get());
+    return command({"GET", key}).string();
 }
 
-bool delete_key(const std::string& key) { return integer(command({"DEL", key})) > 0; }
+bool delete_key(const std::string& key) { return command({"DEL", key}).integer() > 0; }
 
 bool expire(const std::string& key, int seconds)
 {
-    return integer(command({"EXPIRE", key, std::to_string(seconds)})) == 1;
+    return command({"EXPIRE", key, std::to_string(seconds)}).integer() == 1;
 }
 
 void list_append(const std::string& name, const std::string& json, int max_size)
@@ -262,38 +330,31 @@ void list_append(const std::string& name, const std::string& json, int max_size)
 std::optional<std::string> list_pop(const std::string& name, int timeout_seconds)
 {
     if (timeout_seconds <= 0)
-        return string_or_nil(command({"LPOP", name}).get());
+        return command({"LPOP", name}).string();
     const std::vector<std::string> args{"BLPOP", name, std::to_string(timeout_seconds)};
     const auto r = std::move(run(&args, 1, timeout_seconds * 1000LL).front());
-    if (r->type == REDIS_REPLY_NIL)  // timed out
+    if (r.is_nil())  // timed out
         return std::nullopt;
-    if (r->type != REDIS_REPLY_ARRAY || r->elements != 2)
-        unexpected("BLPOP");
-    return text(r->element[1]);
+    if (r.elements().size() != 2)
+        unexpected("[list, item] from BLPOP");
+    return r.elements()[1].string();
 }
 
 std::optional<std::string> list_peek(const std::string& name)
 {
-    return string_or_nil(command({"LINDEX", name, "0"}).get());
+    return command({"LINDEX", name, "0"}).string();
 }
 
 std::vector<std::string> list_fetch(const std::string& name)
 {
-    const auto r = command({"LRANGE", name, "0", "-1"});
-    if (r->type != REDIS_REPLY_ARRAY)
-        unexpected("LRANGE");
-    std::vector<std::string> items;
-    items.reserve(r->elements);
-    for (size_t i = 0; i < r->elements; ++i)
-        items.push_back(text(r->element[i]));
-    return items;
+    return command({"LRANGE", name, "0", "-1"}).strings();
 }
 
-std::int64_t list_length(const std::string& name) { return integer(command({"LLEN", name})); }
+std::int64_t list_length(const std::string& name) { return command({"LLEN", name}).integer(); }
 
 std::int64_t incr(const std::string& key, std::int64_t by)
 {
-    return integer(command({"INCRBY", key, std::to_string(by)}));
+    return command({"INCRBY", key, std::to_string(by)}).integer();
 }
 
 std::optional<std::string> get_set(const std::string& key, const std::string& json,
@@ -303,15 +364,15 @@ std::optional<std::string> get_set(const std::string& key, const std::string& js
     // GETSET rather than SET ... GET, which needs Redis 6.2 (Ubuntu 22.04 ships 6.0); like SET,
     // it clears an earlier expiry.
     if (expire_seconds <= 0)
-        return string_or_nil(command({"GETSET", key, json}).get());
+        return command({"GETSET", key, json}).string();
     const auto replies = pipeline({{"MULTI"},
                                    {"GETSET", key, json},
                                    {"EXPIRE", key, std::to_string(expire_seconds)},
                                    {"EXEC"}});
-    const redisReply* exec = replies.back().get();
-    if (exec->type != REDIS_REPLY_ARRAY || exec->elements != 2)
-        unexpected("EXEC");
-    return string_or_nil(exec->element[0]);
+    const auto& exec = replies.back().elements();
+    if (exec.size() != 2)
+        unexpected("two replies from EXEC");
+    return exec[0].string();
 }
 
 Reply eval(const std::string& script, const std::vector<std::string>& keys,
@@ -319,10 +380,10 @@ Reply eval(const std::string& script, const std::vector<std::string>& keys,
 {
     static std::unordered_map<std::string, std::string> shas;  // script text -> its SHA1
     auto load = [&] {
-        const auto r = command({"SCRIPT", "LOAD", script});
-        if (r->type != REDIS_REPLY_STRING)
-            unexpected("SCRIPT LOAD");
-        return shas[script] = text(r.get());
+        const auto sha = command({"SCRIPT", "LOAD", script}).string();
+        if (!sha)
+            unexpected("a SHA1 from SCRIPT LOAD");
+        return shas[script] = *sha;
     };
     auto it = shas.find(script);
     std::vector<std::string> cmd{"EVALSHA", it == shas.end() ? load() : it->second,
@@ -331,7 +392,7 @@ Reply eval(const std::string& script, const std::vector<std::string>& keys,
     cmd.insert(cmd.end(), args.begin(), args.end());
     try {
         return command(cmd);
-    } catch (const std::runtime_error& e) {
+    } catch (const ReplyError& e) {
         if (std::string(e.what()).find("NOSCRIPT") == std::string::npos)
             throw;
         cmd[1] = load();  // Redis restarted (or SCRIPT FLUSH): its cache is empty

@@ -1,23 +1,30 @@
-// red.h: Redis (hiredis): key/values with optional expiry, capped lists used as queues, counters,
+// red.h: Redis: key/values with optional expiry, capped lists used as queues, counters,
 // get-and-set. Values are JSON text that the caller serializes. One connection per process, opened
-// on first use (so a master that only forks never holds one) and not thread-safe.
+// on first use (so a master that only forks never holds one) and not thread-safe. hiredis stays
+// inside red.cpp: callers get our own values and errors.
 #pragma once
 #include <cstdint>
-#include <memory>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
-#include <hiredis/hiredis.h>
+#include "app/core/errors.h"
 
 namespace red {
 
 // What every function below throws:
-// - core::Unavailable "redis unavailable: ..." when Redis is down, unreachable or slower than
+// - Unavailable "redis unavailable: ..." when Redis is down, unreachable or slower than
 //   redis_timeout_ms: a fast 503. The dead connection is dropped; the next call connects afresh.
-// - std::runtime_error "redis: <Redis's message>" on an error reply (e.g. WRONGTYPE); the
-//   connection stays usable.
+// - ReplyError "redis: <Redis's message>" on an error reply (e.g. WRONGTYPE), or on a reply of
+//   another type than the caller reads it as; the connection stays usable.
 // - std::invalid_argument when a value to store is not valid JSON.
+struct Unavailable : core::Unavailable {
+    using core::Unavailable::Unavailable;
+};
+struct ReplyError : std::runtime_error {
+    using std::runtime_error::runtime_error;
+};
 
 // Stores json under key; expire_seconds <= 0 means no expiry (and clears an earlier one).
 void set_keyval(const std::string& key, const std::string& json, int expire_seconds = 0);
@@ -44,16 +51,41 @@ std::optional<std::string> get_set(const std::string& key, const std::string& js
 
 // Lower level, for modules that need other commands (sessions, throttling): the same connection
 // and error handling. Arguments are binary safe (sent with their lengths, never formatted).
-struct FreeReply {
-    void operator()(redisReply* r) const { freeReplyObject(r); }
-};
-using Reply = std::unique_ptr<redisReply, FreeReply>;
 
-// Runs one command, e.g. command({"TTL", key}); never returns null.
+// A reply, read as the type the caller expects: a reply of another type throws ReplyError (error
+// replies never get here, they are thrown at once).
+class Reply {
+public:
+    enum class Kind { nil, string, status, integer, array };
+    Reply() = default;  // nil
+    Reply(Kind kind, std::string text) : kind_(kind), text_(std::move(text)) {}
+    explicit Reply(std::int64_t n) : kind_(Kind::integer), integer_(n) {}
+    explicit Reply(std::vector<Reply> elements)
+        : kind_(Kind::array), elements_(std::move(elements))
+    {
+    }
+
+    bool is_nil() const { return kind_ == Kind::nil; }
+    std::optional<std::string> string() const;    // a bulk string; nullopt for nil
+    std::string status() const;                   // a status reply, e.g. "OK", "PONG"
+    std::int64_t integer() const;
+    const std::vector<Reply>& elements() const;   // an array (EXEC, BLPOP, a script's table)
+    std::vector<std::string> strings() const;     // an array of strings (KEYS, SMEMBERS)
+    std::vector<std::int64_t> integers() const;   // an array of integers (a script's counts)
+
+private:
+    Kind kind_ = Kind::nil;
+    std::string text_;
+    std::int64_t integer_ = 0;
+    std::vector<Reply> elements_;
+};
+
+// Runs one command, e.g. command({"TTL", key}).integer().
 Reply command(const std::vector<std::string>& args);
 
 // Runs a Lua script by its SHA1 (EVALSHA), loading it once per script text, and again after a
-// Redis restart emptied the script cache: the script's text is not sent with every call.
+// Redis restart emptied the script cache: the script's text is not sent with every call. What
+// the script returns comes back as Redis converts it: a number as an integer, a table as an array.
 Reply eval(const std::string& script, const std::vector<std::string>& keys,
            const std::vector<std::string>& args);
 // Sends all commands in one round trip and returns their replies in order. Wrap them in

@@ -137,7 +137,7 @@ std::string str(const rapidjson::Value& v, const char* key)
 
 long long redis_ttl(const std::string& key)
 {
-    return red::command({"TTL", key})->integer;
+    return red::command({"TTL", key}).integer();
 }
 
 void clear_login_throttle(const std::string& email)

@@ -2,8 +2,6 @@
 // and message of docs/api.md, and bad input that must be a 400 and write nothing.
 #include <boost/test/unit_test.hpp>
 
-#include <pqxx/pqxx>
-
 #include "app/model/db.h"
 #include "app/model/user.h"
 #include "tests/api/accounts.h"
@@ -23,7 +21,7 @@ std::string err(const HttpReply& r)
 
 bool user_exists(const std::string& email)
 {
-    pqxx::nontransaction tx{model::db()};
+    model::Tx tx{model::Tx::read};
     return model::User::get_by_email(tx, email).has_value();
 }
 

@@ -6,7 +6,6 @@
 #include <chrono>
 #include <thread>
 
-#include <pqxx/pqxx>
 #include <rapidjson/document.h>
 
 #include "app/api/password_reset.h"
@@ -86,7 +85,7 @@ HttpReply post_form(const Fields& fields, const std::map<std::string, std::strin
 
 bool account_exists(const std::string& email)
 {
-    pqxx::nontransaction tx{model::db()};
+    model::Tx tx{model::Tx::read};
     return model::User::get_by_email(tx, email).has_value();
 }
 
@@ -111,9 +110,7 @@ void expect_page_error(const HttpReply& r, const std::string& message, int statu
 std::vector<std::string> tokens_for(const std::string& user_id)
 {
     std::vector<std::string> out;
-    const auto keys = red::command({"KEYS", api::reset_key("*")});
-    for (size_t i = 0; i < keys->elements; ++i) {
-        const std::string key = keys->element[i]->str;
+    for (const auto& key : red::command({"KEYS", api::reset_key("*")}).strings()) {
         const auto v = red::get_keyval(key);
         if (v && v->find(user_id) != std::string::npos)
             out.push_back(key.substr(api::reset_key("").size()));

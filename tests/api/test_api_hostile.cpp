@@ -2,11 +2,9 @@
 // 4xx with a clear message, kills no worker, writes nothing and leaks no credentials.
 #include <boost/test/unit_test.hpp>
 
-#include <pqxx/pqxx>
-
 #include "app/core/text.h"
-#include "app/model/db.h"
 #include "tests/api/accounts.h"
+#include "tests/db/raw_sql.h"
 
 using namespace test;
 
@@ -14,8 +12,7 @@ namespace {
 
 std::int64_t movie_count()
 {
-    pqxx::nontransaction tx{model::db()};
-    return tx.exec1("SELECT count(*) FROM movies")[0].as<std::int64_t>();
+    return std::stoll(sql_row("SELECT count(*) FROM movies").at(0));
 }
 
 std::string nested_body(int depth)  // {"x": [[...]]}: depth levels, 2 * depth + 6 bytes

@@ -2,7 +2,6 @@
 // same PostgreSQL the server uses.
 #include <boost/test/unit_test.hpp>
 
-#include <pqxx/pqxx>
 #include <rapidjson/document.h>
 
 #include "app/model/db.h"
@@ -20,7 +19,7 @@ struct Filled {
     Filled()
     {
         BOOST_REQUIRE(test::post_json("/apitest/dbtruncate", "").status == 200);
-        pqxx::work tx{model::db()};
+        model::Tx tx;
         model::User u;
         u.email = "Creator@Example.com";
         u.password = "not-a-real-hash";

@@ -9,13 +9,11 @@
 #include <filesystem>
 #include <fstream>
 
-#include <pqxx/pqxx>
-
 #include "app/core/build_id.h"
 #include "app/core/config.h"
-#include "app/model/db.h"
 #include "tests/api/http.h"
 #include "tests/api/instance.h"
+#include "tests/db/raw_sql.h"
 
 namespace {
 
@@ -47,27 +45,21 @@ BOOST_AUTO_TEST_CASE(a_database_restart_costs_no_request)
 {
     for (int i = 0; i < 8; ++i)  // every worker holds a connection now
         BOOST_REQUIRE(test::get("/api/movies/").status == 200);
-    std::string killed;  // "pid,pid,...": the workers' backends
-    {
-        pqxx::work tx{model::db()};
-        const auto r = tx.exec_params(
-            "SELECT string_agg(pid::text, ','), count(pg_terminate_backend(pid)) "
-            "FROM pg_stat_activity "
-            "WHERE datname = current_database() AND pid <> pg_backend_pid() AND usename = $1",
-            core::config().str("db_user"));
-        BOOST_TEST(r[0][1].as<int>() >= 1);
-        killed = r[0][0].c_str();
-        tx.commit();
-    }
+    const auto r = test::sql_row(
+        "SELECT string_agg(pid::text, ','), count(pg_terminate_backend(pid)) "
+        "FROM pg_stat_activity "
+        "WHERE datname = current_database() AND pid <> pg_backend_pid() AND usename = $1",
+        {core::config().str("db_user")});
+    BOOST_TEST(std::stoi(r.at(1)) >= 1);
+    const std::string killed = r.at(0);  // "pid,pid,...": the workers' backends
     // pg_terminate_backend only signals: the restart is over once those backends have exited
     // (and closed their sockets), as when PostgreSQL itself restarts.
     BOOST_TEST(test::poll_until(
         [&] {
-            pqxx::nontransaction tx{model::db()};
-            return tx.exec_params1("SELECT count(*) FROM pg_stat_activity "
-                                   "WHERE pid = ANY(string_to_array($1, ',')::int[])",
-                                   killed)[0]
-                       .as<int>() == 0;
+            return test::sql_row("SELECT count(*) FROM pg_stat_activity "
+                                 "WHERE pid = ANY(string_to_array($1, ',')::int[])",
+                                 {killed})
+                       .at(0) == "0";
         },
         5));
     // A write is never retried, so each worker must see before the request that the server

@@ -7,8 +7,6 @@
 #include <chrono>
 #include <cmath>
 
-#include <pqxx/pqxx>
-
 #include "app/api/throttle.h"
 #include "app/core/config.h"
 #include "app/model/db.h"
@@ -40,7 +38,7 @@ HttpReply signup_from(const std::string& ip, const std::string& email, const std
 
 bool account_exists(const std::string& email)
 {
-    pqxx::nontransaction tx{model::db()};
+    model::Tx tx{model::Tx::read};
     return model::User::get_by_email(tx, email).has_value();
 }
 

@@ -13,7 +13,7 @@
 #include <boost/test/unit_test.hpp>
 
 #include "app/core/config.h"
-#include "app/model/db.h"
+#include "app/model/sql.h"  // tests of this layer use libpqxx directly
 #include "app/model/migrations.h"
 #include "tests/support.h"
 
@@ -26,7 +26,7 @@ using Names = std::vector<std::string>;
 struct Scratch {
     std::string schema = "migtest_" + std::to_string(getpid());
     fs::path dir = fs::temp_directory_path() / ("restpie_migtest_" + std::to_string(getpid()));
-    std::unique_ptr<pqxx::connection> conn;  // search_path = the scratch schema only
+    std::unique_ptr<model::Connection> conn;  // search_path = the scratch schema only
 
     Scratch()
     {
@@ -53,7 +53,7 @@ struct Scratch {
         tx.exec("DROP SCHEMA IF EXISTS " + schema + " CASCADE");
         tx.commit();
     }
-    std::unique_ptr<pqxx::connection> open() const
+    std::unique_ptr<model::Connection> open() const
     {
         return model::connect(model::conninfo(core::config(), "-c search_path=" + schema));
     }
@@ -101,7 +101,7 @@ struct Scratch {
 
 // Holds the migration lock from a connection of its own, like another migrate run would.
 struct LockHolder {
-    std::unique_ptr<pqxx::connection> conn = model::connect(model::conninfo(core::config()));
+    std::unique_ptr<model::Connection> conn = model::connect(model::conninfo(core::config()));
     void lock() { run("SELECT pg_advisory_lock($1)"); }
     void unlock() { run("SELECT pg_advisory_unlock($1)"); }
     void run(const char* sql)

@@ -9,7 +9,7 @@
 #include "app/core/config.h"
 #include "app/core/errors.h"
 #include "app/core/json.h"
-#include "app/model/db.h"
+#include "app/model/sql.h"  // model::exec for the checks
 #include "app/model/migrations.h"
 #include "app/model/movie.h"
 #include "app/model/user.h"
@@ -20,7 +20,7 @@ struct MovieSchema {
     MovieSchema() { model::Migrator(model::db(), core::config().str("migrations_dir")).up(); }
 };
 
-std::string new_user(pqxx::transaction_base& tx, const std::string& email)
+std::string new_user(model::Tx& tx, const std::string& email)
 {
     model::User u;
     u.email = email;
@@ -29,7 +29,7 @@ std::string new_user(pqxx::transaction_base& tx, const std::string& email)
     return u.id;
 }
 
-model::Movie add_movie(pqxx::transaction_base& tx, const std::string& title,
+model::Movie add_movie(model::Tx& tx, const std::string& title,
                        const std::string& director = "", const std::string& creator = "")
 {
     model::Movie m;
@@ -48,7 +48,7 @@ std::vector<std::string> titles(const std::vector<model::Movie>& movies)
     return out;
 }
 
-std::vector<std::string> search(pqxx::transaction_base& tx, const std::string& text,
+std::vector<std::string> search(model::Tx& tx, const std::string& text,
                                 const std::string& creator)
 {
     model::MovieQuery q;
@@ -65,7 +65,7 @@ BOOST_AUTO_TEST_SUITE(model_movie, *boost::unit_test::fixture<MovieSchema>())
 
 BOOST_AUTO_TEST_CASE(insert_and_get_round_trip)
 {
-    pqxx::work tx{model::db()};
+    model::Tx tx;
     const auto uid = new_user(tx, "movie.creator@model-test.invalid");
     auto m = add_movie(tx, "Matrix", "Lana Wachowski", uid);
     BOOST_TEST(m.id > 0);
@@ -83,16 +83,16 @@ BOOST_AUTO_TEST_CASE(insert_and_get_round_trip)
 
 BOOST_AUTO_TEST_CASE(no_creator_is_stored_as_null)
 {
-    pqxx::work tx{model::db()};
+    model::Tx tx;
     auto m = add_movie(tx, "Orphan");
-    BOOST_TEST(tx.exec_params("SELECT creator IS NULL FROM movies WHERE id = $1", m.id)[0][0]
+    BOOST_TEST(model::exec(tx, "SELECT creator IS NULL FROM movies WHERE id = $1", m.id)[0][0]
                    .as<bool>());
     BOOST_TEST(model::Movie::get(tx, m.id).creator == "");
 }
 
 BOOST_AUTO_TEST_CASE(to_json_has_string_id_and_null_creator)
 {
-    pqxx::work tx{model::db()};
+    model::Tx tx;
     const auto uid = new_user(tx, "movie.json@model-test.invalid");
     auto with = add_movie(tx, "With", "D", uid);
     auto without = add_movie(tx, "Without");
@@ -115,7 +115,7 @@ BOOST_AUTO_TEST_CASE(to_json_has_string_id_and_null_creator)
 
 BOOST_AUTO_TEST_CASE(query_pages_in_id_order)
 {
-    pqxx::work tx{model::db()};
+    model::Tx tx;
     const auto uid = new_user(tx, "movie.pages@model-test.invalid");
     for (const char* t : {"p1", "p2", "p3", "p4", "p5"})
         add_movie(tx, t, "", uid);
@@ -149,7 +149,7 @@ BOOST_AUTO_TEST_CASE(query_pages_in_id_order)
 
 BOOST_AUTO_TEST_CASE(search_is_case_insensitive_and_literal)
 {
-    pqxx::work tx{model::db()};
+    model::Tx tx;
     const auto uid = new_user(tx, "movie.search@model-test.invalid");
     add_movie(tx, "50% Off", "Someone", uid);
     add_movie(tx, "50x Off", "Someone", uid);
@@ -172,7 +172,7 @@ BOOST_AUTO_TEST_CASE(search_is_case_insensitive_and_literal)
 
 BOOST_AUTO_TEST_CASE(creator_filter_is_exact)
 {
-    pqxx::work tx{model::db()};
+    model::Tx tx;
     const auto a = new_user(tx, "movie.a@model-test.invalid");
     const auto b = new_user(tx, "movie.b@model-test.invalid");
     const auto c = new_user(tx, "movie.c@model-test.invalid");
@@ -191,11 +191,11 @@ BOOST_AUTO_TEST_CASE(creator_filter_is_exact)
 
 BOOST_AUTO_TEST_CASE(update_sets_modified_and_keeps_the_rest)
 {
-    pqxx::work tx{model::db()};
+    model::Tx tx;
     const auto uid = new_user(tx, "movie.update@model-test.invalid");
     auto m = add_movie(tx, "Old title", "Old director", uid);
     // now() is fixed for the transaction, so age the row to see modified move.
-    tx.exec_params("UPDATE movies SET created = now() - interval '1 day', "
+    model::exec(tx, "UPDATE movies SET created = now() - interval '1 day', "
                    "modified = now() - interval '1 day' WHERE id = $1", m.id);
     const auto old = model::Movie::get(tx, m.id);
 
@@ -222,7 +222,7 @@ BOOST_AUTO_TEST_CASE(update_sets_modified_and_keeps_the_rest)
 
 BOOST_AUTO_TEST_CASE(remove_returns_the_deleted_row)
 {
-    pqxx::work tx{model::db()};
+    model::Tx tx;
     auto m = add_movie(tx, "Doomed", "Director");
     const auto removed = model::Movie::remove(tx, m.id);
     BOOST_TEST(removed.id == m.id);
@@ -235,7 +235,7 @@ BOOST_AUTO_TEST_CASE(remove_returns_the_deleted_row)
 
 BOOST_AUTO_TEST_CASE(missing_ids_are_not_found)
 {
-    pqxx::work tx{model::db()};
+    model::Tx tx;
     BOOST_CHECK_EXCEPTION(model::Movie::get(tx, 9223372036854775807), core::NotFound,
                           [](const core::NotFound& e) {
                               return e.status == 404 &&
@@ -247,10 +247,10 @@ BOOST_AUTO_TEST_CASE(missing_ids_are_not_found)
 
 BOOST_AUTO_TEST_CASE(deleting_the_creator_keeps_the_movie)
 {
-    pqxx::work tx{model::db()};
+    model::Tx tx;
     const auto uid = new_user(tx, "movie.deleted@model-test.invalid");
     auto m = add_movie(tx, "Survivor", "", uid);
-    tx.exec_params("DELETE FROM users WHERE id = $1::uuid", uid);
+    model::exec(tx, "DELETE FROM users WHERE id = $1::uuid", uid);
     BOOST_TEST(model::Movie::get(tx, m.id).creator == "");  // ON DELETE SET NULL
 }
 

@@ -13,7 +13,7 @@
 #include "app/core/errors.h"
 #include "app/core/json.h"
 #include "app/core/log.h"
-#include "app/model/db.h"
+#include "app/model/sql.h"  // model::exec for the checks
 #include "app/model/migrations.h"
 #include "app/model/user.h"
 
@@ -60,7 +60,7 @@ BOOST_AUTO_TEST_SUITE(model_user, *boost::unit_test::fixture<UserSchema>())
 
 BOOST_AUTO_TEST_CASE(insert_and_get_round_trip)
 {
-    pqxx::work tx{model::db()};
+    model::Tx tx;
     auto u = make_user("round.trip@model-test.invalid");
     u.tags = {"plain", "with,comma", "with \"quote\"", "back\\slash", "NULL", "{brace}", ""};
     u.insert(tx);
@@ -82,7 +82,7 @@ BOOST_AUTO_TEST_CASE(insert_and_get_round_trip)
 
 BOOST_AUTO_TEST_CASE(role_defaults_to_readonly)
 {
-    pqxx::work tx{model::db()};
+    model::Tx tx;
     model::User u;
     u.email = "defaults@model-test.invalid";
     u.password = "x";
@@ -94,7 +94,7 @@ BOOST_AUTO_TEST_CASE(role_defaults_to_readonly)
 
 BOOST_AUTO_TEST_CASE(get_by_email_ignores_case)
 {
-    pqxx::work tx{model::db()};
+    model::Tx tx;
     auto u = make_user("Mixed.Case@Model-Test.invalid");
     u.insert(tx);
     auto found = model::User::get_by_email(tx, "mixed.case@MODEL-TEST.INVALID");
@@ -107,15 +107,15 @@ BOOST_AUTO_TEST_CASE(get_by_email_ignores_case)
 
 BOOST_AUTO_TEST_CASE(email_is_unique_regardless_of_case)
 {
-    pqxx::work tx{model::db()};
+    model::Tx tx;
     make_user("taken@model-test.invalid").insert(tx);
     auto dup = make_user("TAKEN@model-test.INVALID");
-    BOOST_CHECK_THROW(dup.insert(tx), pqxx::unique_violation);
+    BOOST_CHECK_THROW(dup.insert(tx), model::EmailTaken);
 }
 
 BOOST_AUTO_TEST_CASE(to_json_never_contains_the_password)
 {
-    pqxx::work tx{model::db()};
+    model::Tx tx;
     auto u = make_user("json@model-test.invalid");
     u.tags = {"a", "b"};
     u.insert(tx);
@@ -156,7 +156,7 @@ BOOST_AUTO_TEST_CASE(fullname_is_trimmed)
 
 BOOST_AUTO_TEST_CASE(missing_and_malformed_ids_are_not_found)
 {
-    pqxx::work tx{model::db()};
+    model::Tx tx;
     const std::string missing = "2770060c-ebea-495f-b93f-509196e4bc73";
     BOOST_CHECK_EXCEPTION(model::User::get(tx, missing), core::NotFound,
                           [&](const core::NotFound& e) {
@@ -171,7 +171,7 @@ BOOST_AUTO_TEST_CASE(missing_and_malformed_ids_are_not_found)
         }
     }
     // No SQL error happened: the transaction is still usable.
-    BOOST_TEST(tx.exec("SELECT 1")[0][0].as<int>() == 1);
+    BOOST_TEST(model::exec(tx, "SELECT 1")[0][0].as<int>() == 1);
     BOOST_CHECK_THROW(model::User::set_role(tx, missing, "admin"), core::NotFound);
     model::User ghost = make_user("ghost@model-test.invalid");
     ghost.id = missing;
@@ -180,11 +180,11 @@ BOOST_AUTO_TEST_CASE(missing_and_malformed_ids_are_not_found)
 
 BOOST_AUTO_TEST_CASE(update_writes_fields_and_sets_modified)
 {
-    pqxx::work tx{model::db()};
+    model::Tx tx;
     auto u = make_user("update@model-test.invalid");
     u.insert(tx);
     // now() is fixed for the transaction, so age the row to see modified move.
-    tx.exec_params("UPDATE users SET created = now() - interval '1 day', "
+    model::exec(tx, "UPDATE users SET created = now() - interval '1 day', "
                    "modified = now() - interval '1 day' WHERE id = $1::uuid", u.id);
     const auto old = model::User::get(tx, u.id);
     BOOST_TEST(old.modified != u.modified);
@@ -207,7 +207,7 @@ BOOST_AUTO_TEST_CASE(update_writes_fields_and_sets_modified)
 
 BOOST_AUTO_TEST_CASE(set_role_changes_the_role)
 {
-    pqxx::work tx{model::db()};
+    model::Tx tx;
     auto u = make_user("role@model-test.invalid");
     u.insert(tx);
     model::User::set_role(tx, u.id, "superuser");
@@ -216,7 +216,7 @@ BOOST_AUTO_TEST_CASE(set_role_changes_the_role)
 
 BOOST_AUTO_TEST_CASE(query_pages_by_email_and_searches_literally)
 {
-    pqxx::work tx{model::db()};
+    model::Tx tx;
     for (const char* e : {"qxu-3@model-test.invalid", "qxu-1@model-test.invalid",
                           "qxu-5@model-test.invalid", "qxu-2@model-test.invalid",
                           "qxu-4@model-test.invalid"})
@@ -269,8 +269,8 @@ protected:
 
 int backend_pid()
 {
-    pqxx::nontransaction tx{model::db()};
-    return tx.exec("SELECT pg_backend_pid()")[0][0].as<int>();
+    model::Tx tx{model::Tx::read};
+    return model::exec(tx, "SELECT pg_backend_pid()")[0][0].as<int>();
 }
 
 }  // namespace
@@ -285,18 +285,36 @@ BOOST_AUTO_TEST_CASE(db_reset_reconnects)
     BOOST_TEST(backend_pid() != before);
 }
 
-BOOST_AUTO_TEST_CASE(broken_connection_then_reset_recovers)
+BOOST_AUTO_TEST_CASE(lost_connection_is_a_503_a_read_may_retry_and_reconnects)
 {
     const int victim = backend_pid();
     {
         auto other = model::connect(model::conninfo(core::config()));
-        pqxx::nontransaction tx{*other};
-        tx.exec_params("SELECT pg_terminate_backend($1)", victim);
+        model::Tx tx{*other, model::Tx::read};
+        model::exec(tx, "SELECT pg_terminate_backend($1)", victim);
     }
-    // What the dispatcher sees: the statement fails with broken_connection, then it resets.
-    BOOST_CHECK_THROW(backend_pid(), pqxx::broken_connection);
-    model::db_reset();
+    // What the dispatcher sees: a 503 that a read may retry; the next use reconnects by itself.
+    BOOST_CHECK_EXCEPTION(backend_pid(), model::Unavailable, [](const model::Unavailable& e) {
+        return std::string(e.what()) == "database unavailable" && e.retry_read &&
+               model::retry_read_after_db_error(e);
+    });
     BOOST_TEST(backend_pid() != victim);
+}
+
+BOOST_AUTO_TEST_CASE(statement_timeout_is_unavailable_and_keeps_the_connection)
+{
+    const int pid = backend_pid();
+    {
+        model::Tx tx;
+        model::exec(tx, "SET LOCAL statement_timeout = 50");
+        BOOST_CHECK_EXCEPTION(model::exec(tx, "SELECT pg_sleep(2)"), model::Unavailable,
+                              [](const model::Unavailable& e) {
+                                  return std::string(e.what()) == "database timeout" &&
+                                         !model::retry_read_after_db_error(e);
+                              });
+    }
+    model::ping();
+    BOOST_TEST(backend_pid() == pid);
 }
 
 BOOST_AUTO_TEST_CASE(unreachable_server_is_unavailable)
@@ -326,8 +344,8 @@ BOOST_AUTO_TEST_CASE(conninfo_quotes_values_and_sets_timeouts)
                        std::to_string(c.integer("db_statement_timeout_ms")) +
                        " -c search_path=x'") != std::string::npos);
 
-    pqxx::nontransaction tx{model::db()};
-    auto r = tx.exec("SELECT setting FROM pg_settings WHERE name = 'statement_timeout'");
+    model::Tx tx{model::Tx::read};
+    auto r = model::exec(tx, "SELECT setting FROM pg_settings WHERE name = 'statement_timeout'");
     BOOST_TEST(r[0][0].as<std::int64_t>() == core::config().integer("db_statement_timeout_ms"));
 }
 
@@ -341,7 +359,7 @@ BOOST_AUTO_TEST_CASE(sql_log_has_statements_but_not_values)
     auto sql_logger = core::logger("sql");
     sql_logger.addAppender(app);
     try {
-        pqxx::work tx{model::db()};
+        model::Tx tx;
         BOOST_TEST(!model::User::get_by_email(tx, "secret-value@model-test.invalid"));
     } catch (...) {
         sql_logger.removeAppender(app);
@@ -359,14 +377,15 @@ BOOST_AUTO_TEST_CASE(sql_log_has_statements_but_not_values)
 
 BOOST_AUTO_TEST_CASE(truncate_all_empties_tables_and_restarts_ids)
 {
-    pqxx::work tx{model::db()};
+    model::Tx tx;
     make_user("truncate@model-test.invalid").insert(tx);
-    tx.exec("INSERT INTO movies (title) VALUES ('t')");
+    model::exec(tx, "INSERT INTO movies (title) VALUES ('t')");
     model::truncate_all(tx);
-    BOOST_TEST(tx.exec("SELECT count(*) FROM users")[0][0].as<int>() == 0);
-    BOOST_TEST(tx.exec("SELECT count(*) FROM movies")[0][0].as<int>() == 0);
-    BOOST_TEST(tx.exec("SELECT name FROM schema_migrations").size() >= 2u);  // kept
-    auto id = tx.exec("INSERT INTO movies (title) VALUES ('t') RETURNING id")[0][0].as<int>();
+    BOOST_TEST(model::exec(tx, "SELECT count(*) FROM users")[0][0].as<int>() == 0);
+    BOOST_TEST(model::exec(tx, "SELECT count(*) FROM movies")[0][0].as<int>() == 0);
+    BOOST_TEST(model::exec(tx, "SELECT name FROM schema_migrations").size() >= 2u);  // kept
+    auto id =
+        model::exec(tx, "INSERT INTO movies (title) VALUES ('t') RETURNING id")[0][0].as<int>();
     BOOST_TEST(id == 1);
 }
 
