@@ -93,6 +93,22 @@ std::set<pid_t> children_of(pid_t parent)
     return out;
 }
 
+std::string crash_file(const std::string& name)
+{
+    return stack_run_dir() + "/instance/" + name;
+}
+
+std::unique_ptr<Instance> crash_looping(const std::string& name)
+{
+    const std::string crash = crash_file(name);
+    fs::remove(crash);
+    auto inst = std::make_unique<Instance>(name, std::map<std::string, std::string>{
+                                                    {"APP_WORKERS", "1"}, {"APP_TEST_CRASH_FILE", crash}});
+    std::ofstream(crash) << "workers die at start while this file exists\n";
+    BOOST_REQUIRE(kill(inst->stats().pids().at(0), SIGKILL) == 0);
+    return inst;
+}
+
 int status_of(const std::string& path)
 {
     try {
@@ -178,14 +194,16 @@ Instance::Instance(const std::string& name, std::map<std::string, std::string> e
     fs::remove(log_file_);
     std::ofstream(reload_file_) << "touch me to reload\n";  // there from the start, as in a deployment
     replace_binary(read_text(SERVER_BINARY));
-    env["APP_LISTEN"] = "unix:" + run_ + "/instance.sock";  // nginx's /testinstance/
+    if (!env.count("APP_LISTEN"))
+        env["APP_LISTEN"] = "unix:" + run_ + "/instance.sock";  // nginx's /testinstance/
     if (!env.count("APP_STATS_LISTEN"))
         env["APP_STATS_LISTEN"] = "unix:" + run_ + "/instance-stats.sock";
     stats_listen_ = env["APP_STATS_LISTEN"];
     if (!env.count("APP_METRICS_LISTEN"))
         env["APP_METRICS_LISTEN"] = "";  // the stack's server has the stack's port
     env["APP_LOG_FILE"] = log_file_;
-    env["APP_RELOAD_FILE"] = reload_file_;
+    if (!env.count("APP_RELOAD_FILE"))
+        env["APP_RELOAD_FILE"] = reload_file_;
     env_ = environment_with(env);
 
     std::vector<char*> envp, argv{binary_.data(), nullptr};

@@ -10,6 +10,7 @@
 #include <functional>
 #include <future>
 #include <map>
+#include <memory>
 #include <set>
 #include <string>
 #include <vector>
@@ -34,7 +35,8 @@ class Instance {
 public:
     // `name` names the log file (log/instance-<name>.log); `env` adds APP_* overrides (the stats
     // socket is a unix socket in the run directory unless APP_STATS_LISTEN says otherwise; the
-    // metrics are off unless APP_METRICS_LISTEN gives an address).
+    // metrics are off unless APP_METRICS_LISTEN gives an address; APP_LISTEN and APP_RELOAD_FILE
+    // are nginx's /testinstance/ socket and reload_file() unless given).
     Instance(const std::string& name, std::map<std::string, std::string> env);
     ~Instance();
     Instance(const Instance&) = delete;
@@ -60,6 +62,11 @@ private:
     std::vector<std::string> env_;
     pid_t pid_ = -1;
 };
+
+// An instance of one worker in a crash loop: workers die at start while <run>/instance/<name>
+// exists (test_crash_file); the first one, up already, is SIGKILLed. Remove the file to end it.
+std::unique_ptr<Instance> crash_looping(const std::string& name);
+std::string crash_file(const std::string& name);
 
 // The status of a GET through nginx; 0 when no reply came at all.
 int status_of(const std::string& path);

@@ -206,11 +206,8 @@ BOOST_AUTO_TEST_CASE(sigkill_of_a_busy_worker_loses_only_its_own_request)
 
 BOOST_AUTO_TEST_CASE(a_crash_looping_worker_is_respawned_with_growing_delays)
 {
-    const std::string crash = test::stack_run_dir() + "/instance/crash";
-    std::filesystem::remove(crash);
-    Instance inst("crashloop", {{"APP_WORKERS", "1"}, {"APP_TEST_CRASH_FILE", crash}});
-    std::ofstream(crash) << "workers die at start while this file exists\n";
-    BOOST_REQUIRE(kill(inst.stats().pids().at(0), SIGKILL) == 0);
+    const auto looping = test::crash_looping("crashloop");
+    const Instance& inst = *looping;
     // Deaths within a second of starting: respawned at once, then with delays of 2 s, 4 s, ...
     const std::string second = "2 times in a row: crash loop, respawn in 2 s";
     const std::string third = "3 times in a row: crash loop, respawn in 4 s";
@@ -227,7 +224,7 @@ BOOST_AUTO_TEST_CASE(a_crash_looping_worker_is_respawned_with_growing_delays)
     BOOST_TEST(s.workers()[0]["state"].GetString() == std::string("down"));
     BOOST_TEST(s.workers()[0]["respawn_in_ms"].GetInt() > 2000);
     // Fixed: the next respawn serves again.
-    std::filesystem::remove(crash);
+    std::filesystem::remove(test::crash_file("crashloop"));
     BOOST_TEST(poll_until([&] { return all_idle(inst, 1); }, 8));
     BOOST_TEST(occurrences(inst.log(), "(exit code 3)") == at_start);  // no busy loop meanwhile
     BOOST_TEST(status_of(Instance::url(kSleep + "?ms=1")) == 200);

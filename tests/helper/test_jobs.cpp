@@ -84,11 +84,19 @@ bool wanted(const std::string& job)
     return false;
 }
 
+// Notes its run and asks to be dropped: neither done nor failed.
+TaskResult ignore(const Task& t)
+{
+    note("ignore", "run", t.args.required_string("id"), getpid());
+    return TaskResult::ignore;
+}
+
 }  // namespace
 
 void add_test_tasks(tasks::Registry& r)
 {
     r.add("test_record", record, "Notes its id in runs.");
+    r.add("test_ignore", ignore, "Notes its id in ignore and returns ignore.");
     r.add("test_slow", slow, "Notes start and end in slow, sleeping in between.");
     r.add("test_fails", fails, "Notes each run in fails and never succeeds.");
 }
@@ -126,6 +134,14 @@ void add_test_jobs(tasks::Cron& c)
                 note("long", "end", std::to_string(getppid()), getpid());
             },
             "Runs 3 s, every 4 s, under a cap of its own (10 s).", 10);
+    if (wanted("test_own_cap"))
+        c.add(
+            "test_own_cap", Schedule::every(1),
+            [] {
+                note("owncap", "start", "-", getpid());
+                sleep_s(60);
+            },
+            "Hangs past its own cap of 1 s, far below cron_time_cap_seconds.", 1);
     if (wanted("test_minute"))
         c.add(
             "test_minute", Schedule::at(-1), [] { note("minute", "run", "-", getpid()); },

@@ -1,0 +1,43 @@
+// test_statement_timeout.cpp: db_statement_timeout_ms ends a slow statement on the server, so a
+// slow database fails the request fast (README "Configuration"); the connection serves on.
+#include <boost/test/unit_test.hpp>
+
+#include <chrono>
+#include <string>
+
+#include <pqxx/pqxx>
+
+#include "app/core/config.h"
+#include "app/model/db.h"
+
+BOOST_AUTO_TEST_SUITE(statement_timeout)
+
+BOOST_AUTO_TEST_CASE(a_statement_past_db_statement_timeout_ms_is_cancelled)
+{
+    const core::Config saved = core::config();
+    core::Config c = saved;
+    c.set("db_statement_timeout_ms", std::int64_t{300});
+    core::set_config(c);
+    model::db_reset();  // the next connection takes the setting
+    std::string error;
+    const auto start = std::chrono::steady_clock::now();
+    try {
+        pqxx::nontransaction tx{model::db()};
+        tx.exec("SELECT pg_sleep(5)");
+    } catch (const pqxx::sql_error& e) {
+        error = e.what();
+    }
+    const double took =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    BOOST_TEST(error.find("canceling statement due to statement timeout") != std::string::npos,
+               error);
+    BOOST_TEST(took < 3.0);  // not the 5 s asked for
+    {
+        pqxx::nontransaction tx{model::db()};  // the same connection serves on
+        BOOST_TEST(tx.exec("SELECT 1")[0][0].as<int>() == 1);
+    }
+    core::set_config(saved);
+    model::db_reset();
+}
+
+BOOST_AUTO_TEST_SUITE_END()
