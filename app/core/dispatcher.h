@@ -25,8 +25,15 @@ using ErrorTranslator = std::function<std::optional<HttpError>(const std::except
 // expiring cookie in req.reply_headers).
 using SessionLoader = std::function<void(Request&)>;
 
+struct DispatcherSettings {
+    std::vector<std::string> cors_origins;  // "*" or the origins to echo (with cookies)
+    static std::vector<Key> keys();
+    static DispatcherSettings from(const Config& c);
+};
+
 class Dispatcher {
 public:
+    // Takes cors_origins, local_dev and log_secret_keys from the settings of the moment.
     explicit Dispatcher(const Router& router);
 
     void add_error_translator(ErrorTranslator t) { translators_.push_back(std::move(t)); }
