@@ -74,7 +74,8 @@ std::string new_form_token(core::Request& req)
     auto token = req.cookie(kCsrfName).value_or("");
     if (!is_token(token))
         token = core::random_token(kTokenBytes);
-    req.put_cookie(kCsrfName, form_token_cookie(core::settings<FormTokenSettings>(), token, std::time(nullptr)));
+    req.put_cookie(kCsrfName, form_token_cookie(core::settings<FormTokenSettings>(), token,
+                                                std::time(nullptr)));
     return token;
 }
 

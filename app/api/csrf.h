@@ -33,7 +33,8 @@ std::string new_form_token(core::Request& req);
 void check_form_token(const core::Request& req);
 
 // The parts, for the unit tests.
-std::string form_token_cookie(const FormTokenSettings& s, const std::string& token, std::time_t now);
+std::string form_token_cookie(const FormTokenSettings& s, const std::string& token,
+                              std::time_t now);
 bool same_token(const std::string& a, const std::string& b);  // in constant time
 // Origin "scheme://host[:port]" against the request's host ("host[:port]"), ports aside.
 bool same_host(const std::string& origin, const std::string& host);

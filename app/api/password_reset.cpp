@@ -75,12 +75,13 @@ void request_password_reset(const core::Request& req, const std::string& email)
         return;
     }
     const auto token = core::random_token(kTokenBytes);
+    const auto& s = core::settings<PasswordResetSettings>();
     red::set_keyval(reset_key(token),
                     "{\"uid\":" + core::json_escape(u->id) + ",\"ip\":" +
                         core::json_escape(req.client_ip()) + "}",
-                    core::settings<PasswordResetSettings>().ttl_s);
+                    s.ttl_s);
     // The configured address, never the request's Host header, which a caller could forge.
-    send_reset_mail(*u, core::settings<PasswordResetSettings>().public_url + "/auth/reset?token=" + token);
+    send_reset_mail(*u, s.public_url + "/auth/reset?token=" + token);
 }
 
 std::optional<model::User> reset_token_user(const std::string& token)

@@ -15,9 +15,9 @@
 namespace api {
 
 struct SessionSettings {
-    std::string cookie_name;    // session_cookie_name
-    bool cookie_secure;         // session_cookie_secure, and never in local development (no TLS)
-    std::string cookie_domain;  // session_cookie_domain; "": the host only
+    std::string cookie_name;        // session_cookie_name
+    bool cookie_secure;             // session_cookie_secure; never in local development (no TLS)
+    std::string cookie_domain;      // session_cookie_domain; "": the host only
     std::int64_t lifetime_s;        // session_lifetime_s: a remembered session, renewed by activity
     std::int64_t short_lifetime_s;  // session_short_lifetime_s: a `remember: false` session
     static std::vector<core::Key> keys();

@@ -53,7 +53,8 @@ void Schema::complete(std::map<std::string, Config::Value>& values, const std::s
         const auto it = values.find(k.name);
         if (it == values.end()) {
             if (k.required)
-                throw ConfigError(file + ": config key " + k.name + " is missing (it has no default)");
+                throw ConfigError(file + ": config key " + k.name +
+                                  " is missing (it has no default)");
             values.emplace(k.name, k.fallback);
             continue;
         }

@@ -67,7 +67,7 @@ BOOST_AUTO_TEST_CASE(reload_into_a_config_without_a_required_key_is_refused_nami
     std::ofstream(file) << without(good, key);
     BOOST_REQUIRE(kill(inst.pid(), SIGHUP) == 0);
     const std::string refused = "--check failed (exit code 1: server: " + file + ": config key " +
-                                key + " is missing (it has no default)); the old workers keep serving";
+                                key + " is missing (it has no default)); the old workers keep";
     BOOST_TEST(poll_until([&] { return inst.log().find(refused) != std::string::npos; }, 10),
                inst.log());
     for (int i = 0; i < 10; ++i)

@@ -48,7 +48,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size)
     std::vector<std::string> env;
     const auto count = in.ConsumeIntegralInRange(0, 4);
     for (int i = 0; i < count; ++i) {
-        std::string key = in.ConsumeBool() ? in.PickValueInArray(kKeys) : in.ConsumeRandomLengthString(16);
+        std::string key =
+            in.ConsumeBool() ? in.PickValueInArray(kKeys) : in.ConsumeRandomLengthString(16);
         for (auto& ch : key)
             ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
         const char* const kPrefix[] = {"APP_", "APP_", "OTHER_", ""};

@@ -114,8 +114,8 @@ BOOST_AUTO_TEST_CASE(each_key_of_another_type_is_refused_by_name)
         keys[k.name] = wrong_type(k);
         const auto why = refusal(keys);
         BOOST_TEST(names(why, k.name), k.name << ": " << why);
-        BOOST_TEST(why.find(std::string("must be ") + core::type_name(k.fallback)) != std::string::npos,
-                   why);
+        const std::string must = std::string("must be ") + core::type_name(k.fallback);
+        BOOST_TEST(why.find(must) != std::string::npos, why);
     }
 }
 
@@ -140,7 +140,8 @@ BOOST_AUTO_TEST_CASE(each_integer_out_of_its_range_is_refused_by_name)
             BOOST_TEST(names(why, k.name), k.name << ": " << why);
             BOOST_TEST(why.find("must be in") != std::string::npos, why);
             // The same through the environment.
-            const auto env = refusal(required_keys(), {"APP_" + k.name + "=" + std::to_string(bad)});
+            const auto env =
+                refusal(required_keys(), {"APP_" + k.name + "=" + std::to_string(bad)});
             BOOST_TEST(names(env, k.name), k.name << ": " << env);
         }
     }
@@ -201,15 +202,14 @@ BOOST_AUTO_TEST_CASE(the_server_refuses_to_start_naming_the_missing_key_and_the_
     keys.erase(required->name);
     std::ofstream(file) << json_of(keys);
     // A clean environment: the test stack's APP_* variables would fill the key in.
+    const std::string server = "env -i /usr/bin/timeout 10 " SERVER_BINARY " --config " + file;
     for (const char* flag : {" --check", ""}) {
-        const auto out = test::command_output("env -i /usr/bin/timeout 10 " SERVER_BINARY " --config " + file + flag +
-                                              " 2>&1; echo exit=$?");
+        const auto out = test::command_output(server + flag + " 2>&1; echo exit=$?");
         BOOST_TEST(out == "server: " + file + ": config key " + required->name +
                               " is missing (it has no default)\nexit=1\n");
     }
     std::ofstream(file) << json_of(required_keys());
-    const auto ok = test::command_output("env -i /usr/bin/timeout 10 " SERVER_BINARY " --config " + file +
-                                         " --check 2>&1; echo exit=$?");
+    const auto ok = test::command_output(server + " --check 2>&1; echo exit=$?");
     BOOST_TEST(ok.find("server: ok") != std::string::npos, ok);
     BOOST_TEST(ok.find("exit=0") != std::string::npos, ok);
     std::remove(file.c_str());
