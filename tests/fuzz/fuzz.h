@@ -54,7 +54,7 @@ inline void setup()
             .add<core::DispatcherSettings>()
             .add<core::TemplateSettings>();
         const std::string text = R"({"cors_origins": ["https://app.example"], "template_dir": ")" +
-                                 std::string(FUZZ_TEMPLATE_DIR) + ""}";
+                                 std::string(FUZZ_TEMPLATE_DIR) + "\"}";
         core::set_config(core::Config::parse(text, {}, "fuzz.h", schema));
         return true;
     }();
