@@ -6,6 +6,7 @@
 
 #include <log4cplus/initializer.h>
 
+#include "app/api/settings_schema.h"
 #include "app/core/config.h"
 #include "app/core/log.h"
 
@@ -15,7 +16,7 @@ struct ConfigFixture {
     log4cplus::Initializer log_init;
     ConfigFixture()
     {
-        auto c = core::Config::load(core::Config::path_from(0, nullptr));
+        auto c = core::Config::load(core::Config::path_from(0, nullptr), api::settings_schema());
         if (!std::getenv("APP_LOG_FILE"))
             c.set("log_file", std::string());  // tests log to the console unless told otherwise
         core::set_config(std::move(c));

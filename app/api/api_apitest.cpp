@@ -6,8 +6,8 @@
 #include <thread>
 
 #include "app/api/routes.h"
-#include "app/core/config.h"
 #include "app/core/log.h"
+#include "app/core/settings.h"
 #include "app/core/template.h"
 #include "app/model/db.h"
 #include "app/red/red.h"
@@ -80,7 +80,8 @@ void add_apitest_routes(core::Router& r)
         .named("exampleHtml").html("The page");
     // Not registered at all outside local development, so production answers 404 and the
     // route never shows in /api/list there.
-    if (core::config().flag("local_dev")) {
+    const auto& mode = core::settings<core::ModeSettings>();
+    if (mode.local_dev) {
         r.add("POST", "/apitest/dbtruncate", Role::visitor, db_truncate,
               "Empty all tables. Local development only.")
             .named("dbTruncate").gives(200, core::Schema::object(), "{}");
@@ -94,7 +95,7 @@ void add_apitest_routes(core::Router& r)
     }
     // Routes that spool or hold a worker (the task and worker tests): in production anyone could
     // flood the queue or the workers with them.
-    if (core::config().flag("local_dev") || core::config().flag("test_mode")) {
+    if (mode.local_dev || mode.test_mode) {
         r.add("GET", "/apitest/sendemail", Role::visitor, send_email,
               "Spool the sample background task send_email (it logs the mail, takes 3 s). Local "
               "development and test mode only.")

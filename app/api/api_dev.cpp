@@ -5,7 +5,8 @@
 
 #include "app/api/openapi.h"
 #include "app/api/routes.h"
-#include "app/core/config.h"
+#include "app/core/log.h"
+#include "app/core/settings.h"
 #include "app/core/template.h"
 
 namespace api {
@@ -37,14 +38,14 @@ std::string render_api_list(const core::Router& router)
         row.set("source", r.source);
         routes.push_back(row);
     }
-    const auto& c = core::config();
+    const auto& mode = core::settings<core::ModeSettings>();
     data page;
     page.set("routes", routes);
     page.set("count", std::to_string(router.routes().size()));
-    page.set("local_dev", c.flag("local_dev") ? "on" : "off");
-    page.set("production", c.flag("production") ? "on" : "off");
-    page.set("test_mode", c.flag("test_mode") ? "on" : "off");
-    page.set("log_sql", c.flag("log_sql") ? "on" : "off");
+    page.set("local_dev", mode.local_dev ? "on" : "off");
+    page.set("production", mode.production ? "on" : "off");
+    page.set("test_mode", mode.test_mode ? "on" : "off");
+    page.set("log_sql", core::settings<core::LogSettings>().sql ? "on" : "off");
     page.set("uptime", uptime());
     return core::render("api_list.html", page);
 }

@@ -45,14 +45,24 @@ std::string host_part(std::string authority)
 
 }  // namespace
 
-std::string form_token_cookie(const core::Config& c, const std::string& token, std::time_t now)
+std::vector<core::Key> FormTokenSettings::keys()
+{
+    return {core::Key::integer("form_token_lifetime_s", 3600, 1, 7 * 86400)};
+}
+
+FormTokenSettings FormTokenSettings::from(const core::Config& c)
+{
+    return {c.integer("form_token_lifetime_s"), SessionSettings::from(c).cookie_secure};
+}
+
+std::string form_token_cookie(const FormTokenSettings& s, const std::string& token, std::time_t now)
 {
     core::Cookie k;
     k.name = kCsrfName;
     k.value = token;
     k.path = "/auth/";  // sent with the form posts only
-    k.max_age = c.integer("form_token_lifetime_s");
-    k.secure = cookie_secure(c);
+    k.max_age = s.lifetime_s;
+    k.secure = s.secure;
     k.same_site = "Strict";  // never sent with a post that another site starts
     return core::set_cookie_header(k, now);
 }
@@ -64,7 +74,8 @@ std::string new_form_token(core::Request& req)
     auto token = req.cookie(kCsrfName).value_or("");
     if (!is_token(token))
         token = core::random_token(kTokenBytes);
-    req.put_cookie(kCsrfName, form_token_cookie(core::config(), token, std::time(nullptr)));
+    req.put_cookie(kCsrfName, form_token_cookie(core::settings<FormTokenSettings>(), token,
+                                                std::time(nullptr)));
     return token;
 }
 

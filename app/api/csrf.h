@@ -4,13 +4,21 @@
 // browser post to us, but it can neither read the token nor (SameSite) have the cookie sent.
 // As a second line, a post whose Origin header names another host is refused.
 #pragma once
+#include <cstdint>
 #include <ctime>
 #include <string>
 
-#include "app/core/config.h"
 #include "app/core/request.h"
+#include "app/core/settings.h"
 
 namespace api {
+
+struct FormTokenSettings {
+    std::int64_t lifetime_s;  // form_token_lifetime_s: an older form must be reloaded
+    bool secure;              // as the session cookie's (SessionSettings::cookie_secure)
+    static std::vector<core::Key> keys();
+    static FormTokenSettings from(const core::Config& c);
+};
 
 // The cookie's and the hidden field's name; "token" in it keeps the value out of the log
 // (log_secret_keys).
@@ -25,7 +33,8 @@ std::string new_form_token(core::Request& req);
 void check_form_token(const core::Request& req);
 
 // The parts, for the unit tests.
-std::string form_token_cookie(const core::Config& c, const std::string& token, std::time_t now);
+std::string form_token_cookie(const FormTokenSettings& s, const std::string& token,
+                              std::time_t now);
 bool same_token(const std::string& a, const std::string& b);  // in constant time
 // Origin "scheme://host[:port]" against the request's host ("host[:port]"), ports aside.
 bool same_host(const std::string& origin, const std::string& host);

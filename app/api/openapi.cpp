@@ -7,7 +7,8 @@
 #include <cctype>
 #include <set>
 
-#include "app/core/config.h"
+#include "app/api/session.h"
+#include "app/core/settings.h"
 #include "app/core/reply.h"
 
 namespace api {
@@ -239,7 +240,7 @@ void write_components(JsonWriter& w, std::vector<const Schema*>& refs)
     w.Key("in");
     w.String("cookie");
     w.Key("name");
-    string(w, core::config().str("session_cookie_name"));
+    string(w, core::settings<SessionSettings>().cookie_name);
     w.Key("description");
     w.String("The session cookie set by login and signup (HttpOnly). The role a route needs "
              "is its x-required-role.");

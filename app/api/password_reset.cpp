@@ -5,7 +5,6 @@
 
 #include "app/api/input.h"
 #include "app/api/session.h"
-#include "app/core/config.h"
 #include "app/core/errors.h"
 #include "app/core/log.h"
 #include "app/core/password.h"
@@ -44,6 +43,19 @@ const core::BadRequest kInvalidToken("Invalid or expired token");
 
 }  // namespace
 
+std::vector<core::Key> PasswordResetSettings::keys()
+{
+    using core::Key;
+    // public_url: the site's own address cannot be guessed, and never from the request.
+    return {Key::integer("password_reset_ttl_s", 3600, 1, 7 * 86400),
+            Key::required_text("public_url")};
+}
+
+PasswordResetSettings PasswordResetSettings::from(const core::Config& c)
+{
+    return {static_cast<int>(c.integer("password_reset_ttl_s")), c.str("public_url")};
+}
+
 std::string reset_key(const std::string& token)
 {
     return "pwreset:" + token;
@@ -62,12 +74,13 @@ void request_password_reset(const core::Request& req, const std::string& email)
         return;
     }
     const auto token = core::random_token(kTokenBytes);
+    const auto& s = core::settings<PasswordResetSettings>();
     red::set_keyval(reset_key(token),
                     "{\"uid\":" + core::json_escape(u->id) + ",\"ip\":" +
                         core::json_escape(req.client_ip()) + "}",
-                    static_cast<int>(core::config().integer("password_reset_ttl_s")));
+                    s.ttl_s);
     // The configured address, never the request's Host header, which a caller could forge.
-    send_reset_mail(*u, core::config().str("public_url") + "/auth/reset?token=" + token);
+    send_reset_mail(*u, s.public_url + "/auth/reset?token=" + token);
 }
 
 std::optional<model::User> reset_token_user(const std::string& token)

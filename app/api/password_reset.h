@@ -6,9 +6,17 @@
 #include <string>
 
 #include "app/core/request.h"
+#include "app/core/settings.h"
 #include "app/model/user.h"
 
 namespace api {
+
+struct PasswordResetSettings {
+    int ttl_s;               // password_reset_ttl_s: a token's life
+    std::string public_url;  // e.g. https://example.com: the start of the link in the mail
+    static std::vector<core::Key> keys();
+    static PasswordResetSettings from(const core::Config& c);
+};
 
 // When a user has this email: stores a token and hands the link to send_reset_mail. The caller
 // answers the same whether or not there was one.

@@ -57,9 +57,14 @@ return n)";
 const char* const kSessionPrefix = "session:";
 const char* const kIndexPrefix = "user_sessions:";
 
+const SessionSettings& settings()
+{
+    return core::settings<SessionSettings>();
+}
+
 std::int64_t lifetime(bool remember)
 {
-    return core::config().integer(remember ? "session_lifetime_s" : "session_short_lifetime_s");
+    return remember ? settings().lifetime_s : settings().short_lifetime_s;
 }
 
 bool is_session_id(const std::string& s)
@@ -69,7 +74,7 @@ bool is_session_id(const std::string& s)
 
 void put_cookie(core::Request& req, const std::string& value)
 {
-    req.put_cookie(core::config().str("session_cookie_name"), value);
+    req.put_cookie(settings().cookie_name, value);
 }
 
 std::string session_json(const model::User& u, const core::Request& req, bool remember)
@@ -120,7 +125,7 @@ void drop(const core::Request& req)
 
 void expire_cookie(core::Request& req)
 {
-    put_cookie(req, session_cookie(core::config(), "", 0, std::time(nullptr)));
+    put_cookie(req, session_cookie(settings(), "", 0, std::time(nullptr)));
 }
 
 int run_on_index(const char* script, const std::string& user_id, const std::string& arg = "")
@@ -148,27 +153,40 @@ std::string client_agent(const core::Request& req)
     return core::printable(req.header("User-Agent").value_or(""), 300);
 }
 
-std::string session_cookie(const core::Config& c, const std::string& id,
+std::vector<core::Key> SessionSettings::keys()
+{
+    using core::Key;
+    constexpr std::int64_t kDay = 86400;
+    return {Key::text("session_cookie_name", "session"),
+            Key::flag("session_cookie_secure", true),
+            Key::text("session_cookie_domain", ""),
+            Key::integer("session_lifetime_s", 30 * kDay, 1, 3650 * kDay),
+            Key::integer("session_short_lifetime_s", kDay, 1, 3650 * kDay)};
+}
+
+SessionSettings SessionSettings::from(const core::Config& c)
+{
+    return {c.str("session_cookie_name"),
+            c.flag("session_cookie_secure") && !c.flag("local_dev"),  // no TLS locally
+            c.str("session_cookie_domain"), c.integer("session_lifetime_s"),
+            c.integer("session_short_lifetime_s")};
+}
+
+std::string session_cookie(const SessionSettings& s, const std::string& id,
                            std::optional<std::int64_t> max_age, std::time_t now)
 {
     core::Cookie k;
-    k.name = c.str("session_cookie_name");
+    k.name = s.cookie_name;
     k.value = id;
-    k.domain = c.str("session_cookie_domain");
+    k.domain = s.cookie_domain;
     k.max_age = max_age;
-    k.secure = cookie_secure(c);
+    k.secure = s.cookie_secure;
     return core::set_cookie_header(k, now);
-}
-
-bool cookie_secure(const core::Config& c)
-{
-    return c.flag("session_cookie_secure") && !c.flag("local_dev");  // no TLS locally
 }
 
 void load_session(core::Request& req)
 {
-    const auto& c = core::config();
-    const auto id = req.cookie(c.str("session_cookie_name"));
+    const auto id = req.cookie(settings().cookie_name);
     if (!id || !is_session_id(*id))
         return;  // no cookie, or one we never made: a visitor, at no cost to Redis
     const auto key = session_key(*id);
@@ -200,7 +218,7 @@ void load_session(core::Request& req)
                    {"EXPIRE", user_sessions_key(req.session.user_id), std::to_string(lifetime(true))}});
     const auto remember = d.FindMember("remember");
     if (remember != d.MemberEnd() && remember->value.IsTrue())
-        put_cookie(req, session_cookie(c, *id, lifetime(true), std::time(nullptr)));
+        put_cookie(req, session_cookie(settings(), *id, lifetime(true), std::time(nullptr)));
 }
 
 void start_session(core::Request& req, const model::User& user, bool remember)
@@ -218,7 +236,7 @@ void start_session(core::Request& req, const model::User& user, bool remember)
     cmds.push_back({"SADD", user_sessions_key(user.id), id});
     cmds.push_back({"EXPIRE", user_sessions_key(user.id), std::to_string(lifetime(true))});
     red::pipeline(cmds);
-    put_cookie(req, session_cookie(core::config(), id,
+    put_cookie(req, session_cookie(settings(), id,
                                    remember ? std::optional<std::int64_t>(lifetime(true)) : std::nullopt,
                                    std::time(nullptr)));
     req.session = core::Session{user.id, user.role, id, true};

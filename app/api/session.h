@@ -9,11 +9,21 @@
 #include <optional>
 #include <string>
 
-#include "app/core/config.h"
 #include "app/core/request.h"
+#include "app/core/settings.h"
 #include "app/model/user.h"
 
 namespace api {
+
+struct SessionSettings {
+    std::string cookie_name;        // session_cookie_name
+    bool cookie_secure;             // session_cookie_secure; never in local development (no TLS)
+    std::string cookie_domain;      // session_cookie_domain; "": the host only
+    std::int64_t lifetime_s;        // session_lifetime_s: a remembered session, renewed by activity
+    std::int64_t short_lifetime_s;  // session_short_lifetime_s: a `remember: false` session
+    static std::vector<core::Key> keys();
+    static SessionSettings from(const core::Config& c);
+};
 
 // The dispatcher's session loader. A valid cookie of a live session fills req.session, renews
 // the session (and, when remembered, the cookie); anything else leaves a visitor. A disabled
@@ -34,13 +44,11 @@ int set_session_role(const std::string& user_id, const std::string& role);
 // Deletes every session of the user (after a password reset) and returns how many.
 int end_user_sessions(const std::string& user_id);
 
-// The Set-Cookie value of the session cookie under config c: its name, HttpOnly, SameSite=Lax,
-// Path=/, Secure when session_cookie_secure and not local_dev, Domain when configured.
+// The Set-Cookie value of the session cookie under settings s: its name, HttpOnly, SameSite=Lax,
+// Path=/, Secure when s.cookie_secure, Domain when configured.
 // max_age: nullopt = until the browser closes, 0 = delete.
-std::string session_cookie(const core::Config& c, const std::string& id,
+std::string session_cookie(const SessionSettings& s, const std::string& id,
                            std::optional<std::int64_t> max_age, std::time_t now);
-// Whether our cookies carry Secure: session_cookie_secure, never in local development (no TLS).
-bool cookie_secure(const core::Config& c);
 
 std::string session_key(const std::string& id);            // "session:<id>"
 std::string user_sessions_key(const std::string& user_id);  // "user_sessions:<user id>"

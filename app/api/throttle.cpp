@@ -5,7 +5,6 @@
 #include <cctype>
 #include <stdexcept>
 
-#include "app/core/config.h"
 #include "app/core/errors.h"
 #include "app/core/log.h"
 #include "app/core/text.h"
@@ -35,9 +34,8 @@ struct Limits {
 
 Limits limits()
 {
-    const auto& c = core::config();
-    return {c.integer("login_fail_limit_email"), c.integer("login_fail_limit_ip"),
-            c.integer("login_fail_window_s")};
+    const auto& s = core::settings<ThrottleSettings>();
+    return {s.login_fail_limit_email, s.login_fail_limit_ip, s.login_fail_window_s};
 }
 
 // A counter as GET returns it: digits, or none.
@@ -49,6 +47,24 @@ std::int64_t count_or_zero(const std::optional<std::string>& s)
 }
 
 }  // namespace
+
+std::vector<core::Key> ThrottleSettings::keys()
+{
+    using core::Key;
+    constexpr std::int64_t kMax = 1000000000, kYear = 365 * 86400;
+    return {Key::integer("login_fail_limit_email", 10, 1, kMax),
+            Key::integer("login_fail_limit_ip", 100, 1, kMax),
+            Key::integer("login_fail_window_s", 900, 1, kYear),
+            Key::integer("signup_limit_ip", 10, 1, kMax),
+            Key::integer("signup_window_s", 3600, 1, kYear)};
+}
+
+ThrottleSettings ThrottleSettings::from(const core::Config& c)
+{
+    return {c.integer("login_fail_limit_email"), c.integer("login_fail_limit_ip"),
+            c.integer("login_fail_window_s"), c.integer("signup_limit_ip"),
+            c.integer("signup_window_s")};
+}
 
 std::int64_t throttle_wait(std::int64_t failures, std::int64_t ttl, std::int64_t limit,
                            std::int64_t window)
@@ -119,8 +135,8 @@ void count_login_failure(const core::Request& req, const std::string& email)
 
 void count_signup_attempt(core::Request& req)
 {
-    const auto& c = core::config();
-    const auto limit = c.integer("signup_limit_ip"), window = c.integer("signup_window_s");
+    const auto& s = core::settings<ThrottleSettings>();
+    const auto limit = s.signup_limit_ip, window = s.signup_window_s;
     // Counted before it is checked, so that the attempts refused keep the window shut as well.
     const auto r = red::eval(kCountScript, {ip_signup_key(req.client_ip())},
                              {std::to_string(window)})

@@ -8,8 +8,17 @@
 #include <string>
 
 #include "app/core/request.h"
+#include "app/core/settings.h"
 
 namespace api {
+
+struct ThrottleSettings {
+    std::int64_t login_fail_limit_email, login_fail_limit_ip;  // failed logins before 429
+    std::int64_t login_fail_window_s;                          // from the first failure
+    std::int64_t signup_limit_ip, signup_window_s;             // signup attempts per IP
+    static std::vector<core::Key> keys();
+    static ThrottleSettings from(const core::Config& c);
+};
 
 // Seconds a login has to wait: 0 below the limit; at or over it, what is left of the window
 // (ttl, from Redis), or the whole window when Redis reports no time to live. A pure function.

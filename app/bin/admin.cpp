@@ -9,8 +9,10 @@
 #include <log4cplus/initializer.h>
 
 #include "app/api/account.h"
+#include "app/api/settings_schema.h"
 #include "app/core/config.h"
 #include "app/core/log.h"
+#include "app/core/program.h"
 #include "app/model/db.h"
 #include "app/tasks/jobs.h"
 #include "app/tasks/spooler.h"
@@ -67,7 +69,7 @@ int main(int argc, char** argv)
             args.push_back(arg);
     }
     try {
-        core::set_config(core::Config::load(core::Config::path_from(argc, argv)));
+        core::load_config(argc, argv, api::settings_schema());
         core::init_logging(core::config(), "admin");
         return run(args);
     } catch (const model::Unavailable& e) {

@@ -6,8 +6,10 @@
 
 #include <log4cplus/initializer.h>
 
+#include "app/api/settings_schema.h"
 #include "app/core/config.h"
 #include "app/core/log.h"
+#include "app/core/program.h"
 #include "app/model/db.h"
 #include "app/model/migrations.h"
 
@@ -40,9 +42,10 @@ int main(int argc, char** argv)
     }
 
     try {
-        core::set_config(core::Config::load(core::Config::path_from(argc, argv)));
+        core::load_config(argc, argv, api::settings_schema());
         core::init_logging(core::config(), "migrate");
-        model::run_migrate(model::db(), core::config().str("migrations_dir"), command, std::cout);
+        model::run_migrate(model::db(), core::settings<model::DbSettings>().migrations_dir, command,
+                           std::cout);
         return 0;
     } catch (const model::Unavailable& e) {
         std::cerr << "migrate: database unavailable: " << e.reason << "\n";

@@ -7,6 +7,7 @@
 #include <string>
 
 #include "app/api/routes.h"
+#include "app/api/settings_schema.h"
 #include "app/api/session.h"
 #include "app/core/config.h"
 #include "app/core/dispatcher.h"
@@ -15,20 +16,22 @@
 #include "app/core/log.h"
 #include "app/core/metrics.h"
 #include "app/core/program.h"
+#include "app/core/server_settings.h"
 #include "app/core/stats.h"
 #include "app/core/supervisor.h"
 #include "app/core/worker_life.h"
 #include "app/model/db.h"
 #include "app/model/db_errors.h"
+#include "app/tasks/spool.h"
 #include "app/tasks/spool_stats.h"
 
 namespace {
 
 int run_worker(int n)
 {
-    const auto& c = core::config();
-    core::init_logging(c, "w" + std::to_string(n));
-    if (core::crash_at_start(c))
+    const auto server = core::settings<core::ServerSettings>();
+    core::init_logging(core::config(), "w" + std::to_string(n));
+    if (core::crash_at_start(server.test_crash_file))
         return 3;
     core::Router router;
     api::add_all_routes(router);
@@ -38,36 +41,38 @@ int run_worker(int n)
     core::MetricsWriter metrics(router);  // counts into the master's table, when metrics are on
     dispatcher.set_observer(
         [&](const core::Route* r, int status, double s) { metrics.record(r, status, s); });
-    core::WorkerLife life(n, core::recycle_limits(c));
+    core::WorkerLife life(n, core::settings<core::RecycleLimits>());
     core::WorkerHooks hooks{[&](const std::string& method, const std::string& path) {
                                 model::drop_if_closed();  // a database restart costs no write
                                 life.begin(method, path);
                             },
                             [&] { return life.end(); }};
-    return core::serve_fcgi(dispatcher, static_cast<std::size_t>(c.integer("max_body_bytes")), hooks);
+    return core::serve_fcgi(dispatcher, server.max_body_bytes, hooks);
 }
 
 int run_master(int argc, char** argv)
 {
-    const auto& c = core::config();
-    core::init_logging(c, "master");
+    const auto server = core::settings<core::ServerSettings>();
+    core::init_logging(core::config(), "master");
     core::log_to_journal_too();
-    auto opt = core::supervisor_options(c, argc, argv);
-    opt.metrics_listen = c.str("metrics_listen");  // the server's alone: the spooler has none
+    auto opt = core::supervisor_options(argc, argv);
+    opt.metrics_listen = server.metrics_listen;  // the server's alone: the spooler has none
     core::Router router;
     api::add_all_routes(router);
     opt.metric_routes = core::route_labels(router);
-    opt.extra_metrics = [spool_dir = c.str("spool_dir")] { return tasks::spool_metrics(spool_dir); };
-    opt.listen_fd = core::server_socket(c.str("listen"));  // a reload's, spawn-fcgi's fd 0, or bound
+    opt.extra_metrics = [spool_dir = core::settings<tasks::SpoolSettings>().dir] {
+        return tasks::spool_metrics(spool_dir);
+    };
+    opt.listen_fd = core::server_socket(server.listen);  // a reload's, spawn-fcgi's fd 0, or bound
     opt.connection_slots = 4096;  // kept connections shared by the workers (nginx/http.conf.in)
     setenv("SERVER_STARTED", std::to_string(std::time(nullptr)).c_str(), 0);
     return core::run_supervisor(opt);
 }
 
-// A reload runs the new binary with --check first: it must load its config and routes.
+// A reload runs the new binary with --check first: it must load its config (run_main checked it
+// against every module's keys and built every module's settings) and routes.
 int check()
 {
-    core::require_local("metrics_listen", core::config().str("metrics_listen"));
     core::Router router;
     api::add_all_routes(router);
     std::cout << "server: ok, " << router.routes().size() << " routes" << std::endl;
@@ -78,13 +83,14 @@ int check()
 
 int main(int argc, char** argv)
 {
-    return core::run_main(argc, argv, "server", [&] {
+    return core::run_main(argc, argv, "server", api::settings_schema(), [&] {
         if (core::has_flag(argc, argv, "--check"))
             return check();
+        const auto& stats_listen = core::settings<core::SupervisorOptions>().stats_listen;
         if (core::has_flag(argc, argv, "--stats"))
-            return core::print_stats(core::config().str("stats_listen"));
+            return core::print_stats(stats_listen);
         if (const auto pid = core::flag_value(argc, argv, "--reload"))
-            return core::reload_and_wait("server", core::config().str("stats_listen"), *pid);
+            return core::reload_and_wait("server", stats_listen, *pid);
         const int worker = core::worker_number(argc, argv);
         return worker > 0 ? run_worker(worker) : run_master(argc, argv);
     });

@@ -14,6 +14,7 @@
 #include <rapidjson/error/en.h>
 
 #include "app/core/errors.h"
+#include "app/core/settings.h"
 
 extern char** environ;
 
@@ -28,33 +29,42 @@ std::unique_ptr<const Config>& current()
     static std::unique_ptr<const Config> c;
     return c;
 }
+unsigned g_generation = 0;  // set_config calls
 
-Config::Value from_json(const std::string& key, const rapidjson::Value& v)
+// A file's value must have its key's type: 4 is no string, "4" no integer.
+Config::Value from_json(const Key& k, const rapidjson::Value& v, const std::string& file)
 {
-    if (v.IsBool())
+    const auto wrong = [&] {
+        return ConfigError(file + ": config key " + k.name + " must be " + type_name(k.fallback));
+    };
+    switch (k.fallback.index()) {
+    case 0:
+        if (!v.IsBool())
+            throw wrong();
         return v.GetBool();
-    if (v.IsInt64())
+    case 1:
+        if (!v.IsInt64())
+            throw wrong();
         return v.GetInt64();
-    if (v.IsNumber())
-        return v.GetDouble();
-    if (v.IsString())
+    case 2:
+        if (!v.IsString())
+            throw wrong();
         return std::string(v.GetString(), v.GetStringLength());
-    if (v.IsArray()) {
-        std::vector<std::string> items;
-        for (const auto& it : v.GetArray()) {
-            if (!it.IsString())
-                throw ConfigError("config key " + key + ": lists hold strings only");
-            items.emplace_back(it.GetString(), it.GetStringLength());
-        }
-        return items;
     }
-    throw ConfigError("config key " + key + ": unsupported value type (use flat keys)");
+    if (!v.IsArray())
+        throw wrong();
+    std::vector<std::string> items;
+    for (const auto& it : v.GetArray()) {
+        if (!it.IsString())
+            throw wrong();
+        items.emplace_back(it.GetString(), it.GetStringLength());
+    }
+    return items;
 }
 
-// An override takes the type the file gives the key, so a typo in a number fails at start.
-Config::Value from_env(const std::string& key, const Config::Value& old, const std::string& text)
+// An override takes its key's type, so a typo in a number fails at start.
+Config::Value from_env(const std::string& where, const Config::Value& old, const std::string& text)
 {
-    const std::string where = "environment " + std::string(kEnvPrefix) + key;
     try {
         if (std::holds_alternative<bool>(old)) {
             if (text == "true" || text == "1" || text == "yes")
@@ -69,12 +79,6 @@ Config::Value from_env(const std::string& key, const Config::Value& old, const s
             if (used != text.size())
                 throw std::invalid_argument(text);
             return static_cast<std::int64_t>(v);
-        }
-        if (std::holds_alternative<double>(old)) {
-            auto v = std::stod(text, &used);
-            if (used != text.size())
-                throw std::invalid_argument(text);
-            return v;
         }
     } catch (const std::logic_error&) {
         throw ConfigError(where + ": expected a number, got '" + text + "'");
@@ -98,7 +102,7 @@ std::string lower(std::string s)
 
 }  // namespace
 
-Config Config::load(const std::string& path)
+Config Config::load(const std::string& path, const SettingsSchema& schema)
 {
     std::ifstream in(path);
     if (!in)
@@ -108,11 +112,11 @@ Config Config::load(const std::string& path)
     std::vector<std::string> environment;
     for (char** e = environ; e && *e; ++e)
         environment.emplace_back(*e);
-    return parse(ss.str(), environment, path);
+    return parse(ss.str(), environment, path, schema);
 }
 
 Config Config::parse(const std::string& text, const std::vector<std::string>& environment,
-                     const std::string& file)
+                     const std::string& file, const SettingsSchema& schema)
 {
     rapidjson::Document doc;
     // Iterative: a file nested a million levels deep is an error message, not a stack overflow.
@@ -126,11 +130,14 @@ Config Config::parse(const std::string& text, const std::vector<std::string>& en
 
     Config c;
     c.file_ = file;
+    // An unknown key is a typo (or a key a later release dropped): report it, never ignore it.
     for (const auto& m : doc.GetObject()) {
         const std::string key(m.name.GetString(), m.name.GetStringLength());
-        c.values_[key] = from_json(key, m.value);
+        const Key* k = schema.find(key);
+        if (!k)
+            throw ConfigError(file + ": unknown config key " + key);
+        c.values_[key] = from_json(*k, m.value, file);
     }
-    // Only keys the file knows can be overridden: an unknown APP_ variable is a typo to report.
     for (const std::string& entry : environment) {
         if (entry.rfind(kEnvPrefix, 0) != 0)
             continue;
@@ -138,11 +145,13 @@ Config Config::parse(const std::string& text, const std::vector<std::string>& en
         const std::string key = lower(entry.substr(4, eq - 4));
         if (key == "config")
             continue;
-        auto it = c.values_.find(key);
-        if (it == c.values_.end())
-            throw ConfigError("environment " + entry.substr(0, eq) + ": no such config key in " + file);
-        it->second = from_env(key, it->second, entry.substr(eq + 1));
+        const std::string where = file + ": environment " + entry.substr(0, eq);
+        const Key* k = schema.find(key);
+        if (!k)
+            throw ConfigError(where + ": no such config key");
+        c.values_[key] = from_env(where, k->fallback, eq == std::string::npos ? "" : entry.substr(eq + 1));
     }
+    schema.complete(c.values_, file);
     return c;
 }
 
@@ -184,14 +193,6 @@ std::int64_t Config::integer(const std::string& key) const
     return typed<std::int64_t>(at(key), key, "an integer");
 }
 
-double Config::number(const std::string& key) const
-{
-    const auto& v = at(key);
-    if (const auto* i = std::get_if<std::int64_t>(&v))
-        return static_cast<double>(*i);
-    return typed<double>(v, key, "a number");
-}
-
 bool Config::flag(const std::string& key) const
 {
     return typed<bool>(at(key), key, "true or false");
@@ -212,6 +213,12 @@ const Config& config()
 void set_config(Config c)
 {
     current() = std::make_unique<const Config>(std::move(c));
+    ++g_generation;
+}
+
+unsigned config_generation()
+{
+    return g_generation;
 }
 
 }  // namespace core

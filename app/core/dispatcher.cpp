@@ -8,6 +8,7 @@
 #include <initializer_list>
 
 #include "app/core/config.h"
+#include "app/core/settings.h"
 #include "app/core/errors.h"
 #include "app/core/log.h"
 #include "app/core/text.h"
@@ -175,11 +176,21 @@ std::string allowed_origin(const std::string& origin, const std::vector<std::str
     return std::find(allowed.begin(), allowed.end(), "*") != allowed.end() ? "*" : "";
 }
 
+std::vector<Key> DispatcherSettings::keys()
+{
+    return {Key::list("cors_origins", {"*"})};
+}
+
+DispatcherSettings DispatcherSettings::from(const Config& c)
+{
+    return {c.list("cors_origins")};
+}
+
 Dispatcher::Dispatcher(const Router& router)
     : router_(router),
-      origins_(config().list("cors_origins")),
-      local_dev_(config().flag("local_dev")),
-      secret_keys_(config().list("log_secret_keys"))
+      origins_(settings<DispatcherSettings>().cors_origins),
+      local_dev_(settings<ModeSettings>().local_dev),
+      secret_keys_(settings<LogSettings>().secret_keys)
 {
     // The answer depends on the request's Origin unless it is "*" for everyone.
     origin_varies_ = local_dev_ || origins_ != std::vector<std::string>{"*"};

@@ -20,8 +20,15 @@ namespace core {
 // expiring cookie in req.reply_headers).
 using SessionLoader = std::function<void(Request&)>;
 
+struct DispatcherSettings {
+    std::vector<std::string> cors_origins;  // "*" or the origins to echo (with cookies)
+    static std::vector<Key> keys();
+    static DispatcherSettings from(const Config& c);
+};
+
 class Dispatcher {
 public:
+    // Takes cors_origins, local_dev and log_secret_keys from the settings of the moment.
     explicit Dispatcher(const Router& router);
 
     // For GET and HEAD only: when the check says yes (say, a database connection found broken and

@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <ctime>
 
@@ -20,6 +21,7 @@
 #include <log4cplus/syslogappender.h>
 
 #include "app/core/config.h"
+#include "app/core/errors.h"
 
 namespace core {
 namespace {
@@ -108,35 +110,56 @@ log4cplus::Logger logger(const std::string& name)
     return log4cplus::Logger::getInstance(name);
 }
 
+std::vector<Key> LogSettings::keys()
+{
+    return {Key::text("log_file", ""),
+            Key::text("log_level", "INFO"),
+            Key::flag("log_sql", false),
+            Key::text("log_syslog_host", ""),
+            Key::integer("log_syslog_port", 514, 1, 65535),
+            Key::list("log_secret_keys", {"password", "passwd", "pwd", "token", "secret"})};
+}
+
+LogSettings LogSettings::from(const Config& c)
+{
+    LogSettings s{c.str("log_file"), c.str("log_level"), c.flag("log_sql"),
+                  c.str("log_syslog_host"), static_cast<int>(c.integer("log_syslog_port")),
+                  c.list("log_secret_keys")};
+    // Checked by name: log4cplus's fromString would print its own complaint too.
+    const char* const levels[] = {"TRACE", "DEBUG", "INFO", "WARN", "ERROR", "FATAL", "OFF", "ALL"};
+    if (std::find(std::begin(levels), std::end(levels), s.level) == std::end(levels))
+        throw ConfigError("config key log_level: no such level: " + s.level);
+    return s;
+}
+
 void init_logging(const Config& c, const std::string& process)
 {
     auto root = log4cplus::Logger::getRoot();
     root.removeAllAppenders();
-    const std::string file = c.has("log_file") ? c.str("log_file") : "";
-    // Local development logs to the console; test mode keeps the file, which the tests read.
-    const bool test_mode = c.has("test_mode") && c.flag("test_mode");
+    const auto s = LogSettings::from(c);
+    const auto mode = ModeSettings::from(c);
     if (g_access_fd >= 0)
         close(g_access_fd);
     g_access_fd = -1;
     g_access_file.clear();
     g_syslog = nullptr;
-    if (file.empty() || (c.flag("local_dev") && !test_mode)) {
+    // Local development logs to the console; test mode keeps the file, which the tests read.
+    if (s.file.empty() || (mode.local_dev && !mode.test_mode)) {
         root.addAppender(console_appender());
     } else {
-        root.addAppender(file_appender(file));
-        g_access_file = file;
+        root.addAppender(file_appender(s.file));
+        g_access_file = s.file;
     }
 
-    if (c.has("log_syslog_host") && !c.str("log_syslog_host").empty()) {
-        log4cplus::SharedAppenderPtr s(new log4cplus::SysLogAppender(
-            "restpie", c.str("log_syslog_host"), static_cast<int>(c.integer("log_syslog_port"))));
-        s->setLayout(std::make_unique<log4cplus::PatternLayout>("%-5p %X{ctx} %m"));
-        root.addAppender(s);
-        g_syslog = s.get();
+    if (!s.syslog_host.empty()) {
+        log4cplus::SharedAppenderPtr a(
+            new log4cplus::SysLogAppender("restpie", s.syslog_host, s.syslog_port));
+        a->setLayout(std::make_unique<log4cplus::PatternLayout>("%-5p %X{ctx} %m"));
+        root.addAppender(a);
+        g_syslog = a.get();
     }
-    const std::string level = c.has("log_level") ? c.str("log_level") : "INFO";
-    root.setLogLevel(log4cplus::getLogLevelManager().fromString(level));
-    g_log_sql = c.has("log_sql") && c.flag("log_sql");
+    root.setLogLevel(log4cplus::getLogLevelManager().fromString(s.level));
+    g_log_sql = s.sql;
     g_process = process;
     clear_log_context();
 }

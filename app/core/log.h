@@ -2,13 +2,25 @@
 // a shared log file otherwise, optionally a remote syslog. Lines read "time LEVEL uid@ip message".
 #pragma once
 #include <string>
+#include <vector>
 
 #include <log4cplus/logger.h>
 #include <log4cplus/loggingmacros.h>
 
+#include "app/core/settings.h"
+
 namespace core {
 
-class Config;
+struct LogSettings {
+    std::string file;                      // log_file; "": the console
+    std::string level;                     // log_level: TRACE, DEBUG, INFO, WARN, ERROR
+    bool sql;                              // log_sql: every SQL statement, never its values
+    std::string syslog_host;               // log_syslog_host; "": no remote syslog
+    int syslog_port;                       // log_syslog_port
+    std::vector<std::string> secret_keys;  // log_secret_keys: fields logged as X
+    static std::vector<Key> keys();
+    static LogSettings from(const Config& c);  // ConfigError on a level log4cplus does not know
+};
 
 // One logger per .cpp: `const auto lg = core::logger("api.movies");`
 log4cplus::Logger logger(const std::string& name);

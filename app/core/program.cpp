@@ -9,15 +9,23 @@
 #include <log4cplus/initializer.h>
 
 #include "app/core/config.h"
+#include "app/core/settings.h"
 
 namespace core {
 
-int run_main(int argc, char** argv, const char* program, const std::function<int()>& body)
+void load_config(int argc, char** argv, const SettingsSchema& schema)
+{
+    set_config(Config::load(Config::path_from(argc, argv), schema));
+    schema.build_all();
+}
+
+int run_main(int argc, char** argv, const char* program, const SettingsSchema& schema,
+             const std::function<int()>& body)
 {
     log4cplus::Initializer log_init;
     signal(SIGPIPE, SIG_IGN);  // a dead peer is an error return, never a killed process
     try {
-        set_config(Config::load(Config::path_from(argc, argv)));
+        load_config(argc, argv, schema);
         return body();
     } catch (const std::exception& e) {
         std::cerr << program << ": " << e.what() << std::endl;

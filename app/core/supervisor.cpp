@@ -321,7 +321,20 @@ void Master::on_exit(Generation& g, Worker& w, int status)
     }
 }
 
-SupervisorOptions supervisor_options(const Config& c, int argc, char** argv)
+std::vector<Key> SupervisorOptions::keys()
+{
+    constexpr std::int64_t kDay = 86400;
+    return {Key::integer("workers", 4, 1, 1024),
+            Key::integer("stop_grace_seconds", 30, 0, kDay),
+            Key::integer("harakiri_seconds", 20, 0, kDay),
+            Key::integer("max_worker_lifetime_seconds", 36000, 0, 365 * kDay),
+            Key::integer("reload_mercy_seconds", 60, 0, kDay),
+            Key::text("reload_file", "RESTART"),
+            Key::flag("reload_on_rebuild", true),
+            Key::text("stats_listen", "")};
+}
+
+SupervisorOptions SupervisorOptions::from(const Config& c)
 {
     SupervisorOptions o;
     o.workers = static_cast<int>(c.integer("workers"));
@@ -332,6 +345,12 @@ SupervisorOptions supervisor_options(const Config& c, int argc, char** argv)
     o.reload_file = c.str("reload_file");
     o.reload_on_rebuild = c.flag("local_dev") && c.flag("reload_on_rebuild");
     o.stats_listen = c.str("stats_listen");
+    return o;
+}
+
+SupervisorOptions supervisor_options(int argc, char** argv)
+{
+    SupervisorOptions o = settings<SupervisorOptions>();
     o.program = self_path(argv[0]);
     o.args.assign(argv + 1, argv + argc);
     return o;

@@ -12,10 +12,12 @@
 #include <utility>
 #include <vector>
 
+#include "app/core/settings.h"
+
 namespace core {
 
-class Config;
-
+// The defaults below are for callers that fill the options themselves (the spooler); the
+// config's defaults are in keys().
 struct SupervisorOptions {
     std::string name = "server";         // for the log and the stats
     int workers = 4;
@@ -35,12 +37,17 @@ struct SupervisorOptions {
     std::string metrics_listen;
     std::vector<std::pair<std::string, std::string>> metric_routes;
     std::function<std::string()> extra_metrics;
+
+    // The server's keys: workers, stop_grace_seconds (the spooler's and cron's too),
+    // harakiri_seconds, max_worker_lifetime_seconds, reload_mercy_seconds, reload_file,
+    // reload_on_rebuild (only with local_dev), stats_listen.
+    static std::vector<Key> keys();
+    static SupervisorOptions from(const Config& c);
 };
 
-// The keys every supervised binary shares: workers, stop_grace_seconds, harakiri_seconds,
-// max_worker_lifetime_seconds, reload_mercy_seconds, reload_file, reload_on_rebuild (only with
-// local_dev), stats_listen. `program` is this binary; `args` are argv[1..].
-SupervisorOptions supervisor_options(const Config& c, int argc, char** argv);
+// The server's options (settings<SupervisorOptions>()) with `program` this binary and `args`
+// argv[1..].
+SupervisorOptions supervisor_options(int argc, char** argv);
 
 // Runs the master loop until SIGTERM, SIGINT or SIGQUIT; returns the exit code. Never logs
 // between fork and exec (docs/design.md#fork-and-exec).

@@ -11,12 +11,22 @@
 
 namespace core {
 
+std::vector<Key> TemplateSettings::keys()
+{
+    return {Key::text("template_dir", "app/templates")};
+}
+
+TemplateSettings TemplateSettings::from(const Config& c)
+{
+    return {c.str("template_dir")};
+}
+
 std::string render(const std::string& name, const TemplateData& data)
 {
     static std::map<std::string, std::unique_ptr<kainjow::mustache::mustache>> cache;
     auto& tpl = cache[name];
     if (!tpl) {
-        const std::string path = config().str("template_dir") + "/" + name;
+        const std::string path = settings<TemplateSettings>().dir + "/" + name;
         std::ifstream in(path);
         if (!in)
             throw std::runtime_error("template not found: " + path);

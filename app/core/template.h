@@ -4,7 +4,15 @@
 
 #include <kainjow/mustache.hpp>
 
+#include "app/core/settings.h"
+
 namespace core {
+
+struct TemplateSettings {
+    std::string dir;  // template_dir, relative to the working directory
+    static std::vector<Key> keys();
+    static TemplateSettings from(const Config& c);
+};
 
 using TemplateData = kainjow::mustache::data;
 

@@ -3,16 +3,24 @@
 
 #include <unistd.h>
 
+#include <cstdint>
 #include <fstream>
 
 #include "app/core/config.h"
 
 namespace core {
 
-RecycleLimits recycle_limits(const Config& c)
+std::vector<Key> RecycleLimits::keys()
+{
+    return {Key::integer("max_requests", 100000, 0, INT64_MAX),
+            Key::integer("reload_on_rss_mb", 0, 0, 1 << 20),
+            Key::integer("min_worker_lifetime_seconds", 10, 0, 86400)};
+}
+
+RecycleLimits RecycleLimits::from(const Config& c)
 {
     RecycleLimits l;
-    l.max_requests = static_cast<std::uint64_t>(std::max<std::int64_t>(0, c.integer("max_requests")));
+    l.max_requests = static_cast<std::uint64_t>(c.integer("max_requests"));
     l.rss_limit_kb = static_cast<long>(c.integer("reload_on_rss_mb") * 1024);
     l.min_lifetime_seconds = static_cast<int>(c.integer("min_worker_lifetime_seconds"));
     return l;
@@ -45,10 +53,9 @@ bool WorkerLife::end()
     return false;
 }
 
-bool crash_at_start(const Config& c)
+bool crash_at_start(const std::string& crash_file)
 {
-    const std::string& file = c.str("test_crash_file");
-    return c.flag("test_mode") && !file.empty() && access(file.c_str(), F_OK) == 0;
+    return !crash_file.empty() && access(crash_file.c_str(), F_OK) == 0;
 }
 
 long rss_kb(pid_t pid)

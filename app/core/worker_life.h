@@ -9,19 +9,18 @@
 #include <string>
 
 #include "app/core/scoreboard.h"
+#include "app/core/settings.h"
 
 namespace core {
 
-class Config;
-
+// The server's limits: max_requests, reload_on_rss_mb, min_worker_lifetime_seconds.
 struct RecycleLimits {
     std::uint64_t max_requests = 0;  // 0: no limit
     long rss_limit_kb = 0;           // 0: no limit
     int min_lifetime_seconds = 0;    // no recycling before this age
+    static std::vector<Key> keys();
+    static RecycleLimits from(const Config& c);
 };
-
-// The server's limits: max_requests, reload_on_rss_mb, min_worker_lifetime_seconds.
-RecycleLimits recycle_limits(const Config& c);
 
 class WorkerLife {
 public:
@@ -36,9 +35,9 @@ private:
     std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();
 };
 
-// Test mode only: true while the file `test_crash_file` exists, so the api tests can make workers
-// die at start (a crash loop) without touching the binary.
-bool crash_at_start(const Config& c);
+// True while `crash_file` (test_crash_file, test mode only) exists ("": never), so the api tests
+// can make workers die at start (a crash loop) without touching the binary.
+bool crash_at_start(const std::string& crash_file);
 
 // Resident memory of a process in KiB from /proc/<pid>/statm; 0 when it cannot be read.
 long rss_kb(pid_t pid);

@@ -11,7 +11,7 @@
 #include <functional>
 #include <unordered_map>
 
-#include "app/core/config.h"
+#include "app/core/settings.h"
 #include "app/model/sql.h"
 
 namespace model {
@@ -46,21 +46,20 @@ std::string trimmed(std::string s)
 
 }  // namespace
 
-std::string conninfo(const core::Config& c, const std::string& extra_options)
+std::string conninfo(const DbSettings& s, const std::string& extra_options)
 {
     std::string ci;
     // An empty host or password means the libpq default (Unix socket, ~/.pgpass), so leave it out.
-    if (!c.str("db_host").empty())
-        ci += "host=" + quoted(c.str("db_host")) + " ";
-    ci += "port=" + quoted(std::to_string(c.integer("db_port")));
-    ci += " dbname=" + quoted(c.str("db_name"));
-    ci += " user=" + quoted(c.str("db_user"));
-    if (!c.str("db_password").empty())
-        ci += " password=" + quoted(c.str("db_password"));
-    ci += " connect_timeout=" + quoted(std::to_string(c.integer("db_connect_timeout_s")));
+    if (!s.host.empty())
+        ci += "host=" + quoted(s.host) + " ";
+    ci += "port=" + quoted(std::to_string(s.port));
+    ci += " dbname=" + quoted(s.name);
+    ci += " user=" + quoted(s.user);
+    if (!s.password.empty())
+        ci += " password=" + quoted(s.password);
+    ci += " connect_timeout=" + quoted(std::to_string(s.connect_timeout_s));
     // The server kills a runaway query before the worker's harakiri would kill the worker.
-    const auto timeout_ms = c.integer("db_statement_timeout_ms");
-    std::string options = "-c statement_timeout=" + std::to_string(timeout_ms);
+    std::string options = "-c statement_timeout=" + std::to_string(s.statement_timeout_ms);
     if (!extra_options.empty())
         options += " " + extra_options;
     ci += " options=" + quoted(options);
@@ -86,7 +85,7 @@ Connection& db()
 {
     if (!g_conn || g_lost || !g_conn->is_open()) {
         db_reset();  // a failed connect below leaves no half-dead object behind
-        g_conn = connect(conninfo(core::config()));
+        g_conn = connect(conninfo(core::settings<DbSettings>()));
     }
     return *g_conn;
 }

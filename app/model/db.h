@@ -7,19 +7,16 @@
 #include <string_view>
 
 #include "app/model/db_errors.h"
-
-namespace core {
-class Config;
-}
+#include "app/model/db_settings.h"
 
 namespace model {
 
 // A PostgreSQL connection. Defined in sql.h: callers only pass it on (tools, tests).
 class Connection;
 
-// The libpq conninfo for the db_* config keys, values quoted. extra_options are appended to the
+// The libpq conninfo for the db_* settings, values quoted. extra_options are appended to the
 // server options (e.g. "-c search_path=x"), after the statement timeout.
-std::string conninfo(const core::Config& c, const std::string& extra_options = "");
+std::string conninfo(const DbSettings& s, const std::string& extra_options = "");
 
 // The connection of this process, opened on first use and reopened when it is found closed or
 // was lost. Throws Unavailable when the server cannot be reached.

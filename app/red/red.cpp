@@ -11,10 +11,10 @@
 
 #include <hiredis/hiredis.h>
 
-#include "app/core/config.h"
 #include "app/core/errors.h"
 #include "app/core/json.h"
 #include "app/core/log.h"
+#include "app/red/red_settings.h"
 
 namespace red {
 namespace {
@@ -38,15 +38,6 @@ Connection conn;
 timeval to_timeval(std::int64_t ms)
 {
     return timeval{static_cast<time_t>(ms / 1000), static_cast<suseconds_t>(ms % 1000 * 1000)};
-}
-
-// A zero timeout would mean "wait forever" to the socket, which a worker must never do.
-std::int64_t positive_ms(const char* key)
-{
-    const auto ms = core::config().integer(key);
-    if (ms <= 0)
-        throw core::ConfigError(std::string(key) + " must be > 0");
-    return ms;
 }
 
 [[noreturn]] void fail(const std::string& why)
@@ -102,13 +93,13 @@ redisContext* connect()
         return conn.ctx.get();
     // A context inherited across fork shares its socket with the parent: close our copy only.
     conn.ctx.reset();
-    const auto& cfg = core::config();
-    const std::string host = conn.host.empty() ? cfg.str("redis_host") : conn.host;
-    const int port = conn.host.empty() ? static_cast<int>(cfg.integer("redis_port")) : conn.port;
+    const auto& cfg = core::settings<RedisSettings>();
+    const std::string host = conn.host.empty() ? cfg.host : conn.host;
+    const int port = conn.host.empty() ? cfg.port : conn.port;
     // A host that is a path names a unix socket: cheaper than TCP when Redis is on this machine.
     const bool unix_socket = !host.empty() && host[0] == '/';
     const auto where = unix_socket ? host : host + ":" + std::to_string(port);
-    const auto timeout = to_timeval(positive_ms("redis_connect_timeout_ms"));
+    const auto timeout = to_timeval(cfg.connect_timeout_ms);
     redisContext* c = unix_socket ? redisConnectUnixWithTimeout(host.c_str(), timeout)
                                   : redisConnectWithTimeout(host.c_str(), port, timeout);
     if (!c)
@@ -117,9 +108,9 @@ redisContext* connect()
     conn.pid = getpid();
     if (c->err)
         fail(where + ": " + c->errstr);
-    set_timeout(c, positive_ms("redis_timeout_ms"));
+    set_timeout(c, cfg.timeout_ms);
 
-    const auto& password = cfg.str("redis_password");
+    const auto& password = cfg.password;
     if (!password.empty()) {
         const char* argv[] = {"AUTH", password.c_str()};
         const size_t lens[] = {4, password.size()};
@@ -155,7 +146,7 @@ std::vector<Reply> run(const std::vector<std::string>* cmds, size_t n, std::int6
         const bool reused = alive();  // only a reused connection is retried: two rounds at most
         redisContext* c = connect();
         if (wait_ms > 0)
-            set_timeout(c, positive_ms("redis_timeout_ms") + wait_ms);
+            set_timeout(c, core::settings<RedisSettings>().timeout_ms + wait_ms);
 
         std::vector<const char*> argv;
         std::vector<size_t> lens;
@@ -182,7 +173,7 @@ std::vector<Reply> run(const std::vector<std::string>* cmds, size_t n, std::int6
         }
         if (replies.size() == n) {
             if (wait_ms > 0)
-                set_timeout(c, positive_ms("redis_timeout_ms"));
+                set_timeout(c, core::settings<RedisSettings>().timeout_ms);
             std::vector<Reply> out;
             out.reserve(n);
             for (const auto& r : replies) {

@@ -119,23 +119,25 @@ bool run_once_per(const std::string& key, std::int64_t period_seconds)
     return !previous || *previous != period;
 }
 
+std::vector<core::Key> CronSettings::keys()
+{
+    using core::Key;
+    // cron_stats_listen: also for a config written before the key existed (provisioning writes
+    // it once), so `systemctl reload app-cron` can follow the reload there too.
+    return {Key::integer("cron_time_cap_seconds", 600, 1, 86400 * 7),
+            Key::text("cron_stats_listen", "unix:/run/restpie/cron/stats.sock"),
+            Key::integer("test_cron_minute_seconds", 60, 1, 60)};
+}
+
 CronSettings CronSettings::from(const core::Config& c)
 {
     CronSettings s;
     s.cap_seconds = static_cast<int>(c.integer("cron_time_cap_seconds"));
-    if (s.cap_seconds <= 0)
-        throw core::ConfigError("cron_time_cap_seconds must be > 0");
     s.grace_seconds = static_cast<int>(c.integer("stop_grace_seconds"));
-    // Absent from a config written before the key existed (provisioning writes it once): the
-    // template's path, so `systemctl reload app-cron` can follow the reload there too.
-    s.stats_listen = c.has("cron_stats_listen") ? c.str("cron_stats_listen")
-                                                : "unix:/run/restpie/cron/stats.sock";
+    s.stats_listen = c.str("cron_stats_listen");
     core::require_local("cron_stats_listen", s.stats_listen);
-    if (c.has("test_mode") && c.flag("test_mode") && c.has("test_cron_minute_seconds")) {
-        s.minute_seconds = static_cast<int>(c.integer("test_cron_minute_seconds"));
-        if (s.minute_seconds <= 0 || s.minute_seconds > 60)
-            throw core::ConfigError("test_cron_minute_seconds must be 1..60");
-    }
+    s.minute_seconds =
+        c.flag("test_mode") ? static_cast<int>(c.integer("test_cron_minute_seconds")) : 60;
     return s;
 }
 

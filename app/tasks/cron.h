@@ -8,6 +8,8 @@
 #include <string>
 #include <vector>
 
+#include "app/core/settings.h"
+
 namespace tasks {
 
 // A field is -1 (any value), -N (values divisible by N: minute -15 is :00, :15, :30, :45) or an
@@ -54,13 +56,25 @@ private:
 // core::Unavailable when Redis is down: the job fails rather than runs twice.
 bool run_once_per(const std::string& key, std::int64_t period_seconds);
 
+// Read before cron forks anything, so a bad key stops cron (and a reload's --check) by name.
+struct CronSettings {
+    int cap_seconds;           // cron_time_cap_seconds
+    int grace_seconds;         // stop_grace_seconds (SupervisorOptions' key)
+    std::string stats_listen;  // cron_stats_listen ("": off): --stats, --reload
+    int minute_seconds;        // test_cron_minute_seconds, honoured only with test_mode (else 60)
+    static std::vector<core::Key> keys();
+    static CronSettings from(const core::Config& c);
+};
+
 // The environment variable that carries a reload's handover (the runs in progress, the last
 // minute evaluated, the counters) into the re-executed image, which removes it at start.
 extern const char* const kCronHandoverEnv;
 
 // The cron binary: the scheduler, or with `--job NAME` (added by the scheduler) one run of a job;
 // `--check` loads the config and the jobs and exits 0 (a reload asks it first); `--stats` and
-// `--reload PID` (SIGHUP, then wait for its result) read the scheduler's cron_stats_listen.
-int cron_main(int argc, char** argv, const std::function<void(Cron&)>& add_jobs);
+// `--reload PID` (SIGHUP, then wait for its result) read the scheduler's cron_stats_listen. The
+// config is checked against `schema` (every module's keys).
+int cron_main(int argc, char** argv, const core::SettingsSchema& schema,
+              const std::function<void(Cron&)>& add_jobs);
 
 }  // namespace tasks

@@ -272,10 +272,11 @@ int run_job(const Cron& cron, const std::string& name)
 
 }  // namespace
 
-int cron_main(int argc, char** argv, const std::function<void(Cron&)>& add_jobs)
+int cron_main(int argc, char** argv, const core::SettingsSchema& schema,
+              const std::function<void(Cron&)>& add_jobs)
 {
-    return core::run_main(argc, argv, "cron", [&] {
-        const auto settings = CronSettings::from(core::config());
+    return core::run_main(argc, argv, "cron", schema, [&] {
+        const auto settings = core::settings<CronSettings>();
         if (core::has_flag(argc, argv, "--stats"))
             return core::print_stats(settings.stats_listen);
         if (const auto pid = core::flag_value(argc, argv, "--reload"))

@@ -15,22 +15,9 @@
 #include "app/core/stats.h"
 #include "app/tasks/cron.h"
 
-namespace core {
-class Config;
-}
-
 namespace tasks {
 
 using Steady = std::chrono::steady_clock;
-
-// Read before cron forks anything, so a bad key stops cron (and a reload's --check) by name.
-struct CronSettings {
-    int cap_seconds = 600;         // cron_time_cap_seconds
-    int grace_seconds = 30;        // stop_grace_seconds
-    std::string stats_listen;      // cron_stats_listen ("": off): --stats, --reload
-    int minute_seconds = 60;       // test_cron_minute_seconds, honoured only with test_mode
-    static CronSettings from(const core::Config& c);
-};
 
 struct CronRun {
     std::string name;

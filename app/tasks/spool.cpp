@@ -18,11 +18,11 @@
 #include <stdexcept>
 #include <system_error>
 
-#include "app/core/config.h"
 #include "app/core/errors.h"
 #include "app/core/json.h"
 #include "app/core/log.h"
 #include "app/core/password.h"
+#include "app/core/settings.h"
 
 namespace tasks {
 namespace {
@@ -318,11 +318,22 @@ std::vector<Claim> SpoolDir::orphans() const
     return out;
 }
 
+std::vector<core::Key> SpoolSettings::keys()
+{
+    // The server and the spooler must agree on it: a config must name it.
+    return {core::Key::required_text("spool_dir")};
+}
+
+SpoolSettings SpoolSettings::from(const core::Config& c)
+{
+    return {c.str("spool_dir")};
+}
+
 std::string spool(const std::string& name, const std::string& args_json,
                   std::optional<Clock::time_point> not_before, int priority)
 {
     try {
-        return SpoolDir(core::config().str("spool_dir")).put(name, args_json, not_before, priority);
+        return SpoolDir(core::settings<SpoolSettings>().dir).put(name, args_json, not_before, priority);
     } catch (const std::system_error& e) {
         const int err = e.code().value();
         const char* why = err == ENOENT || err == ENOTDIR  ? "spool directory missing"

@@ -8,10 +8,18 @@
 #include <string>
 #include <vector>
 
+#include "app/core/settings.h"
+
 namespace tasks {
 
 using Clock = std::chrono::system_clock;
 constexpr int kDefaultPriority = 5;  // 0 runs first, 9 last
+
+struct SpoolSettings {
+    std::string dir;  // spool_dir: the server spools into it, the spooler takes from it
+    static std::vector<core::Key> keys();
+    static SpoolSettings from(const core::Config& c);
+};
 
 // Spools the registered task `name` with args (a JSON object, as text) into the config's spool_dir;
 // a spooler process runs it when one is free, never before not_before. Returns the task id.

@@ -33,7 +33,7 @@ int run_master(const Registry& registry, const SpoolerSettings& s, int argc, cha
     core::SupervisorOptions opt;
     opt.name = "spooler";
     opt.workers = s.processes;
-    opt.stop_grace_seconds = static_cast<int>(core::config().integer("stop_grace_seconds"));
+    opt.stop_grace_seconds = core::settings<core::SupervisorOptions>().stop_grace_seconds;
     opt.program = core::self_path(argv[0]);
     opt.args.assign(argv + 1, argv + argc);
     // Spooler processes publish no requests on the scoreboard: the task time cap is theirs
@@ -88,17 +88,18 @@ std::string spool_by_hand(const Registry& registry, const std::string& task,
     if (delay < 0 || used != in_seconds.size())
         throw std::invalid_argument("--in takes whole seconds >= 0, got '" + in_seconds + "'");
     const auto id = spool(task, args_json, Clock::now() + std::chrono::seconds(delay));
-    const SpoolDir queue(core::config().str("spool_dir"));
+    const SpoolDir queue(core::settings<SpoolSettings>().dir);
     for (const auto& t : queue.list(queue.dir()))
         if (t.id == id)
             return queue.dir() + "/" + t.str();
     return "task " + id + " (taken by a spooler already)";
 }
 
-int spooler_main(int argc, char** argv, const std::function<void(Registry&)>& add_jobs)
+int spooler_main(int argc, char** argv, const core::SettingsSchema& schema,
+                 const std::function<void(Registry&)>& add_jobs)
 {
-    return core::run_main(argc, argv, "spooler", [&] {
-        const auto s = SpoolerSettings::load(core::config());
+    return core::run_main(argc, argv, "spooler", schema, [&] {
+        const auto s = core::settings<SpoolerSettings>();
         if (core::has_flag(argc, argv, "--stats")) {
             std::cout << stats_json(s.dir);
             return 0;

@@ -9,6 +9,10 @@
 
 #include "app/core/json.h"
 
+namespace core {
+class SettingsSchema;
+}
+
 namespace tasks {
 
 // ok and ignore delete the task (ignore: it is moot, logged as such); retry runs it again later.
@@ -54,8 +58,10 @@ std::string spool_by_hand(const Registry& registry, const std::string& task,
 
 // The spooler binary. `--stats` prints the stats as JSON; `--reload PID` reloads the master PID
 // and waits for the result, as `server --reload` does (it needs spooler_stats_listen); `--worker
-// N` (added by the master) is spooler process N; without either it is the master. add_jobs fills
-// the registry.
-int spooler_main(int argc, char** argv, const std::function<void(Registry&)>& add_jobs);
+// N` (added by the master) is spooler process N; without either it is the master. The config is
+// checked against `schema` (every module's keys: the config file is the server's too); add_jobs
+// fills the registry.
+int spooler_main(int argc, char** argv, const core::SettingsSchema& schema,
+                 const std::function<void(Registry&)>& add_jobs);
 
 }  // namespace tasks

@@ -110,7 +110,7 @@ public:
         , spool_(s.dir)
         , stats_(s.dir, n)
         , watch_(s.dir)
-        , secret_keys_(core::config().list("log_secret_keys"))
+        , secret_keys_(core::settings<core::LogSettings>().secret_keys)
     {
     }
 
@@ -292,25 +292,31 @@ private:
 
 }  // namespace
 
-SpoolerSettings SpoolerSettings::load(const core::Config& c)
+std::vector<core::Key> SpoolerSettings::keys()
 {
-    auto positive = [&](const char* key, int min, int max) {
-        const auto v = c.integer(key);
-        if (v < min || v > max)
-            throw core::ConfigError(std::string(key) + " must be in " + std::to_string(min) +
-                                    ".." + std::to_string(max));
-        return static_cast<int>(v);
-    };
-    // Optional, so a config written before the key existed still starts the spooler.
-    const std::string stats = c.has("spooler_stats_listen") ? c.str("spooler_stats_listen") : "";
+    using core::Key;
+    // spooler_stats_listen is off when absent, as before the key existed. spool_dir is
+    // SpoolSettings' key.
+    return {Key::integer("spooler_processes", 2, 1, SpoolStats::kSlots - 1),
+            Key::integer("spooler_time_cap_seconds", 600, 1, 86400 * 7),
+            Key::integer("spooler_max_tasks", 100, 1, INT_MAX),
+            Key::integer("spooler_max_retries", 5, 0, 1000),
+            Key::integer("spooler_retry_seconds", 60, 1, 86400),
+            Key::integer("spooler_scan_seconds", 5, 1, 3600),
+            Key::text("spooler_stats_listen", "")};
+}
+
+SpoolerSettings SpoolerSettings::from(const core::Config& c)
+{
+    const auto n = [&](const char* key) { return static_cast<int>(c.integer(key)); };
     return SpoolerSettings{c.str("spool_dir"),
-                    positive("spooler_processes", 1, SpoolStats::kSlots - 1),
-                    positive("spooler_time_cap_seconds", 1, 86400 * 7),
-                    positive("spooler_max_tasks", 1, INT_MAX),
-                    positive("spooler_max_retries", 0, 1000),
-                    positive("spooler_retry_seconds", 1, 86400),
-                    positive("spooler_scan_seconds", 1, 3600),
-                    stats};
+                           n("spooler_processes"),
+                           n("spooler_time_cap_seconds"),
+                           n("spooler_max_tasks"),
+                           n("spooler_max_retries"),
+                           n("spooler_retry_seconds"),
+                           n("spooler_scan_seconds"),
+                           c.str("spooler_stats_listen")};
 }
 
 int run_spooler_process(const Registry& registry, const SpoolerSettings& s, int n)

@@ -3,20 +3,17 @@
 #pragma once
 #include <string>
 
+#include "app/core/settings.h"
 #include "app/tasks/spooler.h"
-
-namespace core {
-class Config;
-}
 
 namespace tasks {
 
 struct SpoolerSettings {
-    std::string dir;
+    std::string dir;  // spool_dir (SpoolSettings' key)
     int processes, time_cap, max_tasks, max_retries, retry_seconds, scan_seconds;
     std::string stats_listen;  // spooler_stats_listen: the master's stats socket; "": off
-
-    static SpoolerSettings load(const core::Config& c);  // ConfigError on a value out of range
+    static std::vector<core::Key> keys();
+    static SpoolerSettings from(const core::Config& c);
 };
 
 // Spooler process n (1-based); returns its exit code.

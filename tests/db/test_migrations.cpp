@@ -55,7 +55,8 @@ struct Scratch {
     }
     std::unique_ptr<model::Connection> open() const
     {
-        return model::connect(model::conninfo(core::config(), "-c search_path=" + schema));
+        return model::connect(
+            model::conninfo(core::settings<model::DbSettings>(), "-c search_path=" + schema));
     }
     void write(const std::string& name, const std::string& sql) const
     {
@@ -101,7 +102,8 @@ struct Scratch {
 
 // Holds the migration lock from a connection of its own, like another migrate run would.
 struct LockHolder {
-    std::unique_ptr<model::Connection> conn = model::connect(model::conninfo(core::config()));
+    std::unique_ptr<model::Connection> conn =
+        model::connect(model::conninfo(core::settings<model::DbSettings>()));
     void lock() { run("SELECT pg_advisory_lock($1)"); }
     void unlock() { run("SELECT pg_advisory_unlock($1)"); }
     void run(const char* sql)

@@ -289,7 +289,7 @@ BOOST_AUTO_TEST_CASE(lost_connection_is_a_503_a_read_may_retry_and_reconnects)
 {
     const int victim = backend_pid();
     {
-        auto other = model::connect(model::conninfo(core::config()));
+        auto other = model::connect(model::conninfo(core::settings<model::DbSettings>()));
         model::Tx tx{*other, model::Tx::read};
         model::exec(tx, "SELECT pg_terminate_backend($1)", victim);
     }
@@ -336,7 +336,7 @@ BOOST_AUTO_TEST_CASE(conninfo_quotes_values_and_sets_timeouts)
     core::Config c = core::config();
     c.set("db_password", std::string("it's a \\ pass"));
     c.set("db_name", std::string("my db"));
-    const auto ci = model::conninfo(c, "-c search_path=x");
+    const auto ci = model::conninfo(model::DbSettings::from(c), "-c search_path=x");
     BOOST_TEST(ci.find("password='it\\'s a \\\\ pass'") != std::string::npos);
     BOOST_TEST(ci.find("dbname='my db'") != std::string::npos);
     BOOST_TEST(ci.find("connect_timeout='") != std::string::npos);

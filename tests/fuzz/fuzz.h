@@ -11,6 +11,10 @@
 #include <log4cplus/logger.h>
 
 #include "app/core/config.h"
+#include "app/core/dispatcher.h"
+#include "app/core/log.h"
+#include "app/core/settings.h"
+#include "app/core/template.h"
 
 namespace fuzz {
 
@@ -37,20 +41,21 @@ inline std::string escaped(std::string_view s)
     return out;
 }
 
-// Once per process: log4cplus set up with every logger off, and the keys the code under test
-// reads from the config (those of conf/server-config.json that matter here).
+// Once per process: log4cplus set up with every logger off, and the config of the modules the
+// code under test reads, loaded as a main does (the defaults fill in the rest).
 inline void setup()
 {
     static bool done = [] {
         static log4cplus::Initializer init;
         log4cplus::Logger::getRoot().setLogLevel(log4cplus::OFF_LOG_LEVEL);
-        core::Config c;
-        c.set("local_dev", false);
-        c.set("cors_origins", std::vector<std::string>{"https://app.example"});
-        c.set("log_secret_keys",
-              std::vector<std::string>{"password", "passwd", "pwd", "token", "secret"});
-        c.set("template_dir", std::string(FUZZ_TEMPLATE_DIR));
-        core::set_config(std::move(c));
+        core::SettingsSchema schema;
+        schema.add<core::ModeSettings>()
+            .add<core::LogSettings>()
+            .add<core::DispatcherSettings>()
+            .add<core::TemplateSettings>();
+        const std::string text = R"({"cors_origins": ["https://app.example"], "template_dir": ")" +
+                                 std::string(FUZZ_TEMPLATE_DIR) + "\"}";
+        core::set_config(core::Config::parse(text, {}, "fuzz.h", schema));
         return true;
     }();
     (void)done;

@@ -6,6 +6,7 @@
 #include <string>
 #include <thread>
 
+#include "app/api/settings_schema.h"
 #include "app/tasks/cron.h"
 #include "app/tasks/jobs.h"
 #include "app/tasks/spooler.h"
@@ -15,7 +16,7 @@ int main(int argc, char** argv)
 {
     const std::string mode = argc > 1 ? argv[1] : "";
     if (mode == "spooler")
-        return tasks::spooler_main(argc, argv, [](tasks::Registry& r) {
+        return tasks::spooler_main(argc, argv, api::settings_schema(), [](tasks::Registry& r) {
             tasks::add_spool_jobs(r);
             test::add_test_tasks(r);
         });
@@ -24,7 +25,7 @@ int main(int argc, char** argv)
         const char* delay = std::getenv("TEST_CRON_REEXEC_DELAY_MS");
         if (delay && std::getenv(tasks::kCronHandoverEnv))
             std::this_thread::sleep_for(std::chrono::milliseconds(std::atoi(delay)));
-        return tasks::cron_main(argc, argv, test::add_test_jobs);
+        return tasks::cron_main(argc, argv, api::settings_schema(), test::add_test_jobs);
     }
     std::cerr << "usage: task_helper spooler|cron [--config FILE]" << std::endl;
     return 2;

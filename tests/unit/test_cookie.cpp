@@ -11,14 +11,14 @@ namespace {
 const std::time_t kNow = 1790000000;  // 2026-09-21T14:13:20Z
 const std::string kId(64, 'a');
 
-core::Config session_config(bool local_dev, bool secure, const std::string& domain)
+api::SessionSettings session_config(bool local_dev, bool secure, const std::string& domain)
 {
     core::Config c = core::config();
     c.set("local_dev", local_dev);
     c.set("session_cookie_secure", secure);
     c.set("session_cookie_domain", domain);
     c.set("session_cookie_name", std::string("sid"));
-    return c;
+    return api::SessionSettings::from(c);
 }
 }  // namespace
 

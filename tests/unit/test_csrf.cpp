@@ -13,13 +13,13 @@ const std::string kToken = "0123456789abcdef0123456789abcdef";
 const std::string kOther = "0123456789abcdef0123456789abcdee";
 const char* const kRefused = "form expired or posted from another site; reload the page";
 
-core::Config token_config(bool local_dev)
+api::FormTokenSettings token_config(bool local_dev)
 {
     core::Config c = core::config();
     c.set("local_dev", local_dev);
     c.set("session_cookie_secure", true);
     c.set("form_token_lifetime_s", std::int64_t{3600});
-    return c;
+    return api::FormTokenSettings::from(c);
 }
 
 // A form post as nginx passes it: cookie ("" = none), the form's token (nullopt = no field).

@@ -1,0 +1,22 @@
+// db_settings.h: the PostgreSQL keys (db_*) and where the migrations are.
+#pragma once
+#include <string>
+#include <vector>
+
+#include "app/core/settings.h"
+
+namespace model {
+
+struct DbSettings {
+    std::string host;            // db_host; a path: the directory of its unix socket; "": libpq's
+    int port;                    // db_port
+    std::string name, user;      // db_name, db_user
+    std::string password;        // db_password; "": none (peer or trust auth, ~/.pgpass)
+    int connect_timeout_s;       // db_connect_timeout_s: a dead database fails fast
+    int statement_timeout_ms;    // db_statement_timeout_ms: the server kills a slower statement
+    std::string migrations_dir;  // migrations_dir, relative to the working directory
+    static std::vector<core::Key> keys();
+    static DbSettings from(const core::Config& c);
+};
+
+}  // namespace model
