@@ -16,10 +16,10 @@
 #include <filesystem>
 #include <sstream>
 
-#include "app/core/listen.h"
+#include "app/prefork/listen.h"
 #include "app/core/log.h"
-#include "app/core/notify.h"
-#include "app/core/process.h"
+#include "app/prefork/notify.h"
+#include "app/prefork/process.h"
 #include "app/tasks/cron_scheduler.h"
 
 namespace tasks {

@@ -14,10 +14,10 @@
 
 #include "app/core/config.h"
 #include "app/core/log.h"
-#include "app/core/notify.h"
-#include "app/core/process.h"
+#include "app/prefork/notify.h"
+#include "app/prefork/process.h"
 #include "app/core/program.h"
-#include "app/core/supervisor.h"
+#include "app/prefork/supervisor.h"
 #include "app/tasks/cron_scheduler.h"
 #include "app/tasks/run_log.h"
 
@@ -141,23 +141,12 @@ void Scheduler::start(CronRun& r)
                                   << ": not started again");
         return;
     }
-    std::vector<char*> argv;
-    for (auto& a : r.argv)
-        argv.push_back(a.data());
-    argv.push_back(nullptr);
-    const pid_t pid = fork();
-    if (pid == 0) {  // no logging, no allocation: restore the signal mask, own group, exec
-        sigprocmask(SIG_SETMASK, &child_mask_, nullptr);
-        setpgid(0, 0);
-        // This image, as the supervisor's workers: new code only comes with a checked reload.
-        execv("/proc/self/exe", argv.data());
-        _exit(127);
-    }
+    // This image, as the supervisor's workers: new code only comes with a checked reload.
+    const pid_t pid = core::spawn_process("/proc/self/exe", r.argv, {}, child_mask_, true);
     if (pid < 0) {
         LOG4CPLUS_ERROR(lg, "job " << r.name << ": fork failed: " << std::strerror(errno));
         return;
     }
-    setpgid(pid, pid);  // in both processes, so the group exists before either relies on it
     r.pid = pid;
     r.killed = false;
     r.started = now;

@@ -11,8 +11,8 @@
 #include <string>
 #include <vector>
 
-#include "app/core/reload.h"
-#include "app/core/stats.h"
+#include "app/prefork/reload.h"
+#include "app/prefork/stats.h"
 #include "app/tasks/cron.h"
 
 namespace tasks {

@@ -16,7 +16,7 @@
 #include <rapidjson/prettywriter.h>
 #include <rapidjson/stringbuffer.h>
 
-#include "app/core/metrics.h"
+#include "app/prefork/metrics.h"
 #include "app/tasks/spool.h"
 
 namespace tasks {

@@ -13,7 +13,7 @@
 #include <chrono>
 #include <string>
 
-#include "app/core/listen.h"
+#include "app/prefork/listen.h"
 #include "tests/api/http.h"
 #include "tests/api/instance.h"
 

@@ -18,7 +18,7 @@
 #include <functional>
 #include <sstream>
 
-#include "app/core/process.h"
+#include "app/prefork/process.h"
 #include "tests/api/http.h"
 #include "tests/api/instance.h"
 

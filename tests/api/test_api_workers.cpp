@@ -13,7 +13,7 @@
 #include <future>
 #include <set>
 
-#include "app/core/process.h"
+#include "app/prefork/process.h"
 #include "tests/api/http.h"
 #include "tests/api/instance.h"
 

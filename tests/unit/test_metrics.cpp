@@ -8,8 +8,8 @@
 #include <string>
 
 #include "app/core/errors.h"
-#include "app/core/metrics.h"
-#include "app/core/metrics_server.h"
+#include "app/prefork/metrics.h"
+#include "app/prefork/metrics_server.h"
 
 namespace {
 

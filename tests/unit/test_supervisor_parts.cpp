@@ -11,11 +11,11 @@
 
 #include <rapidjson/document.h>
 
-#include "app/core/listen.h"
-#include "app/core/process.h"
-#include "app/core/reload.h"
-#include "app/core/scoreboard.h"
-#include "app/core/stats.h"
+#include "app/prefork/listen.h"
+#include "app/prefork/process.h"
+#include "app/prefork/reload.h"
+#include "app/prefork/scoreboard.h"
+#include "app/prefork/stats.h"
 
 namespace {
 

@@ -8,7 +8,7 @@
 #include <cstdint>
 #include <string>
 
-#include "app/core/scoreboard.h"
+#include "app/prefork/scoreboard.h"
 #include "app/core/settings.h"
 
 namespace core {

@@ -1,6 +1,6 @@
 // supervisor.cpp: the master loop. Signals arrive through a signalfd, so the loop is one poll()
 // over it and the stats socket, with a one-second tick for the checks (master_watch.cpp).
-#include "app/core/supervisor.h"
+#include "app/prefork/supervisor.h"
 
 #include <poll.h>
 #include <sys/signalfd.h>
@@ -16,11 +16,11 @@
 #include <stdexcept>
 
 #include "app/core/config.h"
-#include "app/core/listen.h"
+#include "app/prefork/listen.h"
 #include "app/core/log.h"
-#include "app/core/master.h"
-#include "app/core/notify.h"
-#include "app/core/process.h"
+#include "app/prefork/master.h"
+#include "app/prefork/notify.h"
+#include "app/prefork/process.h"
 
 namespace core {
 namespace {

@@ -1,5 +1,6 @@
-// listen.h: the FastCGI listening socket (handed over by a reload, inherited on fd 0 from
-// spawn-fcgi, or bound here) and the small socket helpers the stats view uses.
+// listen.h: binding and connecting the server's sockets (FastCGI, stats, metrics) and the small
+// socket helpers the stats view uses. Which socket the server serves on (a reload's, spawn-fcgi's
+// fd 0, or one bound here) is reload.h's server_socket: reload builds on listen, not the reverse.
 #pragma once
 #include <string>
 
@@ -22,7 +23,5 @@ std::string unix_socket_path(const std::string& spec);
 // True for a unix socket or an address on the loopback interface (127.0.0.0/8, ::1, localhost).
 bool is_local_address(const std::string& spec);
 
-// The server's socket: the one a reload handed over, else spawn-fcgi's fd 0, else `spec` bound.
-int server_socket(const std::string& spec);
 
 }  // namespace core

@@ -15,9 +15,11 @@ struct FdMove {
 
 // Forks and execs `exec_path` with `argv` (argv[0] included), moving descriptors in order and
 // setting the signal mask first; a failed exec ends the child with status 127. The child neither
-// logs nor allocates (docs/design.md#fork-and-exec). Returns the pid, or -1 when fork fails.
+// logs nor allocates (docs/design.md#fork-and-exec). With `own_group` the child leads a process
+// group of its own, so one kill(-pid) reaches whatever it starts (cron's jobs at their cap).
+// Returns the pid, or -1 when fork fails. The one way every master here starts a child.
 pid_t spawn_process(const std::string& exec_path, const std::vector<std::string>& argv,
-                    const std::vector<FdMove>& fds, const sigset_t& mask);
+                    const std::vector<FdMove>& fds, const sigset_t& mask, bool own_group = false);
 
 // "exit code 3", "signal Killed".
 std::string describe_status(int status);

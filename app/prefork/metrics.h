@@ -10,7 +10,7 @@
 #include <utility>
 #include <vector>
 
-#include "app/core/stats.h"
+#include "app/prefork/stats.h"
 
 namespace core {
 

@@ -14,7 +14,7 @@
 #include <map>
 #include <vector>
 
-#include "app/core/conn_table.h"
+#include "app/prefork/conn_table.h"
 
 namespace core {
 

@@ -1,6 +1,6 @@
 // stats.cpp: the stats JSON and its socket. The master writes each snapshot with one
 // non-blocking send (a few KB fit any socket buffer); a client too slow for that gets less.
-#include "app/core/stats.h"
+#include "app/prefork/stats.h"
 
 #include <fcntl.h>
 #include <poll.h>
@@ -15,7 +15,7 @@
 #include "app/core/build_id.h"
 #include "app/core/errors.h"
 #include "app/core/json.h"
-#include "app/core/listen.h"
+#include "app/prefork/listen.h"
 
 namespace core {
 namespace {

@@ -15,7 +15,7 @@
 
 #include <rapidjson/document.h>
 
-#include "app/core/stats.h"
+#include "app/prefork/stats.h"
 
 namespace core {
 namespace {

@@ -1,7 +1,7 @@
 // scoreboard.cpp: the shared-memory slots. Writers follow the seqlock pattern: bump seq to odd,
 // write, bump it to even; the reader retries a few times while seq is odd or moved, then takes
 // what it has (a worker killed mid-write leaves seq odd for good, until the master resets it).
-#include "app/core/scoreboard.h"
+#include "app/prefork/scoreboard.h"
 
 #include <sys/mman.h>
 #include <unistd.h>

@@ -1,5 +1,5 @@
 // process.cpp: fork + exec, exit statuses, file stamps and hashes.
-#include "app/core/process.h"
+#include "app/prefork/process.h"
 
 #include <dirent.h>
 #include <fcntl.h>
@@ -17,7 +17,7 @@
 namespace core {
 
 pid_t spawn_process(const std::string& exec_path, const std::vector<std::string>& argv,
-                    const std::vector<FdMove>& fds, const sigset_t& mask)
+                    const std::vector<FdMove>& fds, const sigset_t& mask, bool own_group)
 {
     std::vector<std::string> copy(argv);
     std::vector<char*> args;
@@ -26,9 +26,14 @@ pid_t spawn_process(const std::string& exec_path, const std::vector<std::string>
     args.push_back(nullptr);
 
     const pid_t pid = fork();
-    if (pid != 0)
+    if (pid != 0) {
+        if (pid > 0 && own_group)
+            setpgid(pid, pid);  // in both processes, so the group exists before either relies on it
         return pid;
+    }
     sigprocmask(SIG_SETMASK, &mask, nullptr);
+    if (own_group)
+        setpgid(0, 0);
     // Each source is copied above every target first, so a move never overwrites a source that a
     // later one still needs (a source may sit on another move's target number).
     constexpr std::size_t kMax = 16;

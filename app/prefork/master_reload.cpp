@@ -11,9 +11,9 @@
 #include <cstring>
 
 #include "app/core/log.h"
-#include "app/core/master.h"
-#include "app/core/notify.h"
-#include "app/core/process.h"
+#include "app/prefork/master.h"
+#include "app/prefork/notify.h"
+#include "app/prefork/process.h"
 
 namespace core {
 namespace {

@@ -1,5 +1,5 @@
 // worker_life.cpp: the worker's scoreboard updates and its recycling rules.
-#include "app/core/worker_life.h"
+#include "app/prefork/worker_life.h"
 
 #include <unistd.h>
 

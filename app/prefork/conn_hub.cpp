@@ -1,5 +1,5 @@
 // conn_hub.cpp: the master's side of the shared connections.
-#include "app/core/conn_hub.h"
+#include "app/prefork/conn_hub.h"
 
 #include <fcntl.h>
 #include <sys/epoll.h>

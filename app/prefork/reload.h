@@ -13,7 +13,7 @@
 #include <utility>
 #include <vector>
 
-#include "app/core/stats.h"
+#include "app/prefork/stats.h"
 
 namespace core {
 
@@ -36,6 +36,9 @@ struct Handover {
 std::optional<Handover> take_handover();
 // The listening socket a reload handed over, -1 when there is none (read before take_handover).
 int inherited_listen_fd();
+// The server's socket: the one a reload handed over, else spawn-fcgi's fd 0, else `spec` bound
+// (listen.h).
+int server_socket(const std::string& spec);
 
 // Keeps the handed-over fds (listening socket, scoreboard, metrics, keep_fds) open across exec
 // and execs `program` with `args`; returns only when exec failed

@@ -1,5 +1,5 @@
 // reload.cpp: the handover between master images, the file watches and the --check child.
-#include "app/core/reload.h"
+#include "app/prefork/reload.h"
 
 #include <fcntl.h>
 #include <sys/wait.h>
@@ -10,8 +10,9 @@
 #include <map>
 #include <sstream>
 
-#include "app/core/listen.h"
-#include "app/core/process.h"
+#include "app/core/errors.h"
+#include "app/prefork/listen.h"
+#include "app/prefork/process.h"
 
 namespace core {
 namespace {
@@ -216,6 +217,18 @@ void ReloadCheck::cancel()
 {
     if (running())
         kill(pid_, SIGKILL);
+}
+
+int server_socket(const std::string& spec)
+{
+    const int handed_over = inherited_listen_fd();
+    if (handed_over >= 0)
+        return handed_over;
+    if (is_listening_socket(0))
+        return 0;
+    if (spec.empty())
+        throw ConfigError("no listening socket on fd 0 (spawn-fcgi) and no 'listen' in the config");
+    return listen_on(spec);
 }
 
 }  // namespace core

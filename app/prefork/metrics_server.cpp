@@ -1,7 +1,7 @@
 // metrics_server.cpp: the little HTTP server. It reads the request head (at most 8 KB), answers
 // with Content-Length and closes; nothing else of HTTP (no keep-alive, no body) is needed by
 // Prometheus or by nginx's proxy_pass.
-#include "app/core/metrics_server.h"
+#include "app/prefork/metrics_server.h"
 
 #include <sys/socket.h>
 #include <unistd.h>

@@ -1,5 +1,5 @@
 // conn_table.cpp: the shared connection table and the channel messages.
-#include "app/core/conn_table.h"
+#include "app/prefork/conn_table.h"
 
 #include <sys/mman.h>
 #include <sys/resource.h>

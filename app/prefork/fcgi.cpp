@@ -3,7 +3,7 @@
 // kept connection, the one woken claims the connection, serves the one request nginx sent on it
 // and releases it. A worker serves one request at a time, and leaving (stop, reload, recycling)
 // costs no connection: the others and the master hold it; only nginx closes one for good.
-#include "app/core/fcgi.h"
+#include "app/prefork/fcgi.h"
 
 #include <fcgiapp.h>
 #include <fcntl.h>
@@ -25,7 +25,7 @@
 #include <string>
 #include <vector>
 
-#include "app/core/conn_table.h"
+#include "app/prefork/conn_table.h"
 #include "app/core/log.h"
 
 namespace core {

@@ -10,13 +10,13 @@
 #include <string>
 #include <vector>
 
-#include "app/core/conn_hub.h"
-#include "app/core/metrics.h"
-#include "app/core/metrics_server.h"
-#include "app/core/reload.h"
-#include "app/core/scoreboard.h"
-#include "app/core/stats.h"
-#include "app/core/supervisor.h"
+#include "app/prefork/conn_hub.h"
+#include "app/prefork/metrics.h"
+#include "app/prefork/metrics_server.h"
+#include "app/prefork/reload.h"
+#include "app/prefork/scoreboard.h"
+#include "app/prefork/stats.h"
+#include "app/prefork/supervisor.h"
 
 namespace core {
 

@@ -5,7 +5,7 @@
 #include <stdlib.h>
 
 #include "app/core/log.h"
-#include "app/core/master.h"
+#include "app/prefork/master.h"
 
 namespace core {
 namespace {

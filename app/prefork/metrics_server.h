@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-#include "app/core/stats.h"
+#include "app/prefork/stats.h"
 
 namespace core {
 

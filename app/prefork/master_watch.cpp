@@ -3,8 +3,8 @@
 #include <unistd.h>
 
 #include "app/core/log.h"
-#include "app/core/master.h"
-#include "app/core/worker_life.h"
+#include "app/prefork/master.h"
+#include "app/prefork/worker_life.h"
 
 namespace core {
 namespace {

@@ -4,7 +4,7 @@
 #include <string>
 
 #include "app/core/build_id.h"
-#include "app/core/supervisor.h"  // self_path
+#include "app/prefork/supervisor.h"  // self_path
 
 namespace core {
 

@@ -1,6 +1,6 @@
 // listen.cpp: binding the FastCGI socket when the server is started without spawn-fcgi, and the
 // address parsing shared by the stats socket and its client.
-#include "app/core/listen.h"
+#include "app/prefork/listen.h"
 
 #include <arpa/inet.h>
 #include <fcntl.h>
@@ -14,7 +14,6 @@
 #include <cstring>
 
 #include "app/core/errors.h"
-#include "app/core/reload.h"
 
 namespace core {
 namespace {
@@ -130,18 +129,6 @@ bool is_local_address(const std::string& spec)
     }
     const auto* in6 = reinterpret_cast<const sockaddr_in6*>(&a.addr);
     return a.family == AF_INET6 && IN6_IS_ADDR_LOOPBACK(&in6->sin6_addr);
-}
-
-int server_socket(const std::string& spec)
-{
-    const int handed_over = inherited_listen_fd();
-    if (handed_over >= 0)
-        return handed_over;
-    if (is_listening_socket(0))
-        return 0;
-    if (spec.empty())
-        throw ConfigError("no listening socket on fd 0 (spawn-fcgi) and no 'listen' in the config");
-    return listen_on(spec);
 }
 
 }  // namespace core

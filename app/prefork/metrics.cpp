@@ -3,7 +3,7 @@
 // bucket without its share of the sum. Slots are only ever added (by the master, before the
 // workers that use them start), never moved or reused, so old workers keep valid slot numbers
 // across a reload.
-#include "app/core/metrics.h"
+#include "app/prefork/metrics.h"
 
 #include <fcntl.h>
 #include <sys/mman.h>

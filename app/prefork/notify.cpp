@@ -1,7 +1,7 @@
 // notify.cpp: see notify.h. The only file that calls libsystemd. sd_notify keeps
 // $NOTIFY_SOCKET in the environment (unset_environment 0): a master that re-executes itself on a
 // reload must still find it in its new image.
-#include "app/core/notify.h"
+#include "app/prefork/notify.h"
 
 #include <systemd/sd-daemon.h>
 

@@ -1,9 +1,9 @@
 // server_settings.cpp: see server_settings.h.
-#include "app/core/server_settings.h"
+#include "app/prefork/server_settings.h"
 
 #include <climits>
 
-#include "app/core/stats.h"
+#include "app/prefork/stats.h"
 
 namespace core {
 
