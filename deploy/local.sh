@@ -418,7 +418,10 @@ bring_up() {
     check_paths
     refuse_leftover_server
     ensure_packages "${PACKAGES[@]}"
-    if [ "$ENV_NAME" = test ]; then ensure_node; fi  # the openapi test's client
+    if [ "$ENV_NAME" = test ]; then  # the openapi test's client; the format check
+        ensure_node
+        ensure_packages clang-format
+    fi
     build
     mkdir -p "$RUN" "$LOG" "$SPOOL"
     export_app_env

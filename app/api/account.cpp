@@ -87,8 +87,8 @@ model::User create_account(const NewAccount& a)
     } catch (const model::EmailTaken&) {  // taken since the check above
         throw core::BadRequest(taken(a.email));
     }
-    LOG4CPLUS_INFO(lg, "account created: " << u.id << " " << core::printable(u.email) << " as "
-                                           << u.role);
+    LOG4CPLUS_INFO(
+        lg, "account created: " << u.id << " " << core::printable(u.email) << " as " << u.role);
     return u;
 }
 
@@ -135,8 +135,10 @@ int set_role(const std::string& email, const std::string& role)
         model::User::set_role(tx, id, role);
         tx.commit();
     }
-    const int n = set_session_role(id, role);  // after the commit: a login in between reads the new role
-    LOG4CPLUS_WARN(lg, "role of " << id << " set to " << role << ", " << n << " live sessions changed");
+    const int n =
+        set_session_role(id, role);  // after the commit: a login in between reads the new role
+    LOG4CPLUS_WARN(lg,
+                   "role of " << id << " set to " << role << ", " << n << " live sessions changed");
     return n;
 }
 

@@ -11,24 +11,45 @@ namespace api {
 namespace {
 
 // The bodies, as the handlers check them and /api/openapi.json shows them.
+// clang-format off: one member a line, with its limits
 const core::Schema kLogin = core::Schema::object("LoginInput")
-                                .text("email", kMaxEmail).required().not_empty().formatted("email")
-                                .text("password", kMaxPassword).required().not_empty()
+                                .text("email", kMaxEmail)
+                                .required()
+                                .not_empty()
+                                .formatted("email")
+                                .text("password", kMaxPassword)
+                                .required()
+                                .not_empty()
                                 .formatted("password")
                                 .flag("remember", "Default true: a 30-day cookie, renewed by use")
                                 .when_missing("Missing input");
+// clang-format on
 
+// clang-format off: one member a line, with its limits
 const core::Schema kSignup =
     core::Schema::object("SignupInput")
-        .text("email", kMaxEmail).required().not_empty().formatted("email")
-        .text("password", kMaxPassword, "At least 6 characters: a lowercase and an uppercase "
-                                        "letter and a digit").required().not_empty()
+        .text("email", kMaxEmail)
+        .required()
+        .not_empty()
+        .formatted("email")
+        .text("password", kMaxPassword,
+              "At least 6 characters: a lowercase and an uppercase "
+              "letter and a digit")
+        .required()
+        .not_empty()
         .formatted("password")
-        .text("fname", kMaxName).required().not_empty().label("first name")
-        .text("lname", kMaxName).required().not_empty().label("last name")
+        .text("fname", kMaxName)
+        .required()
+        .not_empty()
+        .label("first name")
+        .text("lname", kMaxName)
+        .required()
+        .not_empty()
+        .label("last name")
         .text("company", kMaxName, "Accepted for RESTPie3's clients; not stored")
         .flag("remember", "Default true: a 30-day cookie, renewed by use")
         .when_missing("Invalid signup input");
+// clang-format on
 
 // RESTPie3's clients post {}; anything in it is a mistake.
 const core::Schema kLogout = core::Schema::object("LogoutInput");
@@ -38,7 +59,8 @@ const core::Schema kMe = core::Schema::object("Me").member("me", user_schema()).
 core::Reply login(core::Request& req)
 {
     const auto& in = read_body(req, kLogin);
-    const auto user = check_login(req, *in.optional_string("email"), *in.optional_string("password"));
+    const auto user =
+        check_login(req, *in.optional_string("email"), *in.optional_string("password"));
     log_in(req, user, in.optional_bool("remember").value_or(true), "LOGIN OK");
     return core::json_reply(200, user);
 }
@@ -78,18 +100,25 @@ void add_account_routes(core::Router& r)
     r.add("POST", "/api/login", Role::visitor, login,
           "Log in with {email, password, remember?}; replies with the user and sets the session "
           "cookie. 400 Invalid login credentials; 429 after repeated failures.")
-        .named("login").takes(kLogin).gives(200, user_schema(), "The user, logged in")
+        .named("login")
+        .takes(kLogin)
+        .gives(200, user_schema(), "The user, logged in")
         .fails(429, "Too many failed logins for this email or address; see Retry-After");
     r.add("POST", "/api/signup", Role::visitor, signup,
           "Sign up with {email, password, fname, lname, company?, remember?}; replies 201 with "
           "the new user (role editor), logged in. 429 after too many signups from one IP.")
-        .named("signup").takes(kSignup).gives(201, user_schema(), "The new user, logged in")
+        .named("signup")
+        .takes(kSignup)
+        .gives(201, user_schema(), "The new user, logged in")
         .fails(429, "Too many signups from this address; see Retry-After");
     r.add("POST", "/api/logout", Role::user, logout,
           "Log out: deletes the session and expires its cookie.")
-        .named("logout").takes(kLogout).gives(200, core::Schema::object(), "{}");
+        .named("logout")
+        .takes(kLogout)
+        .gives(200, core::Schema::object(), "{}");
     r.add("GET", "/api/me", Role::user, me, "The calling user, as {me: user}.")
-        .named("getMe").gives(200, kMe, "The calling user");
+        .named("getMe")
+        .gives(200, kMe, "The calling user");
 }
 
 }  // namespace api

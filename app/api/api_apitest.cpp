@@ -62,8 +62,8 @@ core::Reply sleep(core::Request& req)
 {
     const auto ms = req.query("ms") ? kMs.read_int(req) : kSeconds.read_int(req) * 1000;
     std::this_thread::sleep_for(std::chrono::milliseconds(ms));
-    return core::raw_json_reply(200, "{\"slept_ms\":" + std::to_string(ms) +
-                                         ",\"pid\":" + std::to_string(getpid()) + "}");
+    return core::raw_json_reply(
+        200, "{\"slept_ms\":" + std::to_string(ms) + ",\"pid\":" + std::to_string(getpid()) + "}");
 }
 
 }  // namespace
@@ -77,18 +77,21 @@ void add_apitest_routes(core::Router& r)
         .gives(200, core::Schema::object("Counter").number("counter").required(), "The new value");
     r.add("GET", "/examplehtml", Role::visitor, example_html,
           "A server-rendered HTML page (mustache template) with the current time.")
-        .named("exampleHtml").html("The page");
+        .named("exampleHtml")
+        .html("The page");
     // Not registered at all outside local development, so production answers 404 and the
     // route never shows in /api/list there.
     const auto& mode = core::settings<core::ModeSettings>();
     if (mode.local_dev) {
         r.add("POST", "/apitest/dbtruncate", Role::visitor, db_truncate,
               "Empty all tables. Local development only.")
-            .named("dbTruncate").gives(200, core::Schema::object(), "{}");
-        r.add("GET", "/apitest/freshsession", Role::user,
-              [](core::Request&) { return core::raw_json_reply(200, "{\"fresh\":true}"); },
-              "A route that needs a fresh session: the IP and user agent of the login. Local "
-              "development only.")
+            .named("dbTruncate")
+            .gives(200, core::Schema::object(), "{}");
+        r.add(
+             "GET", "/apitest/freshsession", Role::user,
+             [](core::Request&) { return core::raw_json_reply(200, "{\"fresh\":true}"); },
+             "A route that needs a fresh session: the IP and user agent of the login. Local "
+             "development only.")
             .named("freshSession")
             .gives(200, core::Schema::object().flag("fresh").required(), "{fresh: true}")
             .fresh_session = true;
@@ -104,11 +107,15 @@ void add_apitest_routes(core::Router& r)
         r.add("GET", "/apitest/sleep", Role::visitor, sleep,
               "Sleep, then reply with the worker's pid. Query: seconds (default 1) or ms. "
               "Local development and test mode only.")
-            .named("sleep").params({kSeconds, kMs}).gives(200, slept(), "Slept");
+            .named("sleep")
+            .params({kSeconds, kMs})
+            .gives(200, slept(), "Slept");
         r.add("POST", "/apitest/sleep", Role::visitor, sleep,
               "The same as a POST (its body is ignored), for the reload tests under POST load. "
               "Local development and test mode only.")
-            .named("sleepPost").params({kSeconds, kMs}).gives(200, slept(), "Slept");
+            .named("sleepPost")
+            .params({kSeconds, kMs})
+            .gives(200, slept(), "Slept");
     }
 }
 

@@ -96,7 +96,10 @@ const Mode& check_form(const core::Request& req)
             if (!req.form(f))
                 throw core::BadRequest("missing field: " + f);
         const bool name = f == "firstname" || f == "lastname";
-        check_line(f, field(req, f.c_str()), f == "email" ? kMaxEmail : name ? kMaxName : kMaxPassword);
+        check_line(f, field(req, f.c_str()),
+                   f == "email" ? kMaxEmail
+                   : name       ? kMaxName
+                                : kMaxPassword);
     }
     return *m;
 }
@@ -117,7 +120,8 @@ core::Reply run(core::Request& req, Page& p)
                "SIGNUP OK");
     } else if (p.mode == "forgot") {
         request_password_reset(req, p.email);
-        p.note = "If there is an account for " + p.email + ", a link to reset its password is on "
+        p.note = "If there is an account for " + p.email +
+                 ", a link to reset its password is on "
                  "its way there. The link works for one hour, from this computer only.";
         return render(req, 200, p);
     } else {
@@ -168,18 +172,23 @@ void add_auth_page_routes(core::Router& r)
 {
     using core::Role;
     for (const char* mode : {"login", "signup", "forgot"})
-        r.add("GET", std::string("/auth/") + mode, Role::visitor,
-              [mode](core::Request& req) { return render(req, 200, Page{mode}); },
-              std::string("The ") + mode + " page: a plain HTML form posting to /auth/postform.")
-            .named(std::string(mode) + "Page").html("The page");
+        r.add(
+             "GET", std::string("/auth/") + mode, Role::visitor,
+             [mode](core::Request& req) { return render(req, 200, Page{mode}); },
+             std::string("The ") + mode + " page: a plain HTML form posting to /auth/postform.")
+            .named(std::string(mode) + "Page")
+            .html("The page");
     r.add("GET", "/auth/reset", Role::visitor, reset_page,
           "The reset password page for ?token= from the reset link.")
-        .named("resetPage").params({core::Param::text("token", 0, "From the reset link")})
+        .named("resetPage")
+        .params({core::Param::text("token", 0, "From the reset link")})
         .html("The page");
     r.add("POST", "/auth/postform", Role::visitor, postform,
           "The form target of the auth pages, field mode = login, signup, forgot or reset; "
           "redirects to /api/me on success, else shows the page with the error.")
-        .named("postForm").gives(302, "Done: to /api/me").html("The page with the error")
+        .named("postForm")
+        .gives(302, "Done: to /api/me")
+        .html("The page with the error")
         .body = core::Body::form;
 }
 

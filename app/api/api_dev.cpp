@@ -68,16 +68,22 @@ core::Reply api_list(const core::Router& router)
 void add_dev_routes(core::Router& r)
 {
     using core::Role;
-    r.add("GET", "/", Role::visitor, [](core::Request&) { return core::redirect("/api/list"); },
-          "Redirect to /api/list.")
-        .named("root").gives(302, "To /api/list");
-    r.add("GET", "/api/list", Role::visitor, [&r](core::Request&) { return api_list(r); },
-          "This page: every route with its methods, doc, required role and source module.")
-        .named("listRoutes").html("The route directory");
-    r.add("GET", "/api/openapi.json", Role::visitor,
-          [&r](core::Request&) { return openapi_reply(r); },
-          "The OpenAPI 3 document of every route, generated from the route registry.")
-        .named("getOpenApi").gives(200, core::Schema::any_object("This document"), "The document");
+    r.add(
+         "GET", "/", Role::visitor, [](core::Request&) { return core::redirect("/api/list"); },
+         "Redirect to /api/list.")
+        .named("root")
+        .gives(302, "To /api/list");
+    r.add(
+         "GET", "/api/list", Role::visitor, [&r](core::Request&) { return api_list(r); },
+         "This page: every route with its methods, doc, required role and source module.")
+        .named("listRoutes")
+        .html("The route directory");
+    r.add(
+         "GET", "/api/openapi.json", Role::visitor,
+         [&r](core::Request&) { return openapi_reply(r); },
+         "The OpenAPI 3 document of every route, generated from the route registry.")
+        .named("getOpenApi")
+        .gives(200, core::Schema::any_object("This document"), "The document");
 }
 
 }  // namespace api

@@ -40,9 +40,13 @@ core::Reply health(core::Request&)
     w.StartObject();
     w.Key("ok");
     w.Bool(ok);
-    for (const auto& [k, v] :
-         {std::pair{"database", &db}, {"redis", &redis}, {"build", &build}, {"release", &release},
-          {"commit", &commit}, {"deployed_by", &by}, {"deployed_at", &at}}) {
+    for (const auto& [k, v] : {std::pair{"database", &db},
+                               {"redis", &redis},
+                               {"build", &build},
+                               {"release", &release},
+                               {"commit", &commit},
+                               {"deployed_by", &by},
+                               {"deployed_at", &at}}) {
         w.Key(k);
         w.String(v->c_str(), static_cast<rapidjson::SizeType>(v->size()));
     }
@@ -71,7 +75,8 @@ void add_health_routes(core::Router& r)
           "{ok: true, database, redis, build, release, commit, deployed_by, deployed_at} or 503 "
           "with the one that is unavailable. "
           "Never cached.")
-        .named("getHealth").gives(200, health_schema(), "Able to serve")
+        .named("getHealth")
+        .gives(200, health_schema(), "Able to serve")
         .gives(503, health_schema(), "PostgreSQL or Redis unavailable");
 }
 

@@ -16,10 +16,13 @@ const auto lg = core::logger("api.movies");
 // A client may send back a movie it read: the fields the server sets itself are ignored.
 core::Schema movie_input(const char* name, bool create)
 {
+    // clang-format off: one member a line, with its limits
     auto s = core::Schema::object(name)
-                 .text("title", kMaxTitle).not_empty()
+                 .text("title", kMaxTitle)
+                 .not_empty()
                  .text("director", kMaxTitle)
                  .ignore({"id", "created", "creator", "modified"});
+    // clang-format on
     if (create)
         s.fields.front().required = true;
     return s;
@@ -39,7 +42,8 @@ core::Reply committed(model::Tx& tx, int status, const model::Movie& m, const ch
 std::int64_t movie_id(const core::Request& req)
 {
     const auto& text = req.path_params.at("id");
-    if (text.empty() || text.size() > 18 || text.find_first_not_of("0123456789") != std::string::npos)
+    if (text.empty() || text.size() > 18 ||
+        text.find_first_not_of("0123456789") != std::string::npos)
         throw core::NotFound("movie " + text);
     return std::stoll(text);
 }
@@ -111,19 +115,26 @@ void add_movie_routes(core::Router& r)
     r.add("GET", "/api/movies/", Role::visitor, movie_query,
           "List movies ordered by id. Query: page (1-based), limit (default 1000), search (in "
           "title or director), creator (user id).")
-        .named("listMovies").params({kPage, kLimit, kSearch, kCreator})
+        .named("listMovies")
+        .params({kPage, kLimit, kSearch, kCreator})
         .gives(200, core::Schema::array_of(movie), "The movies of that page");
     r.add("GET", "/api/movies/{id}", Role::visitor, movie_get, "Get one movie by id.")
-        .named("getMovie").gives(200, movie, "The movie");
+        .named("getMovie")
+        .gives(200, movie, "The movie");
     r.add("POST", "/api/movies/", Role::editor, movie_create,
           "Create a movie from {title, director?}; replies 201 with it. The creator is the caller.")
-        .named("createMovie").takes(kCreate).gives(201, movie, "The new movie");
+        .named("createMovie")
+        .takes(kCreate)
+        .gives(201, movie, "The new movie");
     r.add("PUT", "/api/movies/{id}", Role::editor, movie_update,
           "Update the title and/or director of a movie; replies with the movie.")
-        .named("updateMovie").takes(kUpdate).gives(200, movie, "The updated movie");
+        .named("updateMovie")
+        .takes(kUpdate)
+        .gives(200, movie, "The updated movie");
     r.add("DELETE", "/api/movies/{id}", Role::editor, movie_delete,
           "Delete a movie; replies with the deleted movie.")
-        .named("deleteMovie").gives(200, movie, "The deleted movie");
+        .named("deleteMovie")
+        .gives(200, movie, "The deleted movie");
 }
 
 }  // namespace api

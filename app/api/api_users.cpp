@@ -29,7 +29,8 @@ void add_user_routes(core::Router& r)
     r.add("GET", "/api/users", core::Role::superuser, user_query,
           "List users ordered by email. Query: page (1-based), size (default 1000), search (in "
           "names and email).")
-        .named("listUsers").params({kPage, kSize, kSearch})
+        .named("listUsers")
+        .params({kPage, kSize, kSearch})
         .gives(200, core::Schema::array_of(user_schema()), "The users of that page");
 }
 

@@ -45,10 +45,13 @@ std::string lower(std::string s)
 
 const Schema& error_schema()
 {
+    // clang-format off: one member a line, with its limits
     static const Schema s =
         Schema::object("Error", "Every error reply: the status, a colon and the reason")
-            .text("err", 0, "e.g. \"400: Missing input\"; a disabled account's: \"account disabled\"")
+            .text("err", 0,
+                  "e.g. \"400: Missing input\"; a disabled account's: \"account disabled\"")
             .required();
+    // clang-format on
     return s;
 }
 
@@ -97,8 +100,8 @@ void write_parameters(JsonWriter& w, const Route& r, std::vector<const Schema*>&
     w.StartArray();
     for (const auto& seg : r.segments)
         if (seg.size() > 2 && seg.front() == '{')
-            write_parameter(w, seg.substr(1, seg.size() - 2), "path", Schema::of(core::Type::string),
-                            "", true, refs);
+            write_parameter(w, seg.substr(1, seg.size() - 2), "path",
+                            Schema::of(core::Type::string), "", true, refs);
     for (const auto& p : r.query) {
         auto s = Schema::of(p.type);
         s.max_length = p.max_length;
@@ -140,9 +143,9 @@ void write_responses(JsonWriter& w, const Route& r, std::vector<const Schema*>& 
     std::vector<std::pair<int, std::string>> errors = {
         {400, "Bad input (the reason in err), or a disabled account"}};
     if (r.min_role != core::Role::visitor || r.fresh_session)
-        errors.emplace_back(401, "Not logged in, a role below " +
-                                     std::string(core::role_name(r.min_role)) +
-                                     (r.fresh_session ? ", or not the IP and agent of the login" : ""));
+        errors.emplace_back(
+            401, "Not logged in, a role below " + std::string(core::role_name(r.min_role)) +
+                     (r.fresh_session ? ", or not the IP and agent of the login" : ""));
     if (std::any_of(r.segments.begin(), r.segments.end(),
                     [](const std::string& s) { return s.size() > 2 && s.front() == '{'; }))
         errors.emplace_back(404, "No such object");
@@ -242,8 +245,9 @@ void write_components(JsonWriter& w, std::vector<const Schema*>& refs)
     w.Key("name");
     string(w, core::settings<SessionSettings>().cookie_name);
     w.Key("description");
-    w.String("The session cookie set by login and signup (HttpOnly). The role a route needs "
-             "is its x-required-role.");
+    w.String(
+        "The session cookie set by login and signup (HttpOnly). The role a route needs "
+        "is its x-required-role.");
     w.EndObject();
     w.EndObject();
     w.Key("schemas");
@@ -291,8 +295,9 @@ std::string openapi_document(const core::Router& router)
     w.Key("version");
     w.String("1.0");
     w.Key("description");
-    w.String("Generated from the server's route registry. Errors are JSON {\"err\": \"<status>: "
-             "<message>\"}; ids are strings; the session is a cookie.");
+    w.String(
+        "Generated from the server's route registry. Errors are JSON {\"err\": \"<status>: "
+        "<message>\"}; ids are strings; the session is a cookie.");
     w.EndObject();
     w.Key("servers");  // relative: this document's own origin, behind any proxy
     w.StartArray();
@@ -312,7 +317,8 @@ std::string openapi_document(const core::Router& router)
 
 core::Reply openapi_reply(const core::Router& router)
 {
-    static const std::string doc = openapi_document(router);  // the registry is fixed once workers run
+    static const std::string doc =
+        openapi_document(router);  // the registry is fixed once workers run
     return core::raw_json_reply(200, doc);
 }
 

@@ -76,8 +76,8 @@ void request_password_reset(const core::Request& req, const std::string& email)
     const auto token = core::random_token(kTokenBytes);
     const auto& s = core::settings<PasswordResetSettings>();
     red::set_keyval(reset_key(token),
-                    "{\"uid\":" + core::json_escape(u->id) + ",\"ip\":" +
-                        core::json_escape(req.client_ip()) + "}",
+                    "{\"uid\":" + core::json_escape(u->id) +
+                        ",\"ip\":" + core::json_escape(req.client_ip()) + "}",
                     s.ttl_s);
     // The configured address, never the request's Host header, which a caller could forge.
     send_reset_mail(*u, s.public_url + "/auth/reset?token=" + token);

@@ -14,32 +14,55 @@ const char* const kTime = "ISO 8601, UTC, e.g. 2026-11-26T20:15:03";
 const core::Schema& user_schema()
 {
     using core::Schema;
+    // clang-format off: one member a line, with its limits
     static const Schema s =
         Schema::object("User", "An account; the password hash never leaves the server.")
-            .text("id").required().formatted("uuid")
-            .text("email", kMaxEmail).required().formatted("email")
-            .text("first_name", kMaxName).required()
-            .text("last_name", kMaxName).required()
-            .text("fullname").required()
-            .text("role", 0, "disabled, readonly, editor, admin or superuser").required()
-            .member("tags", Schema::array_of(Schema::of(core::Type::string))).required()
-            .text("created", 0, kTime).required()
-            .text("modified", 0, kTime).required();
+            .text("id")
+            .required()
+            .formatted("uuid")
+            .text("email", kMaxEmail)
+            .required()
+            .formatted("email")
+            .text("first_name", kMaxName)
+            .required()
+            .text("last_name", kMaxName)
+            .required()
+            .text("fullname")
+            .required()
+            .text("role", 0, "disabled, readonly, editor, admin or superuser")
+            .required()
+            .member("tags", Schema::array_of(Schema::of(core::Type::string)))
+            .required()
+            .text("created", 0, kTime)
+            .required()
+            .text("modified", 0, kTime)
+            .required();
+    // clang-format on
     return s;
 }
 
 const core::Schema& movie_schema()
 {
     using core::Schema;
+    // clang-format off: one member a line, with its limits
     static const Schema s = Schema::object("Movie")
-                                .text("id", 0, "An integer, as a string: \"17\"").required()
-                                .text("title", kMaxTitle).required()
-                                .text("director", kMaxTitle, "\"\" when unknown").required()
-                                .text("creator", 0, "The user id of its creator; null when that "
-                                                    "account is gone").required().or_null()
+                                .text("id", 0, "An integer, as a string: \"17\"")
+                                .required()
+                                .text("title", kMaxTitle)
+                                .required()
+                                .text("director", kMaxTitle, "\"\" when unknown")
+                                .required()
+                                .text("creator", 0,
+                                      "The user id of its creator; null when that "
+                                      "account is gone")
+                                .required()
+                                .or_null()
                                 .formatted("uuid")
-                                .text("created", 0, kTime).required()
-                                .text("modified", 0, kTime).required();
+                                .text("created", 0, kTime)
+                                .required()
+                                .text("modified", 0, kTime)
+                                .required();
+    // clang-format on
     return s;
 }
 

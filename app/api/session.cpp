@@ -157,8 +157,7 @@ std::vector<core::Key> SessionSettings::keys()
 {
     using core::Key;
     constexpr std::int64_t kDay = 86400;
-    return {Key::text("session_cookie_name", "session"),
-            Key::flag("session_cookie_secure", true),
+    return {Key::text("session_cookie_name", "session"), Key::flag("session_cookie_secure", true),
             Key::text("session_cookie_domain", ""),
             Key::integer("session_lifetime_s", 30 * kDay, 1, 3650 * kDay),
             Key::integer("session_short_lifetime_s", kDay, 1, 3650 * kDay)};
@@ -204,7 +203,8 @@ void load_session(core::Request& req)
     req.session.user_id = member(d, "uid");
     req.session.role = member(d, "role");
     req.session.id = *id;
-    req.session.fresh = member(d, "ip") == req.client_ip() && member(d, "agent") == client_agent(req);
+    req.session.fresh =
+        member(d, "ip") == req.client_ip() && member(d, "agent") == client_agent(req);
     if (req.session.role == "disabled") {  // the dispatcher refuses the request itself
         drop(req);
         expire_cookie(req);
@@ -214,8 +214,9 @@ void load_session(core::Request& req)
     if (left > life - life / kRenewAfterFraction)
         return;
     // The index lives as long as the longest session, so it outlives every session in it.
-    red::pipeline({{"EXPIRE", key, std::to_string(life)},
-                   {"EXPIRE", user_sessions_key(req.session.user_id), std::to_string(lifetime(true))}});
+    red::pipeline(
+        {{"EXPIRE", key, std::to_string(life)},
+         {"EXPIRE", user_sessions_key(req.session.user_id), std::to_string(lifetime(true))}});
     const auto remember = d.FindMember("remember");
     if (remember != d.MemberEnd() && remember->value.IsTrue())
         put_cookie(req, session_cookie(settings(), *id, lifetime(true), std::time(nullptr)));
@@ -236,9 +237,10 @@ void start_session(core::Request& req, const model::User& user, bool remember)
     cmds.push_back({"SADD", user_sessions_key(user.id), id});
     cmds.push_back({"EXPIRE", user_sessions_key(user.id), std::to_string(lifetime(true))});
     red::pipeline(cmds);
-    put_cookie(req, session_cookie(settings(), id,
-                                   remember ? std::optional<std::int64_t>(lifetime(true)) : std::nullopt,
-                                   std::time(nullptr)));
+    put_cookie(req,
+               session_cookie(settings(), id,
+                              remember ? std::optional<std::int64_t>(lifetime(true)) : std::nullopt,
+                              std::time(nullptr)));
     req.session = core::Session{user.id, user.role, id, true};
     req.myself = user;
     core::set_log_context(user.id, req.client_ip());

@@ -50,7 +50,7 @@ int end_user_sessions(const std::string& user_id);
 std::string session_cookie(const SessionSettings& s, const std::string& id,
                            std::optional<std::int64_t> max_age, std::time_t now);
 
-std::string session_key(const std::string& id);            // "session:<id>"
+std::string session_key(const std::string& id);             // "session:<id>"
 std::string user_sessions_key(const std::string& user_id);  // "user_sessions:<user id>"
 
 // The caller's User-Agent as stored in the session and written to the log (log-safe, capped).

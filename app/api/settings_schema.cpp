@@ -1,4 +1,5 @@
-// settings_schema.cpp: see settings_schema.h. A module with config keys adds its settings struct here.
+// settings_schema.cpp: see settings_schema.h. A module with config keys adds its settings struct
+// here.
 #include "app/api/settings_schema.h"
 
 #include "app/api/csrf.h"

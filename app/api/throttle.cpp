@@ -129,8 +129,8 @@ void count_login_failure(const core::Request& req, const std::string& email)
         LOG4CPLUS_WARN(lg, "login locked for email " << core::printable(email) << " after "
                                                      << lim.email << " failures");
     if (r[2] == lim.ip)
-        LOG4CPLUS_WARN(lg, "login locked for IP " << req.client_ip() << " after " << lim.ip
-                                                  << " failures");
+        LOG4CPLUS_WARN(
+            lg, "login locked for IP " << req.client_ip() << " after " << lim.ip << " failures");
 }
 
 void count_signup_attempt(core::Request& req)
@@ -138,9 +138,9 @@ void count_signup_attempt(core::Request& req)
     const auto& s = core::settings<ThrottleSettings>();
     const auto limit = s.signup_limit_ip, window = s.signup_window_s;
     // Counted before it is checked, so that the attempts refused keep the window shut as well.
-    const auto r = red::eval(kCountScript, {ip_signup_key(req.client_ip())},
-                             {std::to_string(window)})
-                       .integers();
+    const auto r =
+        red::eval(kCountScript, {ip_signup_key(req.client_ip())}, {std::to_string(window)})
+            .integers();
     if (r.size() != 2)
         throw std::runtime_error("signup counter: unexpected reply from Redis");
     const auto attempt = r[0];

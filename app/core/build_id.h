@@ -8,7 +8,8 @@ namespace core {
 const char* build_id();
 
 // The first line of RELEASE in the directory two levels above the running binary
-// (/opt/restpie/releases/<id>/RELEASE for /opt/restpie/releases/<id>/build/server); "" when missing.
+// (/opt/restpie/releases/<id>/RELEASE for /opt/restpie/releases/<id>/build/server); "" when
+// missing.
 std::string release_id();
 
 // Who deployed that release, from DEPLOYED beside RELEASE (deploy/release.sh writes its

@@ -121,7 +121,7 @@ Config Config::parse(const std::string& text, const std::vector<std::string>& en
     rapidjson::Document doc;
     // Iterative: a file nested a million levels deep is an error message, not a stack overflow.
     doc.Parse<rapidjson::kParseIterativeFlag | rapidjson::kParseValidateEncodingFlag>(text.c_str(),
-                                                                                     text.size());
+                                                                                      text.size());
     if (doc.HasParseError())
         throw ConfigError(file + ": bad JSON at offset " + std::to_string(doc.GetErrorOffset()) +
                           ": " + rapidjson::GetParseError_En(doc.GetParseError()));
@@ -149,7 +149,8 @@ Config Config::parse(const std::string& text, const std::vector<std::string>& en
         const Key* k = schema.find(key);
         if (!k)
             throw ConfigError(where + ": no such config key");
-        c.values_[key] = from_env(where, k->fallback, eq == std::string::npos ? "" : entry.substr(eq + 1));
+        c.values_[key] =
+            from_env(where, k->fallback, eq == std::string::npos ? "" : entry.substr(eq + 1));
     }
     schema.complete(c.values_, file);
     return c;

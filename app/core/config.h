@@ -1,6 +1,7 @@
-// config.h: the process-wide settings, one flat JSON object (conf/server-config.json) with every key
-// overridable by an environment variable APP_<KEY in upper case>, e.g. APP_WORKERS=8. Loaded
-// against a SettingsSchema (settings.h): the keys every module declares, with their types and defaults.
+// config.h: the process-wide settings, one flat JSON object (conf/server-config.json) with every
+// key overridable by an environment variable APP_<KEY in upper case>, e.g. APP_WORKERS=8. Loaded
+// against a SettingsSchema (settings.h): the keys every module declares, with their types and
+// defaults.
 #pragma once
 #include <cstdint>
 #include <map>

@@ -18,13 +18,15 @@ bool cookie_octet(unsigned char c)
 // A token (RFC 7230): visible ASCII but for separators.
 bool token_char(unsigned char c)
 {
-    return cookie_octet(c) && std::string("()<>@:/[]?={}").find(static_cast<char>(c)) == std::string::npos;
+    return cookie_octet(c) &&
+           std::string("()<>@:/[]?={}").find(static_cast<char>(c)) == std::string::npos;
 }
 
 void check(const std::string& s, bool (*ok)(unsigned char), const char* what)
 {
     if (!std::all_of(s.begin(), s.end(), [&](char c) { return ok(static_cast<unsigned char>(c)); }))
-        throw std::invalid_argument(std::string("cookie ") + what + " has a character a cookie cannot carry");
+        throw std::invalid_argument(std::string("cookie ") + what +
+                                    " has a character a cookie cannot carry");
 }
 
 }  // namespace

@@ -9,12 +9,12 @@ namespace core {
 
 struct Cookie {
     std::string name, value;
-    std::string domain;                   // "" = host-only (no Domain attribute)
+    std::string domain;  // "" = host-only (no Domain attribute)
     std::string path = "/";
     std::optional<std::int64_t> max_age;  // seconds; nullopt = ends with the browser; 0 = delete
     bool http_only = true;
     bool secure = false;
-    std::string same_site = "Lax";        // "" = no SameSite attribute
+    std::string same_site = "Lax";  // "" = no SameSite attribute
 };
 
 // "name=value; Path=/; Max-Age=N; Expires=<date>; Domain=d; HttpOnly; Secure; SameSite=Lax".

@@ -111,8 +111,8 @@ std::string masked_params(const Params& params, const std::vector<std::string>& 
         const auto key = plain ? k : size_note(k);
         w.Key(key.c_str(), static_cast<rapidjson::SizeType>(key.size()));
         const auto shown = is_secret(k, secrets) ? std::string("X")
-                           : plain              ? to_valid_utf8(v)
-                                                : size_note(v);
+                           : plain               ? to_valid_utf8(v)
+                                                 : size_note(v);
         w.String(shown.c_str(), static_cast<rapidjson::SizeType>(shown.size()));
     }
     w.EndObject();
@@ -146,9 +146,9 @@ std::string loggable_params(const Request& req, const std::vector<std::string>& 
         out = masked_params(req.query_params(), secret_keys);
     std::string body;
     if (!req.form_params().empty()) {
-        body = encoded_form(req.body()) ? masked_params(req.form_params(), secret_keys)
-                                        : "<" + std::to_string(req.body().size()) +
-                                              " bytes, not an encoded form>";
+        body = encoded_form(req.body())
+                   ? masked_params(req.form_params(), secret_keys)
+                   : "<" + std::to_string(req.body().size()) + " bytes, not an encoded form>";
     } else if (!req.body().empty()) {
         body = masked_json([&]() -> const JsonObject& { return req.json_object(); },
                            req.body().size(), secret_keys);
@@ -187,8 +187,7 @@ DispatcherSettings DispatcherSettings::from(const Config& c)
 }
 
 Dispatcher::Dispatcher(const Router& router)
-    : router_(router),
-      origins_(settings<DispatcherSettings>().cors_origins),
+    : router_(router), origins_(settings<DispatcherSettings>().cors_origins),
       local_dev_(settings<ModeSettings>().local_dev),
       secret_keys_(settings<LogSettings>().secret_keys)
 {
@@ -233,8 +232,7 @@ Reply Dispatcher::from_exception(const Request& req, const Route* route) const
     } catch (const HttpError& e) {
         return error_reply(e.status, e.what());
     } catch (const std::exception& e) {
-        LOG4CPLUS_ERROR(lg, "internal error in " << where << " ("
-                                                 << (route ? route->source : "-")
+        LOG4CPLUS_ERROR(lg, "internal error in " << where << " (" << (route ? route->source : "-")
                                                  << "): " << e.what());
     } catch (...) {
         LOG4CPLUS_ERROR(lg, "internal error in " << where << ": unknown exception");
@@ -277,16 +275,18 @@ Reply Dispatcher::route(Request& req, const Route*& matched) const
         const bool ok = req.session.logged_in() &&
                         (matched->min_role == Role::user || (role && *role >= matched->min_role));
         if (!ok) {
-            LOG4CPLUS_WARN(lg, "no access: " << req.method() << " " << req.path() << " needs "
-                                             << role_name(matched->min_role) << ", user "
-                                             << (req.session.logged_in() ? req.session.user_id : "anon"));
+            LOG4CPLUS_WARN(
+                lg, "no access: " << req.method() << " " << req.path() << " needs "
+                                  << role_name(matched->min_role) << ", user "
+                                  << (req.session.logged_in() ? req.session.user_id : "anon"));
             return error_reply(401, "not authorized");
         }
     }
     if (matched->fresh_session && !req.session.fresh) {
-        LOG4CPLUS_WARN(lg, "stale session: " << req.method() << " " << req.path()
-                                             << " needs the IP and agent of the login, user "
-                                             << (req.session.logged_in() ? req.session.user_id : "anon"));
+        LOG4CPLUS_WARN(
+            lg, "stale session: " << req.method() << " " << req.path()
+                                  << " needs the IP and agent of the login, user "
+                                  << (req.session.logged_in() ? req.session.user_id : "anon"));
         return error_reply(401, "fresh login required");
     }
     try {
@@ -295,7 +295,8 @@ Reply Dispatcher::route(Request& req, const Route*& matched) const
         const bool read = req.method() == "GET" || req.method() == "HEAD";
         if (!read || !read_retry_ || !read_retry_(e))
             throw;
-        LOG4CPLUS_WARN(lg, "retrying " << req.method() << " " << req.path() << " once: " << e.what());
+        LOG4CPLUS_WARN(lg,
+                       "retrying " << req.method() << " " << req.path() << " once: " << e.what());
     }
     return matched->handler(req);
 }
@@ -341,7 +342,8 @@ Reply Dispatcher::finish(Request& req, Reply reply, const Route* matched,
         line.context = log_context();
         auto& m = line.message;
         char took[32];  // what "%.1f" writes, without printf's cost
-        const auto end = std::to_chars(took, took + sizeof took, ms, std::chars_format::fixed, 1).ptr;
+        const auto end =
+            std::to_chars(took, took + sizeof took, ms, std::chars_format::fixed, 1).ptr;
         if (matched)
             m.assign(matched->source).append(1, ' ');
         else
@@ -370,4 +372,3 @@ Reply Dispatcher::finish(Request& req, Reply reply, const Route* matched,
 }
 
 }  // namespace core
-

@@ -33,7 +33,10 @@ public:
 
     // For GET and HEAD only: when the check says yes (say, a database connection found broken and
     // dropped), the handler runs once more, so a restart of a backing service costs no read.
-    void set_read_retry(std::function<bool(const std::exception&)> check) { read_retry_ = std::move(check); }
+    void set_read_retry(std::function<bool(const std::exception&)> check)
+    {
+        read_retry_ = std::move(check);
+    }
     void set_session_loader(SessionLoader l) { session_loader_ = std::move(l); }
     // Told of every reply: the route (null when none matched), the status, the seconds it took.
     using Observer = std::function<void(const Route* matched, int status, double seconds)>;
@@ -42,7 +45,8 @@ public:
     // access: when given and access_log_direct() (log.h), the request's log line is put there
     // for the caller to write once the reply has gone out; else it is logged at once.
     Reply handle(Request& req, AccessLine* access = nullptr) const;
-    // An error reply without routing (e.g. 413 for a body over the cap), with CORS and its log line.
+    // An error reply without routing (e.g. 413 for a body over the cap), with CORS and its log
+    // line.
     Reply refuse(Request& req, int status, const std::string& message,
                  AccessLine* access = nullptr) const;
 

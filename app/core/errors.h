@@ -1,4 +1,5 @@
-// errors.h: exceptions that the dispatcher turns into HTTP error replies {"err": "<status>: <msg>"}.
+// errors.h: exceptions that the dispatcher turns into HTTP error replies {"err": "<status>:
+// <msg>"}.
 #pragma once
 #include <stdexcept>
 #include <string>

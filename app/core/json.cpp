@@ -11,7 +11,8 @@
 namespace core {
 namespace {
 
-constexpr unsigned kParseFlags = rapidjson::kParseIterativeFlag | rapidjson::kParseValidateEncodingFlag;
+constexpr unsigned kParseFlags =
+    rapidjson::kParseIterativeFlag | rapidjson::kParseValidateEncodingFlag;
 
 // Parses one JSON value; anything but white space after it is an error too. RapidJSON reads a
 // NUL byte as the end of the text, so one is refused first: never valid outside a string, and
@@ -71,7 +72,8 @@ void check_shape(const rapidjson::Value& root)
         std::sort(keys.begin(), keys.end());
         const auto twice = std::adjacent_find(keys.begin(), keys.end());
         if (twice != keys.end())
-            throw BadRequest("malformed JSON: duplicate key " + json_escape(printable(*twice, 100)));
+            throw BadRequest("malformed JSON: duplicate key " +
+                             json_escape(printable(*twice, 100)));
     }
 }
 

@@ -27,7 +27,8 @@ public:
     static JsonObject parse(std::string_view text);
 
     bool has(const char* key) const;
-    std::string required_string(const char* key) const;  // 400 "missing field: key" / "key must be a string"
+    std::string required_string(
+        const char* key) const;  // 400 "missing field: key" / "key must be a string"
     std::optional<std::string> optional_string(const char* key) const;  // null counts as absent
     std::optional<bool> optional_bool(const char* key) const;
     std::optional<std::int64_t> optional_int(const char* key) const;

@@ -122,8 +122,11 @@ std::vector<Key> LogSettings::keys()
 
 LogSettings LogSettings::from(const Config& c)
 {
-    LogSettings s{c.str("log_file"), c.str("log_level"), c.flag("log_sql"),
-                  c.str("log_syslog_host"), static_cast<int>(c.integer("log_syslog_port")),
+    LogSettings s{c.str("log_file"),
+                  c.str("log_level"),
+                  c.flag("log_sql"),
+                  c.str("log_syslog_host"),
+                  static_cast<int>(c.integer("log_syslog_port")),
                   c.list("log_secret_keys")};
     // Checked by name: log4cplus's fromString would print its own complaint too.
     const char* const levels[] = {"TRACE", "DEBUG", "INFO", "WARN", "ERROR", "FATAL", "OFF", "ALL"};
@@ -223,9 +226,9 @@ void write_access_line(const AccessLine& line)
         log4cplus::helpers::getLogLog().error("cannot write to " + g_access_file);
     if (g_syslog) {
         // The same event as the logger's would have been, to the syslog appender only.
-        const log4cplus::spi::InternalLoggingEvent ev(
-            line.logger, line.level, "", {{"ctx", line.context}}, line.message, "", "",
-            log4cplus::helpers::now(), "", 0);
+        const log4cplus::spi::InternalLoggingEvent ev(line.logger, line.level, "",
+                                                      {{"ctx", line.context}}, line.message, "", "",
+                                                      log4cplus::helpers::now(), "", 0);
         g_syslog->doAppend(ev);
     }
 }

@@ -48,7 +48,7 @@ const std::string& log_context();
 struct AccessLine {
     const char* logger = "";  // the name a log4cplus event would carry (remote syslog shows it)
     log4cplus::LogLevel level = log4cplus::NOT_SET_LOG_LEVEL;  // NOT_SET: nothing to write
-    std::string context;  // log_context() of the request
+    std::string context;                                       // log_context() of the request
     std::string message;
 };
 // True when access lines go to the log file directly (a file log; not the console).

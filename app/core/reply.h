@@ -14,7 +14,10 @@ struct Reply {
     std::string body;
     std::vector<std::pair<std::string, std::string>> headers;  // extra headers, Set-Cookie too
 
-    void header(std::string name, std::string value) { headers.emplace_back(std::move(name), std::move(value)); }
+    void header(std::string name, std::string value)
+    {
+        headers.emplace_back(std::move(name), std::move(value));
+    }
 };
 
 // A reply from JSON text already serialised.

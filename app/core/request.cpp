@@ -32,8 +32,9 @@ std::string_view trim(std::string_view s)
 bool same_lower(std::string_view text, std::string_view lower)
 {
     return text.size() == lower.size() &&
-           std::equal(text.begin(), text.end(), lower.begin(),
-                      [](char a, char b) { return std::tolower(static_cast<unsigned char>(a)) == b; });
+           std::equal(text.begin(), text.end(), lower.begin(), [](char a, char b) {
+               return std::tolower(static_cast<unsigned char>(a)) == b;
+           });
 }
 
 }  // namespace

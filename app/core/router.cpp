@@ -5,7 +5,6 @@
 #include <stdexcept>
 #include <string_view>
 
-
 namespace core {
 namespace {
 
@@ -80,14 +79,19 @@ std::optional<Role> role_from_name(const std::string& name)
 }
 
 Route& Router::add(const std::string& method, const std::string& pattern, Role min_role,
-                 Handler handler, std::string doc, const char* source)
+                   Handler handler, std::string doc, const char* source)
 {
     for (const auto& r : routes_)
         if (r.method == method && r.pattern == pattern)
             throw std::logic_error("duplicate route " + method + " " + pattern);
     const auto segs = split_path(pattern);
-    routes_.push_back(Route{method, pattern, min_role, std::move(handler), std::move(doc),
-                            basename(source), {segs.begin(), segs.end()}});
+    routes_.push_back(Route{method,
+                            pattern,
+                            min_role,
+                            std::move(handler),
+                            std::move(doc),
+                            basename(source),
+                            {segs.begin(), segs.end()}});
     return routes_.back();
 }
 

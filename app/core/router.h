@@ -58,8 +58,8 @@ struct Route {
     std::string method, pattern;  // pattern in OpenAPI syntax: "/api/movies/{id}"
     Role min_role;                // visitor: no login needed
     Handler handler;
-    std::string doc;     // first sentence becomes the OpenAPI summary
-    std::string source;  // declaring file, shown in /api/list and the request log
+    std::string doc;                    // first sentence becomes the OpenAPI summary
+    std::string source;                 // declaring file, shown in /api/list and the request log
     std::vector<std::string> segments;  // pattern split on '/', "{id}" kept as is
     // Critical operations: the session must still have the IP and user agent of its login,
     // else 401. Set on the route add() returns: r.add(...).fresh_session = true;
@@ -90,8 +90,8 @@ class Router {
 public:
     // Throws std::logic_error on a duplicate method + pattern, at startup. The reference is
     // valid until the next add().
-    Route& add(const std::string& method, const std::string& pattern, Role min_role, Handler handler,
-             std::string doc, const char* source = __builtin_FILE());
+    Route& add(const std::string& method, const std::string& pattern, Role min_role,
+               Handler handler, std::string doc, const char* source = __builtin_FILE());
     std::optional<Match> match(const std::string& method, const std::string& path) const;
     // Methods that some route accepts on this path (for 405 and its Allow header).
     std::vector<std::string> methods_for(const std::string& path) const;

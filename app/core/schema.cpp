@@ -47,7 +47,8 @@ void check_type(const JsonObject& in, const Field& f)
     if (it == in.value().MemberEnd() || it->value.IsNull())
         return;
     if (f.schema.type == Type::object ? !it->value.IsObject() : !it->value.IsArray())
-        throw BadRequest(f.name + " must be " + (f.schema.type == Type::object ? "an object" : "an array"));
+        throw BadRequest(f.name + " must be " +
+                         (f.schema.type == Type::object ? "an object" : "an array"));
 }
 
 }  // namespace
@@ -170,7 +171,8 @@ void Schema::check(const JsonObject& in) const
 void Schema::write(JsonWriter& w, std::vector<const Schema*>& refs, bool inline_top) const
 {
     if (type == Type::object && !name.empty() && !inline_top) {
-        if (std::none_of(refs.begin(), refs.end(), [&](const Schema* s) { return s->name == name; }))
+        if (std::none_of(refs.begin(), refs.end(),
+                         [&](const Schema* s) { return s->name == name; }))
             refs.push_back(this);
         w.StartObject();
         w.Key("$ref");

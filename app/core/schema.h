@@ -17,9 +17,9 @@ struct Field;
 
 struct Schema {
     Type type = Type::object;
-    std::string name;    // a named object is one component (#/components/schemas/<name>)
-    std::string doc;     // OpenAPI description
-    std::string format;  // documentation only: "uuid", "email", "password"
+    std::string name;            // a named object is one component (#/components/schemas/<name>)
+    std::string doc;             // OpenAPI description
+    std::string format;          // documentation only: "uuid", "email", "password"
     std::size_t max_length = 0;  // string: one line of at most this many characters (0: unchecked)
     bool non_empty = false;      // string: "" is refused (400 "<label> must not be empty")
     bool nullable = false;       // a reply may carry null here
@@ -36,9 +36,9 @@ struct Schema {
     static Schema of(Type t, std::string doc = "");
     static Schema any_object(std::string doc);
     Schema& text(const std::string& field, std::size_t max_length = 0, std::string doc = "");
-    Schema& flag(const std::string& field, std::string doc = "");     // boolean
-    Schema& number(const std::string& field, std::string doc = "");   // integer
-    Schema& member(const std::string& field, Schema value);           // anything else
+    Schema& flag(const std::string& field, std::string doc = "");    // boolean
+    Schema& number(const std::string& field, std::string doc = "");  // integer
+    Schema& member(const std::string& field, Schema value);          // anything else
     // These change the member added last.
     Schema& required();
     Schema& not_empty();

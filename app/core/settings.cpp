@@ -8,7 +8,10 @@
 
 namespace core {
 
-Key Key::flag(std::string name, bool fallback) { return Key{std::move(name), fallback}; }
+Key Key::flag(std::string name, bool fallback)
+{
+    return Key{std::move(name), fallback};
+}
 
 Key Key::integer(std::string name, std::int64_t fallback, std::int64_t min, std::int64_t max)
 {
@@ -25,7 +28,10 @@ Key Key::list(std::string name, std::vector<std::string> fallback)
     return Key{std::move(name), std::move(fallback)};
 }
 
-Key Key::required_text(std::string name) { return Key{std::move(name), std::string(), true}; }
+Key Key::required_text(std::string name)
+{
+    return Key{std::move(name), std::string(), true};
+}
 
 const char* type_name(const Config::Value& v)
 {
@@ -47,7 +53,8 @@ const Key* SettingsSchema::find(const std::string& name) const
     return it == keys_.end() ? nullptr : &*it;
 }
 
-void SettingsSchema::complete(std::map<std::string, Config::Value>& values, const std::string& file) const
+void SettingsSchema::complete(std::map<std::string, Config::Value>& values,
+                              const std::string& file) const
 {
     for (const Key& k : keys_) {
         const auto it = values.find(k.name);

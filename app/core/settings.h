@@ -34,8 +34,8 @@ struct Key {
 const char* type_name(const Config::Value& v);
 
 // The settings of module S, made by S::from(config()) on first use after each set_config. A main
-// builds them all at start (SettingsSchema::build_all); later calls, per request too, return the struct.
-// One process, one thread: no locking.
+// builds them all at start (SettingsSchema::build_all); later calls, per request too, return the
+// struct. One process, one thread: no locking.
 template <typename S>
 const S& settings()
 {

@@ -7,7 +7,8 @@
 
 namespace core {
 
-// Well-formed UTF-8: no stray continuation bytes, overlong forms, surrogates or values past U+10FFFF.
+// Well-formed UTF-8: no stray continuation bytes, overlong forms, surrogates or values past
+// U+10FFFF.
 bool valid_utf8(std::string_view s);
 // Code points in valid UTF-8 (bytes that do not start a character are not counted).
 std::size_t utf8_length(std::string_view s);

@@ -111,7 +111,9 @@ void drop_if_closed()
     }
 }
 
-Tx::Tx(Mode mode) : Tx(db(), mode) {}
+Tx::Tx(Mode mode) : Tx(db(), mode)
+{
+}
 
 Tx::Tx(Connection& c, Mode mode) : impl_(std::make_unique<Impl>())
 {

@@ -108,7 +108,9 @@ void run_script(pqxx::connection_base& c, const std::string& file, const std::st
 
 }  // namespace
 
-Migrator::Migrator(Connection& c, std::string dir) : c_(c), dir_(std::move(dir)) {}
+Migrator::Migrator(Connection& c, std::string dir) : c_(c), dir_(std::move(dir))
+{
+}
 
 std::vector<std::string> Migrator::files() const
 {
@@ -153,8 +155,9 @@ std::vector<std::string> Migrator::up(std::ostream* progress)
     SessionLock lock(c_);
     {
         pqxx::work tx(c_);
-        exec(tx, "CREATE TABLE IF NOT EXISTS schema_migrations ("
-                 "name text PRIMARY KEY, applied timestamptz NOT NULL DEFAULT now())");
+        exec(tx,
+             "CREATE TABLE IF NOT EXISTS schema_migrations ("
+             "name text PRIMARY KEY, applied timestamptz NOT NULL DEFAULT now())");
         tx.commit();
     }
     std::map<std::string, std::string> done;

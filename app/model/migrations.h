@@ -14,10 +14,10 @@
 namespace model {
 
 struct MigrationState {
-    std::string name;          // file name, e.g. "001_users.sql"
+    std::string name;  // file name, e.g. "001_users.sql"
     bool applied = false;
-    std::string applied_at;    // ISO 8601 UTC, when applied
-    bool file_missing = false; // recorded as applied, but no longer in the directory
+    std::string applied_at;     // ISO 8601 UTC, when applied
+    bool file_missing = false;  // recorded as applied, but no longer in the directory
 };
 
 class Migrator {

@@ -9,9 +9,8 @@
 namespace model {
 namespace {
 
-const std::string kColumns = "id, title, director, creator::text AS creator, "
-                             MODEL_ISO_UTC("created") " AS created, "
-                             MODEL_ISO_UTC("modified") " AS modified";
+const std::string kColumns = "id, title, director, creator::text AS creator, " MODEL_ISO_UTC(
+    "created") " AS created, " MODEL_ISO_UTC("modified") " AS modified";
 
 Movie from_row(const pqxx::row& r)
 {
@@ -71,11 +70,12 @@ std::vector<Movie> Movie::query(Tx& tx, const MovieQuery& q)
     const std::int64_t limit = std::max(q.limit, 0);
     const std::int64_t offset = (std::max(q.page, 1) - 1) * limit;
     auto res = exec(tx,
-                    "SELECT " + kColumns + " FROM movies "
-                    "WHERE ($1 = '' OR title ILIKE $2 ESCAPE '\\' "
-                    "OR director ILIKE $2 ESCAPE '\\') "
-                    "AND ($3 = '' OR creator = NULLIF($3, '')::uuid) "
-                    "ORDER BY id LIMIT $4 OFFSET $5",
+                    "SELECT " + kColumns +
+                        " FROM movies "
+                        "WHERE ($1 = '' OR title ILIKE $2 ESCAPE '\\' "
+                        "OR director ILIKE $2 ESCAPE '\\') "
+                        "AND ($3 = '' OR creator = NULLIF($3, '')::uuid) "
+                        "ORDER BY id LIMIT $4 OFFSET $5",
                     q.search, like_contains(q.search), q.creator, limit, offset);
     std::vector<Movie> out;
     out.reserve(res.size());
@@ -96,7 +96,8 @@ void Movie::insert(Tx& tx)
 {
     auto res = exec(tx,
                     "INSERT INTO movies (title, director, creator) "
-                    "VALUES ($1, $2, NULLIF($3, '')::uuid) RETURNING " + kColumns,  // '' -> NULL
+                    "VALUES ($1, $2, NULLIF($3, '')::uuid) RETURNING " +
+                        kColumns,  // '' -> NULL
                     title, director, creator);
     *this = from_row(res[0]);
 }
@@ -105,7 +106,8 @@ void Movie::update(Tx& tx)
 {
     auto res = exec(tx,
                     "UPDATE movies SET title = $2, director = $3, modified = now() "
-                    "WHERE id = $1::bigint RETURNING " + kColumns,
+                    "WHERE id = $1::bigint RETURNING " +
+                        kColumns,
                     id, title, director);
     if (res.empty())
         throw core::NotFound(not_found(id));

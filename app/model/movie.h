@@ -10,14 +10,14 @@
 namespace model {
 
 struct MovieQuery {
-    int page = 1;        // 1-based; below 1 counts as 1
-    int limit = 1000;    // rows per page; below 0 counts as 0
-    std::string search;  // case-insensitive substring of title or director, taken literally
-    std::string creator; // exact user id; "" = any. The caller checks the shape (is_uuid).
+    int page = 1;         // 1-based; below 1 counts as 1
+    int limit = 1000;     // rows per page; below 0 counts as 0
+    std::string search;   // case-insensitive substring of title or director, taken literally
+    std::string creator;  // exact user id; "" = any. The caller checks the shape (is_uuid).
 };
 
 struct Movie {
-    std::int64_t id = 0;   // filled in by insert
+    std::int64_t id = 0;  // filled in by insert
     std::string title;
     std::string director;  // "" when the column is NULL
     std::string creator;   // user uuid text, "" when none (stored as NULL)

@@ -21,7 +21,10 @@ struct Tx::Impl {
     std::unique_ptr<pqxx::transaction_base> tx;
 };
 
-inline pqxx::transaction_base& pq(Tx& tx) { return *tx.impl().tx; }
+inline pqxx::transaction_base& pq(Tx& tx)
+{
+    return *tx.impl().tx;
+}
 
 namespace detail {
 void log_statement(const std::string& sql);

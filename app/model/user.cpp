@@ -10,9 +10,10 @@
 namespace model {
 namespace {
 
-const std::string kColumns = "id::text AS id, email, password, first_name, last_name, "
-                             "role::text AS role, tags, " MODEL_ISO_UTC("created") " AS created, "
-                             MODEL_ISO_UTC("modified") " AS modified";
+const std::string kColumns =
+    "id::text AS id, email, password, first_name, last_name, "
+    "role::text AS role, tags, " MODEL_ISO_UTC("created") " AS created, " MODEL_ISO_UTC(
+        "modified") " AS modified";
 
 std::string text_or_empty(const pqxx::field& f)
 {
@@ -136,16 +137,17 @@ std::optional<User> User::get_by_email(Tx& tx, const std::string& email)
     return from_row(res[0]);
 }
 
-std::vector<User> User::query(Tx& tx, int page, int size,
-                              const std::string& search)
+std::vector<User> User::query(Tx& tx, int page, int size, const std::string& search)
 {
     const std::int64_t limit = std::max(size, 0);
     const std::int64_t offset = (std::max(page, 1) - 1) * limit;
-    auto res = exec(tx,
-                    "SELECT " + kColumns + " FROM users WHERE $1 = '' OR first_name ILIKE $2 "
-                    "ESCAPE '\\' OR last_name ILIKE $2 ESCAPE '\\' OR email ILIKE $2 ESCAPE '\\' "
-                    "ORDER BY email, id LIMIT $3 OFFSET $4",
-                    search, like_contains(search), limit, offset);
+    auto res =
+        exec(tx,
+             "SELECT " + kColumns +
+                 " FROM users WHERE $1 = '' OR first_name ILIKE $2 "
+                 "ESCAPE '\\' OR last_name ILIKE $2 ESCAPE '\\' OR email ILIKE $2 ESCAPE '\\' "
+                 "ORDER BY email, id LIMIT $3 OFFSET $4",
+             search, like_contains(search), limit, offset);
     std::vector<User> out;
     out.reserve(res.size());
     for (const auto& r : res)
@@ -165,12 +167,12 @@ void User::set_role(Tx& tx, const std::string& id, const std::string& role)
 
 void User::insert(Tx& tx)
 {
-    auto res = write_row(tx, email,
-                    "INSERT INTO users (email, password, first_name, last_name, role, tags) "
-                    "VALUES ($1, $2, $3, $4, $5::role, $6::text[]) RETURNING id::text AS id, "
-                    MODEL_ISO_UTC("created") " AS created, "
-                    MODEL_ISO_UTC("modified") " AS modified",
-                    email, password, first_name, last_name, role, array_literal(tags));
+    auto res = write_row(
+        tx, email,
+        "INSERT INTO users (email, password, first_name, last_name, role, tags) "
+        "VALUES ($1, $2, $3, $4, $5::role, $6::text[]) RETURNING id::text AS id, " MODEL_ISO_UTC(
+            "created") " AS created, " MODEL_ISO_UTC("modified") " AS modified",
+        email, password, first_name, last_name, role, array_literal(tags));
     id = res[0]["id"].as<std::string>();
     created = res[0]["created"].as<std::string>();
     modified = res[0]["modified"].as<std::string>();
@@ -180,12 +182,13 @@ void User::update(Tx& tx)
 {
     if (!is_uuid(id))
         throw core::NotFound("user " + id);
-    auto res = write_row(tx, email,
-                    "UPDATE users SET email = $2, password = $3, first_name = $4, last_name = $5, "
-                    "role = $6::role, tags = $7::text[], modified = now() WHERE id = $1::uuid "
-                    "RETURNING " MODEL_ISO_UTC("created") " AS created, "
-                    MODEL_ISO_UTC("modified") " AS modified",
-                    id, email, password, first_name, last_name, role, array_literal(tags));
+    auto res =
+        write_row(tx, email,
+                  "UPDATE users SET email = $2, password = $3, first_name = $4, last_name = $5, "
+                  "role = $6::role, tags = $7::text[], modified = now() WHERE id = $1::uuid "
+                  "RETURNING " MODEL_ISO_UTC("created") " AS created, " MODEL_ISO_UTC(
+                      "modified") " AS modified",
+                  id, email, password, first_name, last_name, role, array_literal(tags));
     if (res.empty())
         throw core::NotFound("user " + id);
     created = res[0]["created"].as<std::string>();

@@ -11,14 +11,14 @@
 namespace model {
 
 struct User {
-    std::string id;        // uuid text; filled in by insert
+    std::string id;  // uuid text; filled in by insert
     std::string email;
     std::string password;  // the scrypt hash, never serialized
     std::string first_name;
     std::string last_name;
     std::string role = "readonly";  // the column default; signup sets "editor"
     std::vector<std::string> tags;
-    std::string created;   // ISO 8601 UTC, e.g. "2026-11-26T20:15:03"; filled in by insert
+    std::string created;  // ISO 8601 UTC, e.g. "2026-11-26T20:15:03"; filled in by insert
     std::string modified;
 
     // id, email, first_name, last_name, fullname, role, tags, created, modified.
@@ -31,11 +31,9 @@ struct User {
     static std::optional<User> get_by_email(Tx& tx, const std::string& email);
     // Page 1-based (below 1 counts as 1), ordered by email. search: case-insensitive substring of
     // first_name, last_name or email, taken literally (% and _ are not wildcards); "" = all.
-    static std::vector<User> query(Tx& tx, int page, int size,
-                                   const std::string& search);
+    static std::vector<User> query(Tx& tx, int page, int size, const std::string& search);
     // Throws core::NotFound when there is no such user. role must be a valid role name.
-    static void set_role(Tx& tx, const std::string& id,
-                         const std::string& role);
+    static void set_role(Tx& tx, const std::string& id, const std::string& role);
 
     // Sets id, created and modified. An email already taken (in any case) throws EmailTaken.
     void insert(Tx& tx);

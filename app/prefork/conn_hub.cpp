@@ -37,11 +37,13 @@ ConnHub::ConnHub(ConnTable table, int work_ep, bool)
         throw std::runtime_error(std::string("epoll: ") + std::strerror(errno));
 }
 
-ConnHub::ConnHub(ConnTable table, int listen_fd) : ConnHub(std::move(table), epoll_create1(EPOLL_CLOEXEC), true)
+ConnHub::ConnHub(ConnTable table, int listen_fd)
+    : ConnHub(std::move(table), epoll_create1(EPOLL_CLOEXEC), true)
 {
     // Level-triggered: a worker that finds nothing to accept (another took it) just waits again.
     if (!add_to(work_ep_, listen_fd, EPOLLIN, kListenTag))
-        throw std::runtime_error(std::string("epoll on the listening socket: ") + std::strerror(errno));
+        throw std::runtime_error(std::string("epoll on the listening socket: ") +
+                                 std::strerror(errno));
 }
 
 ConnHub::ConnHub(ConnTable table, int work_poll_fd, const std::map<pid_t, int>& channels)
@@ -121,7 +123,8 @@ void ConnHub::attach(pid_t pid)
     watch_channel(pid, ch);
     for (int k = 0; k < table_.slots(); ++k)
         if (kept(k))
-            ch.out.push_back({ConnMsg::add, static_cast<std::uint32_t>(k), table_.at(k).serial.load()});
+            ch.out.push_back(
+                {ConnMsg::add, static_cast<std::uint32_t>(k), table_.at(k).serial.load()});
     flush(pid, ch);
 }
 

@@ -35,14 +35,15 @@ public:
     int open_connections() const;
 
     // A worker's spawn: open_channel() gives the worker's end (its fd 5); after the fork,
-    // attach(pid) (which queues every open connection for it) or, when the fork failed, abort_open().
+    // attach(pid) (which queues every open connection for it) or, when the fork failed,
+    // abort_open().
     int open_channel();
     void attach(pid_t pid);
     void abort_open();
 
-    void serve();                // whatever is ready: shares, ended connections, queued sends
-    void leaving(pid_t pid);     // told to leave: it gets no more connections
-    void worker_gone(pid_t pid); // reaped
+    void serve();                 // whatever is ready: shares, ended connections, queued sends
+    void leaving(pid_t pid);      // told to leave: it gets no more connections
+    void worker_gone(pid_t pid);  // reaped
 
     int channel_of(pid_t pid) const;
     // Every fd the next master image must inherit: the table, the channels, the connections.

@@ -100,7 +100,8 @@ int ConnTable::take(pid_t pid, std::uint32_t& serial) const
 {
     for (int k = 0; k < slots(); ++k) {
         std::uint32_t s = slot_[k].serial.load(std::memory_order_relaxed);
-        if (s % 2 == 0 && slot_[k].serial.compare_exchange_strong(s, s + 1, std::memory_order_acq_rel)) {
+        if (s % 2 == 0 &&
+            slot_[k].serial.compare_exchange_strong(s, s + 1, std::memory_order_acq_rel)) {
             // Still ours alone: nobody else knows the slot until the master hands it out.
             slot_[k].owner.store(static_cast<std::int32_t>(pid), std::memory_order_release);
             serial = s + 1;
@@ -113,7 +114,8 @@ int ConnTable::take(pid_t pid, std::uint32_t& serial) const
 bool ConnTable::claim(int k, std::uint32_t serial, pid_t pid) const
 {
     std::int32_t none = 0;
-    if (!slot_[k].owner.compare_exchange_strong(none, static_cast<std::int32_t>(pid), std::memory_order_acq_rel))
+    if (!slot_[k].owner.compare_exchange_strong(none, static_cast<std::int32_t>(pid),
+                                                std::memory_order_acq_rel))
         return false;
     if (current(k, serial))
         return true;

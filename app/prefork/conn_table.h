@@ -10,8 +10,8 @@
 // reload). A slot is one connection: `serial` is odd while it is in use (a new connection makes it
 // odd, its end even again); `owner` is the pid serving a request on it, 0 when none. A worker takes
 // a free slot for a connection it accepted; only the master frees one (when nginx closed it, or its
-// owner died). Every process keeps slot k's connection on the same fd number, fd_base + k, so any of
-// them can re-arm or remove it in the shared epoll set (which knows an fd by its number).
+// owner died). Every process keeps slot k's connection on the same fd number, fd_base + k, so any
+// of them can re-arm or remove it in the shared epoll set (which knows an fd by its number).
 //
 // Each worker has a channel to the master (a SOCK_SEQPACKET pair, fd 5 in the worker): the worker
 // shares a connection it accepted (its fd, by SCM_RIGHTS) and the master hands every connection to
@@ -81,7 +81,8 @@ constexpr int kConnChannelFd = 5;  // after the scoreboard (3) and the metrics (
 constexpr int kConnTableFd = 6;
 constexpr int kConnPollFd = 7;
 constexpr int kConnFdBase = 1024;  // slot k's connection is this fd + k in every process
-constexpr std::uint32_t kListenTag = ~0u;  // the listening socket's tag in the epoll set; else a slot
+constexpr std::uint32_t kListenTag =
+    ~0u;  // the listening socket's tag in the epoll set; else a slot
 // How a connection waits in the epoll set: one worker per event, then re-armed by it.
 constexpr std::uint32_t kConnEvents = EPOLLIN | EPOLLONESHOT;
 // Raises this process's soft open-files limit to its hard one (every process holds every kept

@@ -114,13 +114,16 @@ public:
             // leaves room for (none: every connection is closed after its request).
             table_ = ConnTable::create(slots_within_fd_limit(64), kConnFdBase);
             if (table_.slots() == 0)
-                LOG4CPLUS_WARN(lg, "no kept connections: the open-files limit leaves no room (raise LimitNOFILE)");
+                LOG4CPLUS_WARN(
+                    lg,
+                    "no kept connections: the open-files limit leaves no room (raise LimitNOFILE)");
             ep_ = epoll_create1(EPOLL_CLOEXEC);
             epoll_event ev{};
             ev.events = EPOLLIN;
             ev.data.u32 = kListenTag;
             if (ep_ < 0 || epoll_ctl(ep_, EPOLL_CTL_ADD, 0, &ev) != 0)
-                throw std::runtime_error(std::string("epoll on the listening socket: ") + std::strerror(errno));
+                throw std::runtime_error(std::string("epoll on the listening socket: ") +
+                                         std::strerror(errno));
         }
         held_.assign(static_cast<std::size_t>(table_.slots()), 0);
         frees_seen_ = table_.frees();
@@ -270,7 +273,8 @@ private:
             pollfd p{channel_, POLLIN, 0};
             poll(&p, 1, 10);
         }
-        LOG4CPLUS_ERROR(lg, "no fd for kept connection " << k << " after 2 s: its requests wait for a re-arm");
+        LOG4CPLUS_ERROR(
+            lg, "no fd for kept connection " << k << " after 2 s: its requests wait for a re-arm");
         return false;
     }
     void receive()
@@ -280,7 +284,8 @@ private:
         while (recv_conns(channel_, kind, entries))
             for (const auto& e : entries) {
                 const int k = static_cast<int>(e.slot);
-                const bool good = kind == ConnMsg::add && e.fd >= 0 && k < table_.slots() && table_.current(k, e.serial);
+                const bool good = kind == ConnMsg::add && e.fd >= 0 && k < table_.slots() &&
+                                  table_.current(k, e.serial);
                 if (good && dup3(e.fd, table_.fd_of(k), O_CLOEXEC) >= 0)
                     held_[static_cast<std::size_t>(k)] = e.serial;  // replaces an older one there
                 if (e.fd >= 0)
@@ -370,8 +375,8 @@ bool stop_requested()
 namespace {
 
 // Reads the request accepted on `rq`, dispatches it and replies; false when the hooks say leave.
-bool serve_one(FCGX_Request& rq, const Dispatcher& dispatcher, std::size_t max_body_bytes, const WorkerHooks& hooks,
-               const std::function<void()>& finished)
+bool serve_one(FCGX_Request& rq, const Dispatcher& dispatcher, std::size_t max_body_bytes,
+               const WorkerHooks& hooks, const std::function<void()>& finished)
 {
     // Reused from request to request, so their buffers keep their capacity.
     static AccessLine access;
@@ -394,7 +399,8 @@ bool serve_one(FCGX_Request& rq, const Dispatcher& dispatcher, std::size_t max_b
         if (FCGX_PutStr(head.data(), static_cast<int>(head.size()), rq.out) < 0 ||
             (req.method() != "HEAD" &&
              FCGX_PutStr(reply.body.data(), static_cast<int>(reply.body.size()), rq.out) < 0))
-            LOG4CPLUS_WARN(lg, "client gone before the reply to " << req.method() << " " << req.path());
+            LOG4CPLUS_WARN(lg,
+                           "client gone before the reply to " << req.method() << " " << req.path());
     }
     FCGX_Finish_r(&rq);  // keeps the connection open when nginx asked for it (FCGI_KEEP_CONN)
     finished();          // another worker may take the next request on this connection now
@@ -452,7 +458,8 @@ int serve_fcgi(const Dispatcher& dispatcher, std::size_t max_body_bytes, const W
         if (ev->tag == kListenTag) {
             const int fd = accept_connection(tcp);
             if (fd == -2) {
-                // The listening socket is gone: a failure, so the master's crash-loop brake applies.
+                // The listening socket is gone: a failure, so the master's crash-loop brake
+                // applies.
                 LOG4CPLUS_ERROR(lg, "accept failed: " << std::strerror(errno));
                 exit_code = 1;
                 break;

@@ -24,7 +24,8 @@ struct WorkerHooks {
 // until told to stop (or the master is gone). Returns the process exit code. The stop signals
 // are blocked except while the worker waits for a request, so a stop or reload never cuts
 // a request short (libfcgi would drop a request whose read() a signal interrupts).
-int serve_fcgi(const Dispatcher& dispatcher, std::size_t max_body_bytes, const WorkerHooks& hooks = {});
+int serve_fcgi(const Dispatcher& dispatcher, std::size_t max_body_bytes,
+               const WorkerHooks& hooks = {});
 
 // True once a stop signal arrived, even while it is held back during a request (long handlers
 // may check it).

@@ -57,7 +57,8 @@ Address resolve(const std::string& spec)
     hints.ai_family = AF_UNSPEC;
     hints.ai_socktype = SOCK_STREAM;
     hints.ai_flags = AI_PASSIVE;
-    if (getaddrinfo(a.host.empty() ? nullptr : a.host.c_str(), port.c_str(), &hints, &res) != 0 || !res)
+    if (getaddrinfo(a.host.empty() ? nullptr : a.host.c_str(), port.c_str(), &hints, &res) != 0 ||
+        !res)
         throw ConfigError(spec + ": cannot resolve");
     std::memcpy(&a.addr, res->ai_addr, res->ai_addrlen);
     a.len = res->ai_addrlen;

@@ -23,5 +23,4 @@ std::string unix_socket_path(const std::string& spec);
 // True for a unix socket or an address on the loopback interface (127.0.0.0/8, ::1, localhost).
 bool is_local_address(const std::string& spec);
 
-
 }  // namespace core

@@ -18,7 +18,7 @@ void Master::start_metrics(int handed_fd)
 {
     if (handed_fd >= 0) {
         fcntl(handed_fd, F_SETFD, FD_CLOEXEC);  // workers get it as fd 4, nothing else does
-        metrics_ = MetricsTable(handed_fd);  // the counts so far, and the old workers' slots
+        metrics_ = MetricsTable(handed_fd);     // the counts so far, and the old workers' slots
     }
     if (opt_.metrics_listen.empty()) {
         metrics_ = MetricsTable();
@@ -42,7 +42,7 @@ void Master::start_metrics(int handed_fd)
 std::string Master::metrics_text() const
 {
     std::int64_t busy = 0, idle = 0;
-    for (const auto* g : { &current_, old_ ? &*old_ : nullptr })
+    for (const auto* g : {&current_, old_ ? &*old_ : nullptr})
         if (g)
             for (const auto& w : g->workers)
                 if (w.pid > 0) {

@@ -85,7 +85,7 @@ void Master::check_done(int status)
         reload_failed(opt_.program + " --check failed (" + error + ")");
         return;
     }
-    if (file_stamp(opt_.program) != checked_stamp_) {  // replaced while it was being checked
+    if (file_stamp(opt_.program) != checked_stamp_) {        // replaced while it was being checked
         start_check("the binary changed during the check");  // the same reload, not a new one
         return;
     }
@@ -138,9 +138,11 @@ void Master::retire_old_when_new_ready(Clock::time_point now)
         tell_to_leave(w, "reload");
     old_told_ = true;
     old_deadline_ = now + std::chrono::seconds(opt_.reload_mercy_seconds);
-    LOG4CPLUS_INFO(lg, "reload: new workers up after "
-                           << std::chrono::duration_cast<std::chrono::milliseconds>(now - reload_started_).count()
-                           << " ms; the old ones finish their requests and leave");
+    LOG4CPLUS_INFO(
+        lg,
+        "reload: new workers up after "
+            << std::chrono::duration_cast<std::chrono::milliseconds>(now - reload_started_).count()
+            << " ms; the old ones finish their requests and leave");
     if (stopping_)
         return;
     ++counters_.reloads_done;

@@ -15,7 +15,8 @@ void kill_all(Generation& g, const char* why)
 {
     for (auto& w : g.workers)
         if (w.pid > 0) {
-            LOG4CPLUS_WARN(lg, "worker " << w.id << " (pid " << w.pid << ") still busy " << why << ": SIGKILL");
+            LOG4CPLUS_WARN(lg, "worker " << w.id << " (pid " << w.pid << ") still busy " << why
+                                         << ": SIGKILL");
             kill(w.pid, SIGKILL);
         }
 }
@@ -31,8 +32,10 @@ void Master::tick(Clock::time_point now)
                 check_harakiri(*g, w, now_ms);
     if (opt_.max_lifetime_seconds > 0 && !stopping_)
         for (auto& w : current_.workers)
-            if (w.pid > 0 && !w.told_to_leave && now - w.started >= std::chrono::seconds(opt_.max_lifetime_seconds)) {
-                LOG4CPLUS_INFO(lg, "worker " << w.id << " (pid " << w.pid << ") reached its max lifetime ("
+            if (w.pid > 0 && !w.told_to_leave &&
+                now - w.started >= std::chrono::seconds(opt_.max_lifetime_seconds)) {
+                LOG4CPLUS_INFO(lg, "worker " << w.id << " (pid " << w.pid
+                                             << ") reached its max lifetime ("
                                              << opt_.max_lifetime_seconds << " s): retiring it");
                 tell_to_leave(w, "max lifetime");
             }
@@ -61,15 +64,16 @@ void Master::check_harakiri(Generation& g, Worker& w, std::int64_t now_ms)
     const SlotView s = g.board.read(w.id - 1);
     if (s.state != WorkerState::busy || s.request_start_ms == 0)
         return;
-    const std::int64_t running = now_ms - s.request_start_ms, limit = opt_.harakiri_seconds * 1000LL;
+    const std::int64_t running = now_ms - s.request_start_ms,
+                       limit = opt_.harakiri_seconds * 1000LL;
     if (running < limit * (w.harakiri_tries + 1))  // a next try only after another full period
         return;
     if (++w.harakiri_tries == 1)
         ++counters_.harakiri;
-    LOG4CPLUS_ERROR(lg, "HARAKIRI ON WORKER " << w.id << " (pid: " << w.pid << ", try: " << w.harakiri_tries
-                                              << ") " << s.method << " " << s.path << " running "
-                                              << running / 1000.0 << " s (limit " << opt_.harakiri_seconds
-                                              << " s)");
+    LOG4CPLUS_ERROR(lg, "HARAKIRI ON WORKER " << w.id << " (pid: " << w.pid
+                                              << ", try: " << w.harakiri_tries << ") " << s.method
+                                              << " " << s.path << " running " << running / 1000.0
+                                              << " s (limit " << opt_.harakiri_seconds << " s)");
     kill(w.pid, SIGKILL);
 }
 
@@ -100,7 +104,8 @@ std::string Master::snapshot() const
                 continue;
             }
             const SlotView v = g->board.read(w.id - 1);
-            ws.state = w.told_to_leave && v.state != WorkerState::busy ? "leaving" : state_name(v.state);
+            ws.state =
+                w.told_to_leave && v.state != WorkerState::busy ? "leaving" : state_name(v.state);
             ws.requests = static_cast<std::int64_t>(v.requests);
             if (v.state == WorkerState::busy) {
                 ws.request = v.method + " " + v.path;

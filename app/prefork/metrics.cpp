@@ -88,14 +88,14 @@ std::string label_value(const std::string& v)
 }
 
 void write_family(std::string& out, const char* name, const char* type, const char* help,
-    const std::vector<std::pair<std::string, double>>& samples)
+                  const std::vector<std::pair<std::string, double>>& samples)
 {
     out += std::string("# HELP ") + name + " " + help + "\n# TYPE " + name + " " + type + "\n";
     for (const auto& [labels, value] : samples) {
         // A histogram's samples carry their suffix in the labels' place: "_bucket{...}".
         const bool suffixed = !labels.empty() && labels[0] == '_';
-        out += name + (labels.empty() || suffixed ? labels : "{" + labels + "}") + " "
-            + number(value) + "\n";
+        out += name + (labels.empty() || suffixed ? labels : "{" + labels + "}") + " " +
+               number(value) + "\n";
     }
 }
 
@@ -104,11 +104,11 @@ std::string requests_text(const RequestCounts& c)
     std::string out;
     std::vector<std::pair<std::string, double>> classes, routes, histogram;
     for (std::size_t i = 0; i < c.classes.size(); ++i)
-        classes.emplace_back(
-            "class=\"" + std::to_string(i + 1) + "xx\"", static_cast<double>(c.classes[i]));
+        classes.emplace_back("class=\"" + std::to_string(i + 1) + "xx\"",
+                             static_cast<double>(c.classes[i]));
     for (const auto& r : c.routes) {
-        const std::string labels
-            = "method=" + label_value(r.method) + ",route=" + label_value(r.route);
+        const std::string labels =
+            "method=" + label_value(r.method) + ",route=" + label_value(r.route);
         const auto count = static_cast<double>(r.count());
         routes.emplace_back(labels, count);
         double cumulative = 0;
@@ -122,11 +122,12 @@ std::string requests_text(const RequestCounts& c)
         histogram.emplace_back("_count{" + labels + "}", count);
     }
     write_family(out, "restpie_http_requests_total", "counter",
-        "Requests answered by the workers, by status class.", classes);
+                 "Requests answered by the workers, by status class.", classes);
     write_family(out, "restpie_route_requests_total", "counter",
-        "Requests by route pattern; route \"(none)\" when no route matched.", routes);
+                 "Requests by route pattern; route \"(none)\" when no route matched.", routes);
     write_family(out, "restpie_route_request_duration_seconds", "histogram",
-        "Time from the request's arrival in the worker to its reply, by route.", histogram);
+                 "Time from the request's arrival in the worker to its reply, by route.",
+                 histogram);
     return out;
 }
 
@@ -134,7 +135,7 @@ std::string master_text(const MasterCounters& c, std::int64_t busy, std::int64_t
 {
     std::string out;
     const auto one = [&](const char* name, const char* type, const char* help, double v) {
-        write_family(out, name, type, help, { { "", v } });
+        write_family(out, name, type, help, {{"", v}});
     };
     one("restpie_workers_busy", "gauge", "Workers serving a request.", static_cast<double>(busy));
     one("restpie_workers_idle", "gauge", "Workers waiting for a request.",
@@ -158,8 +159,7 @@ std::vector<std::pair<std::string, std::string>> route_labels(const Router& r)
     return out;
 }
 
-MetricsTable::MetricsTable(int fd)
-    : fd_(fd)
+MetricsTable::MetricsTable(int fd) : fd_(fd)
 {
     void* p = mmap(nullptr, sizeof(Shared), PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
     if (p == MAP_FAILED)
@@ -197,7 +197,7 @@ MetricsTable MetricsTable::create()
 int MetricsTable::bind(const std::vector<std::pair<std::string, std::string>>& labels)
 {
     auto all = labels;
-    all.insert(all.begin(), { kNone, kNone });
+    all.insert(all.begin(), {kNone, kNone});
     const auto slots = slots_for(all);
     int free = 0, missing = 0;
     for (std::size_t i = 0; i < all.size(); ++i) {
@@ -245,8 +245,8 @@ void MetricsTable::record(int slot, int status, double seconds)
         ++b;
     Slot& s = table_->slots[slot];
     s.buckets[b].fetch_add(1, std::memory_order_relaxed);
-    s.sum_us.fetch_add(
-        static_cast<std::uint64_t>(std::max(0.0, seconds) * 1e6), std::memory_order_relaxed);
+    s.sum_us.fetch_add(static_cast<std::uint64_t>(std::max(0.0, seconds) * 1e6),
+                       std::memory_order_relaxed);
 }
 
 RequestCounts MetricsTable::read() const
@@ -277,7 +277,7 @@ MetricsWriter::MetricsWriter(const Router& r)
     table_ = MetricsTable(kMetricsFd);
     first_ = r.routes().data();
     auto labels = route_labels(r);
-    labels.insert(labels.begin(), { kNone, kNone });
+    labels.insert(labels.begin(), {kNone, kNone});
     slots_ = table_.slots_for(labels);
 }
 

@@ -18,25 +18,25 @@ struct Route;
 class Router;
 
 // Upper bounds in seconds of the latency histogram's buckets; one more bucket is +Inf.
-constexpr std::array<double, 12> kLatencyBounds { 0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5,
-    1, 2.5, 5, 10 };
+constexpr std::array<double, 12> kLatencyBounds{0.001, 0.005, 0.01, 0.025, 0.05, 0.1,
+                                                0.25,  0.5,   1,    2.5,   5,    10};
 constexpr std::size_t kLatencyBuckets = kLatencyBounds.size() + 1;
 
 struct RouteCounts {
-    std::string method, route;  // "(none)": no route matched
-    std::array<std::uint64_t, kLatencyBuckets> buckets {};  // per bucket, not cumulative
+    std::string method, route;                             // "(none)": no route matched
+    std::array<std::uint64_t, kLatencyBuckets> buckets{};  // per bucket, not cumulative
     double sum_seconds = 0;
     std::uint64_t count() const;  // the sum of the buckets, so the two always agree
 };
 
 struct RequestCounts {
-    std::array<std::uint64_t, 5> classes {};  // 1xx .. 5xx
+    std::array<std::uint64_t, 5> classes{};  // 1xx .. 5xx
     std::vector<RouteCounts> routes;
 };
 
 // The text of each family: "# HELP", "# TYPE", then the samples.
 void write_family(std::string& out, const char* name, const char* type, const char* help,
-    const std::vector<std::pair<std::string, double>>& samples);  // labels, value
+                  const std::vector<std::pair<std::string, double>>& samples);  // labels, value
 std::string label_value(const std::string& v);  // escaped and quoted: "a\"b"
 std::string requests_text(const RequestCounts& c);
 std::string master_text(const MasterCounters& c, std::int64_t busy, std::int64_t idle);
@@ -49,20 +49,11 @@ public:
     MetricsTable() = default;
     explicit MetricsTable(int fd);  // maps an existing table (a reload's, a worker's fd 4)
     ~MetricsTable();
-    MetricsTable(MetricsTable&& o) noexcept
-    {
-        *this = std::move(o);
-    }
+    MetricsTable(MetricsTable&& o) noexcept { *this = std::move(o); }
     MetricsTable& operator=(MetricsTable&& o) noexcept;
     static MetricsTable create();  // the master's: a zeroed memfd, close-on-exec
-    int fd() const
-    {
-        return fd_;
-    }
-    explicit operator bool() const
-    {
-        return table_ != nullptr;
-    }
+    int fd() const { return fd_; }
+    explicit operator bool() const { return table_ != nullptr; }
 
     // The master, before it starts workers: a slot for each label (and "(none)"), keeping the
     // slot of a label seen before a reload. Returns how many found no free slot.

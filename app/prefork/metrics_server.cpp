@@ -23,8 +23,9 @@ bool would_block()
 
 std::string http_reply(const char* status, const char* type, const std::string& body, bool head)
 {
-    return std::string("HTTP/1.0 ") + status + "\r\nContent-Type: " + type + "\r\nContent-Length: "
-        + std::to_string(body.size()) + "\r\nConnection: close\r\n\r\n" + (head ? "" : body);
+    return std::string("HTTP/1.0 ") + status + "\r\nContent-Type: " + type +
+           "\r\nContent-Length: " + std::to_string(body.size()) + "\r\nConnection: close\r\n\r\n" +
+           (head ? "" : body);
 }
 
 }  // namespace
@@ -38,14 +39,13 @@ std::string metrics_reply(const std::string& head, const std::function<std::stri
     std::string target = sp1 == std::string::npos ? "" : line.substr(sp1 + 1, sp2 - sp1 - 1);
     target = target.substr(0, target.find('?'));  // Prometheus may add parameters
     if ((method == "GET" || method == "HEAD") && target == "/metrics")
-        return http_reply(
-            "200 OK", "text/plain; version=0.0.4; charset=utf-8", text(), method == "HEAD");
+        return http_reply("200 OK", "text/plain; version=0.0.4; charset=utf-8", text(),
+                          method == "HEAD");
     return http_reply("404 Not Found", "text/plain; charset=utf-8",
-        "not found: only GET /metrics\n", method == "HEAD");
+                      "not found: only GET /metrics\n", method == "HEAD");
 }
 
-MetricsServer::MetricsServer(const std::string& spec)
-    : listener_(spec, "metrics_listen")
+MetricsServer::MetricsServer(const std::string& spec) : listener_(spec, "metrics_listen")
 {
 }
 
@@ -58,24 +58,24 @@ MetricsServer::~MetricsServer()
 void MetricsServer::add_poll_fds(std::vector<pollfd>& fds) const
 {
     if (listener_.fd() >= 0 && clients_.size() < kMaxClients)
-        fds.push_back({ listener_.fd(), POLLIN, 0 });
+        fds.push_back({listener_.fd(), POLLIN, 0});
     for (const auto& c : clients_)
-        fds.push_back({ c.fd, static_cast<short>(c.out.empty() ? POLLIN : POLLOUT), 0 });
+        fds.push_back({c.fd, static_cast<short>(c.out.empty() ? POLLIN : POLLOUT), 0});
 }
 
 void MetricsServer::serve(const std::function<std::string()>& text)
 {
     int fd;
     while (clients_.size() < kMaxClients && (fd = listener_.accept_client()) >= 0)
-        clients_.push_back({ fd, {}, {}, 0, std::chrono::steady_clock::now() + kClientTime });
+        clients_.push_back({fd, {}, {}, 0, std::chrono::steady_clock::now() + kClientTime});
     clients_.erase(std::remove_if(clients_.begin(), clients_.end(),
-                       [&](Client& c) {
-                           if (step(c, text))
-                               return false;
-                           close(c.fd);
-                           return true;
-                       }),
-        clients_.end());
+                                  [&](Client& c) {
+                                      if (step(c, text))
+                                          return false;
+                                      close(c.fd);
+                                      return true;
+                                  }),
+                   clients_.end());
 }
 
 bool MetricsServer::step(Client& c, const std::function<std::string()>& text)
@@ -95,15 +95,15 @@ bool MetricsServer::step(Client& c, const std::function<std::string()>& text)
         }
         const bool eof = n == 0;
         // The whole head, so no unread request bytes turn our close into a reset.
-        const bool whole
-            = c.in.find("\r\n\r\n") != std::string::npos || c.in.find("\n\n") != std::string::npos;
+        const bool whole =
+            c.in.find("\r\n\r\n") != std::string::npos || c.in.find("\n\n") != std::string::npos;
         if (!whole && !(eof && c.in.find('\n') != std::string::npos))
             return !eof && c.in.size() < kMaxHead;
         c.out = metrics_reply(c.in, text);
     }
     while (c.sent < c.out.size()) {
-        const ssize_t n
-            = send(c.fd, c.out.data() + c.sent, c.out.size() - c.sent, MSG_DONTWAIT | MSG_NOSIGNAL);
+        const ssize_t n =
+            send(c.fd, c.out.data() + c.sent, c.out.size() - c.sent, MSG_DONTWAIT | MSG_NOSIGNAL);
         if (n < 0)
             return would_block();
         c.sent += static_cast<std::size_t>(n);

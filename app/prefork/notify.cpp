@@ -18,9 +18,21 @@ void send(const std::string& state, const std::string& status)
 
 }  // namespace
 
-void notify_ready(const std::string& status) { send("READY=1", status); }
-void notify_reloading(const std::string& status) { send("RELOADING=1", status); }
-void notify_stopping(const std::string& status) { send("STOPPING=1", status); }
-void notify_status(const std::string& status) { send("", status); }
+void notify_ready(const std::string& status)
+{
+    send("READY=1", status);
+}
+void notify_reloading(const std::string& status)
+{
+    send("RELOADING=1", status);
+}
+void notify_stopping(const std::string& status)
+{
+    send("STOPPING=1", status);
+}
+void notify_status(const std::string& status)
+{
+    send("", status);
+}
 
 }  // namespace core

@@ -50,7 +50,8 @@ std::string encode(const Handover& h)
         << ";reloads_failed=" << c.reloads_failed << ";pending=" << h.reload_pending
         << ";board_fd=" << h.board_fd << ";board_slots=" << h.board_slots
         << ";metrics_fd=" << h.metrics_fd << ";program=" << h.program_stamp
-        << ";reload=" << h.reload_stamp << ";conns=" << h.conn_table_fd << ";conn_poll=" << h.conn_poll_fd << ";channels=";
+        << ";reload=" << h.reload_stamp << ";conns=" << h.conn_table_fd
+        << ";conn_poll=" << h.conn_poll_fd << ";channels=";
     for (const auto& [pid, fd] : h.channels)
         out << pid << ":" << fd << ",";
     out << ";workers=";

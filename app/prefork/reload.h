@@ -21,14 +21,14 @@ namespace core {
 struct Handover {
     int listen_fd = -1;
     MasterCounters counters;
-    int board_fd = -1, board_slots = 0;           // the old workers' scoreboard
-    int metrics_fd = -1;                          // the request metrics table (metrics.h)
-    std::vector<std::pair<int, pid_t>> workers;   // (id, pid) of the old workers
-    int conn_table_fd = -1, conn_poll_fd = -1;    // the shared connections (conn_table.h)
-    std::map<pid_t, int> channels;                // each old worker's channel (its master end)
-    std::vector<int> keep_fds;                    // more fds to keep open: channels, connections
-    std::string program_stamp, reload_stamp;      // what the watches had seen
-    bool reload_pending = false;                  // a trigger came during the check: reload again
+    int board_fd = -1, board_slots = 0;          // the old workers' scoreboard
+    int metrics_fd = -1;                         // the request metrics table (metrics.h)
+    std::vector<std::pair<int, pid_t>> workers;  // (id, pid) of the old workers
+    int conn_table_fd = -1, conn_poll_fd = -1;   // the shared connections (conn_table.h)
+    std::map<pid_t, int> channels;               // each old worker's channel (its master end)
+    std::vector<int> keep_fds;                   // more fds to keep open: channels, connections
+    std::string program_stamp, reload_stamp;     // what the watches had seen
+    bool reload_pending = false;                 // a trigger came during the check: reload again
 };
 
 // In the new image: the handover, read from the environment and removed from it (so workers never
@@ -68,7 +68,8 @@ class ReloadCheck {
 public:
     bool running() const { return pid_ > 0; }
     bool owns(pid_t pid) const { return pid == pid_ && pid_ > 0; }
-    void start(const std::string& program, const std::vector<std::string>& args, const sigset_t& mask);
+    void start(const std::string& program, const std::vector<std::string>& args,
+               const sigset_t& mask);
     // The check child exited: "" when it passed, else what went wrong (status and its output).
     std::string finish(int status);
     // Kills a check that runs too long; true when it did.

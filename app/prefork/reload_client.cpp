@@ -50,9 +50,14 @@ std::optional<ReloadView> read_view(const std::string& spec)
     d.Parse(json.c_str());
     if (d.HasParseError() || !d.IsObject() || num(d, "reloads_started") < 0)
         return std::nullopt;
-    ReloadView v{num(d, "pid"),     num(d, "reloads_started"), num(d, "reloads_done"),
-                 num(d, "reloads_failed"), num(d, "reloads"), 0,
-                 text(d, "last_reload_error"), text(d, "build")};
+    ReloadView v{num(d, "pid"),
+                 num(d, "reloads_started"),
+                 num(d, "reloads_done"),
+                 num(d, "reloads_failed"),
+                 num(d, "reloads"),
+                 0,
+                 text(d, "last_reload_error"),
+                 text(d, "build")};
     if (d.HasMember("workers") && d["workers"].IsArray())
         for (const auto& w : d["workers"].GetArray())  // the new generation's
             v.workers += w.IsObject() && w.HasMember("retiring") && w["retiring"].IsFalse();
@@ -69,8 +74,10 @@ int reload_and_wait(const std::string& program, const std::string& spec, const s
         return 1;
     };
     if (spec.empty())
-        return fail("needs the master's stats socket to follow the reload, and stats_listen is off "
-                    "in the config (set it, or send SIGHUP without waiting: kill -HUP " + pid + ")");
+        return fail(
+            "needs the master's stats socket to follow the reload, and stats_listen is off "
+            "in the config (set it, or send SIGHUP without waiting: kill -HUP " +
+            pid + ")");
     char* end = nullptr;
     const long master = std::strtol(pid.c_str(), &end, 10);
     if (pid.empty() || *end || master <= 1)
@@ -79,7 +86,8 @@ int reload_and_wait(const std::string& program, const std::string& spec, const s
     if (!before)
         return fail("cannot read the master's stats at " + spec);
     if (before->pid != master)
-        return fail("the master at " + spec + " has pid " + std::to_string(before->pid) + ", not " + pid);
+        return fail("the master at " + spec + " has pid " + std::to_string(before->pid) + ", not " +
+                    pid);
     if (kill(static_cast<pid_t>(master), SIGHUP) != 0)
         return fail("cannot signal pid " + pid);
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(max_seconds);

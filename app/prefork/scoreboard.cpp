@@ -93,7 +93,8 @@ Scoreboard Scoreboard::create(int slots)
 {
     // Close-on-exec: a worker gets it as fd 3 through dup2, a reload hands it over explicitly.
     const int fd = memfd_create("scoreboard", MFD_CLOEXEC);
-    if (fd < 0 || ftruncate(fd, static_cast<off_t>(sizeof(ScoreSlot) * static_cast<std::size_t>(slots))) < 0)
+    if (fd < 0 ||
+        ftruncate(fd, static_cast<off_t>(sizeof(ScoreSlot) * static_cast<std::size_t>(slots))) < 0)
         throw std::runtime_error(std::string("scoreboard memfd: ") + std::strerror(errno));
     return Scoreboard(fd, slots);  // the file starts zeroed: every slot "starting", seq 0
 }

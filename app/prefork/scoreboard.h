@@ -23,8 +23,8 @@ struct ScoreSlot {
     std::atomic<std::int32_t> pid;
     std::atomic<std::uint8_t> state;
     std::atomic<std::uint8_t> leave_reason;
-    std::atomic<std::uint64_t> requests;          // served by this process
-    std::atomic<std::int64_t> request_start_ms;   // steady clock (CLOCK_MONOTONIC), 0 when idle
+    std::atomic<std::uint64_t> requests;         // served by this process
+    std::atomic<std::int64_t> request_start_ms;  // steady clock (CLOCK_MONOTONIC), 0 when idle
     char method[12];
     char path[172];
 };
@@ -54,8 +54,8 @@ public:
     int slots() const { return slots_; }
     explicit operator bool() const { return slots_ > 0; }
 
-    void reset(int index);             // the master, before a new worker runs in the slot
-    SlotView read(int index) const;    // the master; a torn read is possible and harmless
+    void reset(int index);           // the master, before a new worker runs in the slot
+    SlotView read(int index) const;  // the master; a torn read is possible and harmless
     ScoreSlot* slot(int index) const { return base_ + index; }
 
 private:

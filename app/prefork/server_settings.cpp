@@ -9,10 +9,8 @@ namespace core {
 
 std::vector<Key> ServerSettings::keys()
 {
-    return {Key::text("listen", ""),
-            Key::integer("max_body_bytes", 1048576, 0, INT_MAX),
-            Key::text("metrics_listen", "127.0.0.1:9117"),
-            Key::text("test_crash_file", "")};
+    return {Key::text("listen", ""), Key::integer("max_body_bytes", 1048576, 0, INT_MAX),
+            Key::text("metrics_listen", "127.0.0.1:9117"), Key::text("test_crash_file", "")};
 }
 
 ServerSettings ServerSettings::from(const Config& c)

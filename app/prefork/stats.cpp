@@ -69,11 +69,21 @@ std::string stats_json(const StatsSnapshot& s)
     member(w, "release", release_id());
     member(w, "deployed_by", release_record("by"));
     const std::pair<const char*, std::int64_t> numbers[] = {
-        {"pid", s.pid}, {"started", c.started}, {"uptime_s", std::time(nullptr) - c.started},
-        {"reloads", c.reloads}, {"respawns", c.respawns}, {"harakiri", c.harakiri},
-        {"deaths", c.deaths}, {"retired", c.retired}, {"requests", requests}, {"busy", busy},
-        {"idle", idle}, {"reloads_started", c.reloads_started}, {"reloads_done", c.reloads_done},
-        {"reloads_failed", c.reloads_failed}, {"kept_connections", s.kept_connections}};
+        {"pid", s.pid},
+        {"started", c.started},
+        {"uptime_s", std::time(nullptr) - c.started},
+        {"reloads", c.reloads},
+        {"respawns", c.respawns},
+        {"harakiri", c.harakiri},
+        {"deaths", c.deaths},
+        {"retired", c.retired},
+        {"requests", requests},
+        {"busy", busy},
+        {"idle", idle},
+        {"reloads_started", c.reloads_started},
+        {"reloads_done", c.reloads_done},
+        {"reloads_failed", c.reloads_failed},
+        {"kept_connections", s.kept_connections}};
     for (const auto& [key, value] : numbers)
         member(w, key, value);
     member(w, "last_reload_error", s.last_reload_error);

@@ -38,7 +38,7 @@ struct StatsSnapshot {
     std::string name, build_id;
     pid_t pid = 0;
     MasterCounters counters;
-    std::string last_reload_error;  // why the last failed reload of this image failed
+    std::string last_reload_error;      // why the last failed reload of this image failed
     std::int64_t kept_connections = 0;  // from nginx, shared by the workers (conn_table.h)
     std::vector<WorkerStats> workers;
 };

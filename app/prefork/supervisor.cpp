@@ -74,7 +74,8 @@ Master::Master(const SupervisorOptions& opt) : opt_(opt)
     setenv(kScoreboardEnv, std::to_string(opt_.workers).c_str(), 1);
     for (int i = 1; i <= opt_.workers; ++i)
         current_.workers.push_back(Worker{i});
-    std::string program_stamp = file_stamp(opt_.program), reload_stamp = file_stamp(opt_.reload_file);
+    std::string program_stamp = file_stamp(opt_.program),
+                reload_stamp = file_stamp(opt_.reload_file);
     int metrics_fd = -1;
     auto handover = take_handover();
     if (opt_.listen_fd >= 0 && opt_.connection_slots > 0) {
@@ -82,7 +83,8 @@ Master::Master(const SupervisorOptions& opt) : opt_(opt)
         // the slots.
         const int slots = slots_within_fd_limit(opt_.connection_slots);
         if (handover && handover->conn_table_fd >= 0) {
-            hub_.emplace(ConnTable(handover->conn_table_fd, true), handover->conn_poll_fd, handover->channels);
+            hub_.emplace(ConnTable(handover->conn_table_fd, true), handover->conn_poll_fd,
+                         handover->channels);
         } else if (slots >= 16) {
             hub_.emplace(ConnTable::create(slots, kConnFdBase), opt_.listen_fd);
         } else {
@@ -146,7 +148,8 @@ int Master::run()
         for (const auto& w : current_.workers)
             if (w.pid == 0 && !stopping_)
                 timeout = std::min(timeout, ms_until(now, w.respawn_at));
-        std::vector<pollfd> fds{{sfd_, POLLIN, 0}, {stats_ ? stats_->fd() : -1, POLLIN, 0},
+        std::vector<pollfd> fds{{sfd_, POLLIN, 0},
+                                {stats_ ? stats_->fd() : -1, POLLIN, 0},
                                 {hub_ ? hub_->poll_fd() : -1, POLLIN, 0}};
         if (metrics_server_)
             metrics_server_->add_poll_fds(fds);
@@ -286,7 +289,8 @@ void Master::on_exit(Generation& g, Worker& w, int status)
     const SlotView slot = g.board.read(w.id - 1);
     counters_.requests_done += static_cast<std::int64_t>(slot.requests);
     const auto now = Clock::now();
-    const auto lived_ms = std::chrono::duration_cast<std::chrono::milliseconds>(now - w.started).count();
+    const auto lived_ms =
+        std::chrono::duration_cast<std::chrono::milliseconds>(now - w.started).count();
     const std::string who = std::string(g.retiring ? "old worker " : "worker ") +
                             std::to_string(w.id) + " (pid " + std::to_string(w.pid) + ")";
     const char* told = w.told_to_leave;
@@ -312,9 +316,9 @@ void Master::on_exit(Generation& g, Worker& w, int status)
     if (w.fast_deaths >= 2) {
         const int delay = std::min(1 << std::min(w.fast_deaths - 1, 5), 30);
         w.respawn_at = now + std::chrono::seconds(delay);
-        LOG4CPLUS_ERROR(lg, who << " died " << lived_ms << " ms after start (" << describe_status(status)
-                                << "), " << w.fast_deaths << " times in a row: crash loop, respawn in "
-                                << delay << " s");
+        LOG4CPLUS_ERROR(lg, who << " died " << lived_ms << " ms after start ("
+                                << describe_status(status) << "), " << w.fast_deaths
+                                << " times in a row: crash loop, respawn in " << delay << " s");
     } else {
         LOG4CPLUS_ERROR(lg, who << " died (" << describe_status(status) << ")"
                                 << (harakiri ? " after harakiri" : "") << ": respawning");
@@ -378,7 +382,8 @@ std::optional<std::string> flag_value(int argc, char** argv, const char* flag)
 
 bool has_flag(int argc, char** argv, const char* flag)
 {
-    return std::any_of(argv + 1, argv + argc, [flag](const char* a) { return std::strcmp(a, flag) == 0; });
+    return std::any_of(argv + 1, argv + argc,
+                       [flag](const char* a) { return std::strcmp(a, flag) == 0; });
 }
 
 std::string self_path(const char* argv0)

@@ -19,19 +19,19 @@ namespace core {
 // The defaults below are for callers that fill the options themselves (the spooler); the
 // config's defaults are in keys().
 struct SupervisorOptions {
-    std::string name = "server";         // for the log and the stats
+    std::string name = "server";  // for the log and the stats
     int workers = 4;
-    std::string program;                 // the binary on disk: checked, then re-executed on reload
-    std::vector<std::string> args;       // its arguments; "--worker <n>" is appended for a worker
-    int listen_fd = -1;                  // handed to each worker as fd 0; -1: none
-    int connection_slots = 0;            // kept connections shared by the workers (conn_table.h); 0: none
-    int stop_grace_seconds = 30;         // after SIGTERM to the workers, then SIGKILL
-    int harakiri_seconds = 20;           // a request running longer: SIGKILL; 0: off
-    int max_lifetime_seconds = 36000;    // a worker older than this retires gracefully; 0: off
-    int reload_mercy_seconds = 60;       // old workers' time to finish after a reload
-    std::string reload_file;             // a touch reloads; "": off
-    bool reload_on_rebuild = false;      // a change of `program` on disk reloads
-    std::string stats_listen;            // "unix:/path" or "127.0.0.1:port"; "": off
+    std::string program;            // the binary on disk: checked, then re-executed on reload
+    std::vector<std::string> args;  // its arguments; "--worker <n>" is appended for a worker
+    int listen_fd = -1;             // handed to each worker as fd 0; -1: none
+    int connection_slots = 0;     // kept connections shared by the workers (conn_table.h); 0: none
+    int stop_grace_seconds = 30;  // after SIGTERM to the workers, then SIGKILL
+    int harakiri_seconds = 20;    // a request running longer: SIGKILL; 0: off
+    int max_lifetime_seconds = 36000;  // a worker older than this retires gracefully; 0: off
+    int reload_mercy_seconds = 60;     // old workers' time to finish after a reload
+    std::string reload_file;           // a touch reloads; "": off
+    bool reload_on_rebuild = false;    // a change of `program` on disk reloads
+    std::string stats_listen;          // "unix:/path" or "127.0.0.1:port"; "": off
     // Metrics (metrics.h), set by the server's main only: where GET /metrics is served ("": off),
     // the (method, pattern) of each route, and more text for the page (the spool's).
     std::string metrics_listen;

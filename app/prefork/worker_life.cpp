@@ -40,7 +40,8 @@ bool WorkerLife::end()
 {
     ++requests_;
     board_.idle(requests_);
-    if (std::chrono::steady_clock::now() - started_ < std::chrono::seconds(limits_.min_lifetime_seconds))
+    if (std::chrono::steady_clock::now() - started_ <
+        std::chrono::seconds(limits_.min_lifetime_seconds))
         return true;
     LeaveReason why = LeaveReason::none;
     if (limits_.max_requests > 0 && requests_ >= limits_.max_requests)

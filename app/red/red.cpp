@@ -28,8 +28,8 @@ using RawReply = std::unique_ptr<redisReply, FreeReply>;
 
 struct Connection {
     std::unique_ptr<redisContext, void (*)(redisContext*)> ctx{nullptr, redisFree};
-    pid_t pid = 0;      // the process that opened ctx
-    std::string host;   // set_endpoint override; empty: the config
+    pid_t pid = 0;     // the process that opened ctx
+    std::string host;  // set_endpoint override; empty: the config
     int port = 0;
     bool down = false;  // log an outage once, not on every failing call
 };
@@ -56,18 +56,18 @@ void set_timeout(redisContext* c, std::int64_t ms)
         fail(std::string("cannot set the timeout: ") + c->errstr);
 }
 
-std::string text(const redisReply* r) { return std::string(r->str, r->len); }
+std::string text(const redisReply* r)
+{
+    return std::string(r->str, r->len);
+}
 
 // hiredis's reply as our own value, so no hiredis type leaves this file.
 Reply to_reply(const redisReply* r)
 {
     switch (r->type) {
-    case REDIS_REPLY_STRING:
-        return Reply(Reply::Kind::string, text(r));
-    case REDIS_REPLY_STATUS:
-        return Reply(Reply::Kind::status, text(r));
-    case REDIS_REPLY_INTEGER:
-        return Reply(static_cast<std::int64_t>(r->integer));
+    case REDIS_REPLY_STRING: return Reply(Reply::Kind::string, text(r));
+    case REDIS_REPLY_STATUS: return Reply(Reply::Kind::status, text(r));
+    case REDIS_REPLY_INTEGER: return Reply(static_cast<std::int64_t>(r->integer));
     case REDIS_REPLY_ARRAY: {
         std::vector<Reply> elements;
         elements.reserve(r->elements);
@@ -85,7 +85,10 @@ Reply to_reply(const redisReply* r)
     throw ReplyError(std::string("redis: unexpected reply where ") + expected + " was expected");
 }
 
-bool alive() { return conn.ctx && conn.pid == getpid(); }
+bool alive()
+{
+    return conn.ctx && conn.pid == getpid();
+}
 
 redisContext* connect()
 {
@@ -157,8 +160,8 @@ std::vector<Reply> run(const std::vector<std::string>* cmds, size_t n, std::int6
                 argv.push_back(a.data());
                 lens.push_back(a.size());
             }
-            if (redisAppendCommandArgv(c, static_cast<int>(argv.size()), argv.data(), lens.data())
-                != REDIS_OK)
+            if (redisAppendCommandArgv(c, static_cast<int>(argv.size()), argv.data(),
+                                       lens.data()) != REDIS_OK)
                 fail(std::string("cannot queue a command: ") + c->errstr);
         }
 
@@ -274,7 +277,10 @@ std::vector<Reply> pipeline(const std::vector<std::vector<std::string>>& command
     return run(commands.data(), commands.size());
 }
 
-void reset_connection() { conn.ctx.reset(); }
+void reset_connection()
+{
+    conn.ctx.reset();
+}
 
 void set_endpoint(const std::string& host, int port)
 {
@@ -297,7 +303,10 @@ std::optional<std::string> get_keyval(const std::string& key)
     return command({"GET", key}).string();
 }
 
-bool delete_key(const std::string& key) { return command({"DEL", key}).integer() > 0; }
+bool delete_key(const std::string& key)
+{
+    return command({"DEL", key}).integer() > 0;
+}
 
 bool expire(const std::string& key, int seconds)
 {
@@ -341,7 +350,10 @@ std::vector<std::string> list_fetch(const std::string& name)
     return command({"LRANGE", name, "0", "-1"}).strings();
 }
 
-std::int64_t list_length(const std::string& name) { return command({"LLEN", name}).integer(); }
+std::int64_t list_length(const std::string& name)
+{
+    return command({"LLEN", name}).integer();
+}
 
 std::int64_t incr(const std::string& key, std::int64_t by)
 {

@@ -29,7 +29,7 @@ struct ReplyError : std::runtime_error {
 // Stores json under key; expire_seconds <= 0 means no expiry (and clears an earlier one).
 void set_keyval(const std::string& key, const std::string& json, int expire_seconds = 0);
 std::optional<std::string> get_keyval(const std::string& key);  // nullopt: no such key
-bool delete_key(const std::string& key);                         // false: there was no such key
+bool delete_key(const std::string& key);                        // false: there was no such key
 // Sets the time to live; false when the key does not exist. seconds <= 0 deletes the key at once.
 bool expire(const std::string& key, int seconds);
 
@@ -60,18 +60,17 @@ public:
     Reply() = default;  // nil
     Reply(Kind kind, std::string text) : kind_(kind), text_(std::move(text)) {}
     explicit Reply(std::int64_t n) : kind_(Kind::integer), integer_(n) {}
-    explicit Reply(std::vector<Reply> elements)
-        : kind_(Kind::array), elements_(std::move(elements))
+    explicit Reply(std::vector<Reply> elements) : kind_(Kind::array), elements_(std::move(elements))
     {
     }
 
     bool is_nil() const { return kind_ == Kind::nil; }
-    std::optional<std::string> string() const;    // a bulk string; nullopt for nil
-    std::string status() const;                   // a status reply, e.g. "OK", "PONG"
+    std::optional<std::string> string() const;  // a bulk string; nullopt for nil
+    std::string status() const;                 // a status reply, e.g. "OK", "PONG"
     std::int64_t integer() const;
-    const std::vector<Reply>& elements() const;   // an array (EXEC, BLPOP, a script's table)
-    std::vector<std::string> strings() const;     // an array of strings (KEYS, SMEMBERS)
-    std::vector<std::int64_t> integers() const;   // an array of integers (a script's counts)
+    const std::vector<Reply>& elements() const;  // an array (EXEC, BLPOP, a script's table)
+    std::vector<std::string> strings() const;    // an array of strings (KEYS, SMEMBERS)
+    std::vector<std::int64_t> integers() const;  // an array of integers (a script's counts)
 
 private:
     Kind kind_ = Kind::nil;

@@ -9,9 +9,15 @@ namespace {
 
 const auto lg = core::logger("tasks.jobs");
 
-void every_minute() { LOG4CPLUS_DEBUG(lg, "every_minute: nothing to do yet"); }
+void every_minute()
+{
+    LOG4CPLUS_DEBUG(lg, "every_minute: nothing to do yet");
+}
 
-void every_hour() { LOG4CPLUS_DEBUG(lg, "every_hour: nothing to do yet"); }
+void every_hour()
+{
+    LOG4CPLUS_DEBUG(lg, "every_hour: nothing to do yet");
+}
 
 // Work that must happen once a night in the whole cluster, however many servers run cron.
 void nightly()

@@ -106,8 +106,10 @@ void Scheduler::open_stats()
 {
     const auto dir = std::filesystem::path(core::unix_socket_path(s_.stats_listen)).parent_path();
     if (!dir.empty() && !std::filesystem::exists(dir)) {
-        LOG4CPLUS_WARN(lg, "no stats view (cron --stats, --reload): the directory of "
-                           "cron_stats_listen " << s_.stats_listen << " does not exist");
+        LOG4CPLUS_WARN(lg,
+                       "no stats view (cron --stats, --reload): the directory of "
+                       "cron_stats_listen "
+                           << s_.stats_listen << " does not exist");
     } else {
         try {
             stats_.emplace(s_.stats_listen, "cron_stats_listen");
@@ -155,7 +157,7 @@ void Scheduler::check_done(int status)
         return;
     if (!error.empty())
         reload_failed(program_ + " --check failed (" + error + ")");
-    else if (core::file_stamp(program_) != checked_stamp_)  // replaced while it was being checked
+    else if (core::file_stamp(program_) != checked_stamp_)   // replaced while it was being checked
         start_check("the binary changed during the check");  // the same reload, not a new one
     else
         hand_over();

@@ -170,8 +170,8 @@ void Scheduler::enforce_caps(Steady::time_point now)
                            << std::chrono::duration_cast<seconds>(r.deadline - r.started).count()
                            << " s");
         else
-            LOG4CPLUS_WARN(lg, "job " << r.name << " (pid " << r.pid
-                                      << ") killed: still running at stop");
+            LOG4CPLUS_WARN(
+                lg, "job " << r.name << " (pid " << r.pid << ") killed: still running at stop");
     }
 }
 
@@ -205,8 +205,7 @@ void Scheduler::on_signal(int sig)
         request_reload("SIGHUP");
         return;
     }
-    LOG4CPLUS_INFO(lg,
-                   "got " << strsignal(sig) << ": stopping; " << running() << " jobs running");
+    LOG4CPLUS_INFO(lg, "got " << strsignal(sig) << ": stopping; " << running() << " jobs running");
     stopping_ = true;
     core::notify_stopping(std::string("stopping: ") + strsignal(sig));
     stop_deadline_ = Steady::now() + seconds(s_.grace_seconds);

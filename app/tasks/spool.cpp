@@ -146,7 +146,10 @@ std::string TaskName::stem() const
     return buf + id;
 }
 
-std::string TaskName::str() const { return stem() + ".task"; }
+std::string TaskName::str() const
+{
+    return stem() + ".task";
+}
 
 std::optional<TaskName> TaskName::parse(const std::string& file_name)
 {
@@ -191,18 +194,16 @@ Claim::Claim(std::string dir, TaskName name, std::string path, int fd)
 }
 
 Claim::Claim(Claim&& o) noexcept
-    : dir_(std::move(o.dir_))
-    , name_(std::move(o.name_))
-    , path_(std::move(o.path_))
-    , fd_(o.fd_)
-    , task_(std::move(o.task_))
-    , args_(std::move(o.args_))
-    , claimed_(o.claimed_)
+    : dir_(std::move(o.dir_)), name_(std::move(o.name_)), path_(std::move(o.path_)), fd_(o.fd_),
+      task_(std::move(o.task_)), args_(std::move(o.args_)), claimed_(o.claimed_)
 {
     o.fd_ = -1;
 }
 
-Claim::~Claim() { settle(); }
+Claim::~Claim()
+{
+    settle();
+}
 
 void Claim::settle()
 {
@@ -333,7 +334,8 @@ std::string spool(const std::string& name, const std::string& args_json,
                   std::optional<Clock::time_point> not_before, int priority)
 {
     try {
-        return SpoolDir(core::settings<SpoolSettings>().dir).put(name, args_json, not_before, priority);
+        return SpoolDir(core::settings<SpoolSettings>().dir)
+            .put(name, args_json, not_before, priority);
     } catch (const std::system_error& e) {
         const int err = e.code().value();
         const char* why = err == ENOENT || err == ENOTDIR  ? "spool directory missing"

@@ -31,10 +31,19 @@ namespace {
 
 constexpr std::size_t kFileSize = sizeof(SpoolStats::Slot) * SpoolStats::kSlots;
 
-std::string stats_file(const std::string& spool_dir) { return spool_dir + "/stats.bin"; }
+std::string stats_file(const std::string& spool_dir)
+{
+    return spool_dir + "/stats.bin";
+}
 
-void store(std::int64_t& field, std::int64_t v) { __atomic_store_n(&field, v, __ATOMIC_RELAXED); }
-std::int64_t load(const std::int64_t& field) { return __atomic_load_n(&field, __ATOMIC_RELAXED); }
+void store(std::int64_t& field, std::int64_t v)
+{
+    __atomic_store_n(&field, v, __ATOMIC_RELAXED);
+}
+std::int64_t load(const std::int64_t& field)
+{
+    return __atomic_load_n(&field, __ATOMIC_RELAXED);
+}
 
 // The whole file, read-only; empty slots when it does not exist yet.
 std::array<SpoolStats::Slot, SpoolStats::kSlots> read_slots(const std::string& spool_dir)

@@ -41,7 +41,10 @@ constexpr auto kMinLifetime = std::chrono::seconds(2);
 volatile sig_atomic_t g_stop = 0;
 char g_cap_marker[PATH_MAX];  // created by the SIGALRM handler: "this task hit the time cap"
 
-void on_stop(int) { g_stop = 1; }
+void on_stop(int)
+{
+    g_stop = 1;
+}
 
 void on_time_cap(int)
 {
@@ -105,12 +108,8 @@ const char* outcome(TaskResult r)
 class Worker {
 public:
     Worker(const Registry& r, const SpoolerSettings& s, int n)
-        : registry_(r)
-        , s_(s)
-        , spool_(s.dir)
-        , stats_(s.dir, n)
-        , watch_(s.dir)
-        , secret_keys_(core::settings<core::LogSettings>().secret_keys)
+        : registry_(r), s_(s), spool_(s.dir), stats_(s.dir, n), watch_(s.dir),
+          secret_keys_(core::settings<core::LogSettings>().secret_keys)
     {
     }
 
@@ -309,14 +308,10 @@ std::vector<core::Key> SpoolerSettings::keys()
 SpoolerSettings SpoolerSettings::from(const core::Config& c)
 {
     const auto n = [&](const char* key) { return static_cast<int>(c.integer(key)); };
-    return SpoolerSettings{c.str("spool_dir"),
-                           n("spooler_processes"),
-                           n("spooler_time_cap_seconds"),
-                           n("spooler_max_tasks"),
-                           n("spooler_max_retries"),
-                           n("spooler_retry_seconds"),
-                           n("spooler_scan_seconds"),
-                           c.str("spooler_stats_listen")};
+    return SpoolerSettings{
+        c.str("spool_dir"),        n("spooler_processes"),       n("spooler_time_cap_seconds"),
+        n("spooler_max_tasks"),    n("spooler_max_retries"),     n("spooler_retry_seconds"),
+        n("spooler_scan_seconds"), c.str("spooler_stats_listen")};
 }
 
 int run_spooler_process(const Registry& registry, const SpoolerSettings& s, int n)

@@ -22,8 +22,8 @@ namespace test {
 std::string unique_email(const std::string& tag)
 {
     static std::atomic<int> n{0};
-    return tag + "-" + std::to_string(getpid()) + "-" + std::to_string(std::time(nullptr) % 100000) +
-           "-" + std::to_string(++n) + "@example.com";
+    return tag + "-" + std::to_string(getpid()) + "-" +
+           std::to_string(std::time(nullptr) % 100000) + "-" + std::to_string(++n) + "@example.com";
 }
 
 std::string password(const std::string& tag)
@@ -74,7 +74,8 @@ HttpReply login(const std::string& email, const std::string& pw, const std::stri
 std::string login_id(const Account& a)
 {
     const auto r = login(a.email, a.password);
-    BOOST_REQUIRE_MESSAGE(r.status == 200, "login of " << a.email << ": " << r.status << " " << r.body);
+    BOOST_REQUIRE_MESSAGE(r.status == 200,
+                          "login of " << a.email << ": " << r.status << " " << r.body);
     const auto sid = session_id(r);
     BOOST_REQUIRE_EQUAL(sid.size(), 64u);
     return sid;

@@ -23,12 +23,12 @@ struct Account {
 // A user made through the model (the admin command's code), not logged in.
 Account make_account(const std::string& role, const std::string& tag);
 
-std::string cookie_name();                                  // the configured session cookie name
-std::string session_cookie(const HttpReply& r);             // its Set-Cookie value, "" when none
-std::string session_id(const HttpReply& r);                 // the id in it, "" when none
+std::string cookie_name();                       // the configured session cookie name
+std::string session_cookie(const HttpReply& r);  // its Set-Cookie value, "" when none
+std::string session_id(const HttpReply& r);      // the id in it, "" when none
 HttpReply login(const std::string& email, const std::string& pw, const std::string& extra_json = "",
                 const std::map<std::string, std::string>& headers = {});
-std::string login_id(const Account& a);                     // logs in; REQUIREs success
+std::string login_id(const Account& a);  // logs in; REQUIREs success
 // A request that carries the session cookie (sid "" = none).
 HttpReply with_session(const std::string& sid, const std::string& method, const std::string& target,
                        const std::string& body = "",
@@ -40,7 +40,7 @@ struct FormToken {
     std::string cookie, field;
 };
 FormToken open_form(const std::string& page = "/auth/login");  // GETs it; REQUIREs both, equal
-std::string token_cookie(const HttpReply& r);   // the token cookie's value, "" when none
+std::string token_cookie(const HttpReply& r);      // the token cookie's value, "" when none
 std::string token_field(const std::string& page);  // the hidden field's value, "" when none
 
 rapidjson::Document parse(const HttpReply& r);  // REQUIREs valid JSON

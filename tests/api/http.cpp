@@ -79,8 +79,7 @@ HttpReply http(const std::string& method, const std::string& target, const std::
 // the reply, all as async operations under one deadline: Beast's timeouts do not apply to
 // blocking calls, so a server that never answers would hang the suite.
 template <typename Write>
-HttpReply exchange(boost::asio::io_context& io, beast::tcp_stream& stream, int seconds,
-                   Write write)
+HttpReply exchange(boost::asio::io_context& io, beast::tcp_stream& stream, int seconds, Write write)
 {
     stream.expires_after(std::chrono::seconds(seconds));
     beast::flat_buffer buffer;
@@ -121,7 +120,8 @@ HttpReply http_from(const std::string& source_ip, const std::string& method,
         stream.connect(endpoints.begin()->endpoint());
     }
 
-    beast::http::request<beast::http::string_body> req{beast::http::string_to_verb(method), target, 11};
+    beast::http::request<beast::http::string_body> req{beast::http::string_to_verb(method), target,
+                                                       11};
     req.set(beast::http::field::host, base_host());
     req.set(beast::http::field::user_agent, "restpie-api-tests");
     for (const auto& [k, v] : headers)
@@ -132,9 +132,8 @@ HttpReply http_from(const std::string& source_ip, const std::string& method,
     }
     // Above the server's 20 s harakiri and nginx's 30 s read timeout: a slow reply a test
     // expects still arrives.
-    return exchange(io, stream, 40, [&](auto on_written) {
-        beast::http::async_write(stream, req, on_written);
-    });
+    return exchange(io, stream, 40,
+                    [&](auto on_written) { beast::http::async_write(stream, req, on_written); });
 }
 
 HttpReply raw_request(const std::string& bytes)

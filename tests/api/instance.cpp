@@ -19,7 +19,6 @@
 
 #include "tests/api/http.h"
 
-
 namespace fs = std::filesystem;
 
 namespace test {
@@ -60,7 +59,8 @@ Stats parse_stats(const std::string& json)
     s.ok = !s.doc.HasParseError() && s.doc.IsObject() && s.doc.HasMember("workers") &&
            s.doc["workers"].IsArray();
     if (!s.ok)
-        s.doc.SetObject().AddMember("workers", rapidjson::Value(rapidjson::kArrayType), s.doc.GetAllocator());
+        s.doc.SetObject().AddMember("workers", rapidjson::Value(rapidjson::kArrayType),
+                                    s.doc.GetAllocator());
     return s;
 }
 
@@ -102,8 +102,9 @@ std::unique_ptr<Instance> crash_looping(const std::string& name)
 {
     const std::string crash = crash_file(name);
     fs::remove(crash);
-    auto inst = std::make_unique<Instance>(name, std::map<std::string, std::string>{
-                                                    {"APP_WORKERS", "1"}, {"APP_TEST_CRASH_FILE", crash}});
+    auto inst = std::make_unique<Instance>(
+        name,
+        std::map<std::string, std::string>{{"APP_WORKERS", "1"}, {"APP_TEST_CRASH_FILE", crash}});
     std::ofstream(crash) << "workers die at start while this file exists\n";
     BOOST_REQUIRE(kill(inst->stats().pids().at(0), SIGKILL) == 0);
     return inst;
@@ -142,12 +143,14 @@ long successes(const std::string& path, int threads, int each)
 std::pair<int, pid_t> busy_worker(const Instance& inst, const std::string& request)
 {
     std::pair<int, pid_t> found{0, 0};
-    poll_until([&] {
-        const auto s = inst.stats();
-        if (const auto* w = s.busy_with(request))
-            found = {(*w)["id"].GetInt(), (*w)["pid"].GetInt()};
-        return found.second > 0;
-    }, 5);
+    poll_until(
+        [&] {
+            const auto s = inst.stats();
+            if (const auto* w = s.busy_with(request))
+                found = {(*w)["id"].GetInt(), (*w)["pid"].GetInt()};
+            return found.second > 0;
+        },
+        5);
     BOOST_REQUIRE_MESSAGE(found.second > 0, "no worker busy with " << request);
     return found;
 }
@@ -169,7 +172,8 @@ std::set<std::string> instance_connections()
     while (std::getline(in, line)) {
         std::istringstream f(line);
         std::string num, refs, proto, flags, type, st, inode, path;
-        if (f >> num >> refs >> proto >> flags >> type >> st >> inode >> path && path == sock && st == "03")
+        if (f >> num >> refs >> proto >> flags >> type >> st >> inode >> path && path == sock &&
+            st == "03")
             inodes.insert(inode);
     }
     return inodes;
@@ -192,7 +196,8 @@ Instance::Instance(const std::string& name, std::map<std::string, std::string> e
     reload_file_ = dir + "/RESTART";
     log_file_ = fs::path(run_).parent_path().string() + "/log/instance-" + name + ".log";
     fs::remove(log_file_);
-    std::ofstream(reload_file_) << "touch me to reload\n";  // there from the start, as in a deployment
+    std::ofstream(reload_file_)
+        << "touch me to reload\n";  // there from the start, as in a deployment
     replace_binary(read_text(SERVER_BINARY));
     if (!env.count("APP_LISTEN"))
         env["APP_LISTEN"] = "unix:" + run_ + "/instance.sock";  // nginx's /testinstance/
@@ -210,7 +215,8 @@ Instance::Instance(const std::string& name, std::map<std::string, std::string> e
     for (auto& e : env_)
         envp.push_back(e.data());
     envp.push_back(nullptr);
-    const int out = open((log_file_ + ".out").c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    const int out =
+        open((log_file_ + ".out").c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
     const pid_t parent = getpid();
     pid_ = fork();
     if (pid_ == 0) {  // only async-signal-safe calls until exec: the test process has threads
@@ -226,12 +232,15 @@ Instance::Instance(const std::string& name, std::map<std::string, std::string> e
     close(out);
     if (pid_ < 0)
         throw std::runtime_error("fork failed");
-    const bool up = poll_until([this] {
-        const Stats s = stats();
-        return s.ok && s.num("idle") == static_cast<std::int64_t>(s.workers().Size());
-    }, 15);
+    const bool up = poll_until(
+        [this] {
+            const Stats s = stats();
+            return s.ok && s.num("idle") == static_cast<std::int64_t>(s.workers().Size());
+        },
+        15);
     if (!up)
-        throw std::runtime_error("instance " + name + " did not come up: " + read_text(log_file_ + ".out") + log());
+        throw std::runtime_error("instance " + name +
+                                 " did not come up: " + read_text(log_file_ + ".out") + log());
 }
 
 Instance::~Instance()
@@ -241,7 +250,8 @@ Instance::~Instance()
     // A graceful stop: SIGTERM ends the master, after its workers, with status 0.
     const int status = stop();
     BOOST_TEST((WIFEXITED(status) && WEXITSTATUS(status) == 0),
-               "the server instance (log " << log_file_ << ") did not stop cleanly on SIGTERM (status " << status << ")");
+               "the server instance (log "
+                   << log_file_ << ") did not stop cleanly on SIGTERM (status " << status << ")");
 }
 
 std::string Instance::log() const

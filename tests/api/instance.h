@@ -85,7 +85,6 @@ std::set<std::string> instance_connections();
 // How often `what` occurs in `text` (log lines).
 long occurrences(const std::string& text, const std::string& what);
 
-
 // The run directory of the stack under test (from $SERVER_PID_FILE).
 std::string stack_run_dir();
 // The live children of a process, from /proc.

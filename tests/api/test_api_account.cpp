@@ -89,9 +89,11 @@ BOOST_AUTO_TEST_CASE(login_bad_input_is_400)
         {"\"text\"", "request body must be a JSON object"},
         {"{\"email\":5,\"password\":" + p + "}", "email must be a string"},
         {"{\"email\":" + e + ",\"password\":[1]}", "password must be a string"},
-        {"{\"email\":" + e + ",\"password\":" + p + ",\"remember\":\"yes\"}", "remember must be true or false"},
+        {"{\"email\":" + e + ",\"password\":" + p + ",\"remember\":\"yes\"}",
+         "remember must be true or false"},
         {"{\"email\":" + e + ",\"password\":" + p + ",\"admin\":true}", "unknown field: admin"},
-        {"{\"email\":\"" + std::string(250, 'a') + "@x.io\",\"password\":" + p + "}", "email must be at most 254"},
+        {"{\"email\":\"" + std::string(250, 'a') + "@x.io\",\"password\":" + p + "}",
+         "email must be at most 254"},
         {"{\"email\":\"a\xff@x.io\",\"password\":" + p + "}", "malformed JSON"},
         {"{\"email\":\"a\\u0000b@x.io\",\"password\":" + p + "}", "email must not contain control"},
     };
@@ -149,9 +151,12 @@ BOOST_AUTO_TEST_CASE(signup_failures_write_nothing)
         {body("", pw, names), "400: Invalid signup input"},
         {body(upper_taken, pw, names), "400: Signup email taken: " + upper_taken},
         {body(fresh, "1234", names), "400: password must be at least 6 characters"},
-        {body(fresh, "abcdef", names), "400: password must contain a lowercase letter, an uppercase letter and a digit"},
-        {body(fresh, pw, R"(,"fname":")" + std::string(101, 'n') + R"(","lname":"B")"), "400: first name must be at most 100"},
-        {body(fresh, pw, names + R"(,"company":")" + std::string(101, 'c') + "\""), "400: company must be at most 100"},
+        {body(fresh, "abcdef", names),
+         "400: password must contain a lowercase letter, an uppercase letter and a digit"},
+        {body(fresh, pw, R"(,"fname":")" + std::string(101, 'n') + R"(","lname":"B")"),
+         "400: first name must be at most 100"},
+        {body(fresh, pw, names + R"(,"company":")" + std::string(101, 'c') + "\""),
+         "400: company must be at most 100"},
         {body(fresh, pw, names + R"(,"role":"superuser")"), "400: unknown field: role"},
         {body(fresh, pw, R"(,"fname":1,"lname":"B")"), "400: fname must be a string"},
         {body("no-at-sign", pw, names), "400: email is not a valid address"},
@@ -180,12 +185,12 @@ BOOST_AUTO_TEST_CASE(logout_ends_the_session)
     BOOST_TEST(out.status == 200);
     BOOST_TEST(out.body == "{}");
     BOOST_TEST(session_cookie(out).find("Max-Age=0") != std::string::npos);
-    BOOST_TEST(with_session(sid, "GET", "/api/me").status == 401);      // the replayed cookie
+    BOOST_TEST(with_session(sid, "GET", "/api/me").status == 401);  // the replayed cookie
     BOOST_TEST(with_session(sid, "POST", "/api/logout", "").status == 401);
-    BOOST_TEST(post_json("/api/logout", "{}").status == 401);           // never logged in
+    BOOST_TEST(post_json("/api/logout", "{}").status == 401);  // never logged in
     const auto sid2 = login_id(a);
     BOOST_TEST(with_session(sid2, "POST", "/api/logout", R"({"all":true})").status == 400);
-    BOOST_TEST(with_session(sid2, "GET", "/api/me").status == 200);     // the bad logout did nothing
+    BOOST_TEST(with_session(sid2, "GET", "/api/me").status == 200);  // the bad logout did nothing
     BOOST_TEST(with_session(sid2, "POST", "/api/logout", "").status == 200);  // no body is fine too
 }
 
@@ -218,12 +223,15 @@ BOOST_AUTO_TEST_CASE(users_list_for_superusers_with_page_size_search)
     BOOST_TEST(all.Size() == 3u);
     BOOST_TEST(str(all[0], "email") == emails[0]);
     BOOST_TEST(!all[0].HasMember("password"));
-    const auto page2 = parse(with_session(sid, "GET", "/api/users?search=" + tag + "&size=2&page=2"));
+    const auto page2 =
+        parse(with_session(sid, "GET", "/api/users?search=" + tag + "&size=2&page=2"));
     BOOST_REQUIRE(page2.Size() == 1u);
     BOOST_TEST(str(page2[0], "email") == emails[2]);
-    const auto upper = parse(with_session(sid, "GET", "/api/users?search=ZLIST" + std::to_string(getpid())));
+    const auto upper =
+        parse(with_session(sid, "GET", "/api/users?search=ZLIST" + std::to_string(getpid())));
     BOOST_TEST(upper.Size() == 3u);  // case-insensitive
-    BOOST_TEST(parse(with_session(sid, "GET", "/api/users?search=Test")).Size() >= 4u);  // first names
+    BOOST_TEST(parse(with_session(sid, "GET", "/api/users?search=Test")).Size() >=
+               4u);  // first names
     BOOST_TEST(with_session(sid, "GET", "/api/users?page=x").status == 400);
     BOOST_TEST(with_session(sid, "GET", "/api/users?size=-1").status == 400);
     BOOST_TEST(get("/api/users").status == 401);

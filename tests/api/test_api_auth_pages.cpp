@@ -102,7 +102,8 @@ void expect_page_error(const HttpReply& r, const std::string& message, int statu
 {
     BOOST_TEST(r.status == status);
     BOOST_TEST(r.header("content-type").find("text/html") == 0u);
-    BOOST_TEST(r.body.find("<p class=\"error\">" + message) != std::string::npos, r.body.substr(0, 2000));
+    BOOST_TEST(r.body.find("<p class=\"error\">" + message) != std::string::npos,
+               r.body.substr(0, 2000));
     BOOST_TEST(session_id(r).empty());
 }
 
@@ -135,8 +136,11 @@ std::string forgot(const Account& a)
 
 HttpReply reset(const std::string& token, const std::string& pw, const std::string& pw2)
 {
-    return post_form({{"mode", "reset"}, {"email", "shown@example.com"}, {"token", token},
-                      {"passwd", pw}, {"passwd2", pw2}});
+    return post_form({{"mode", "reset"},
+                      {"email", "shown@example.com"},
+                      {"token", token},
+                      {"passwd", pw},
+                      {"passwd2", pw2}});
 }
 
 }  // namespace
@@ -151,8 +155,10 @@ BOOST_AUTO_TEST_CASE(pages_are_plain_html_forms)
             const auto r = get(std::string("/auth/") + mode);
             BOOST_TEST(r.status == 200);
             BOOST_TEST(r.header("content-type").find("text/html") == 0u);
-            BOOST_TEST(r.body.find("<form method=\"post\" action=\"/auth/postform\">") != std::string::npos);
-            BOOST_TEST(r.body.find("name=\"mode\" value=\"" + std::string(mode) + "\"") != std::string::npos);
+            BOOST_TEST(r.body.find("<form method=\"post\" action=\"/auth/postform\">") !=
+                       std::string::npos);
+            BOOST_TEST(r.body.find("name=\"mode\" value=\"" + std::string(mode) + "\"") !=
+                       std::string::npos);
             BOOST_TEST(r.body.find("<script") == std::string::npos);
             BOOST_TEST(r.body.find("class=\"error\"") == std::string::npos);
             // no session, only the form token: in a short-lived cookie and in the form
@@ -168,7 +174,8 @@ BOOST_AUTO_TEST_CASE(pages_are_plain_html_forms)
             BOOST_TEST(r.cookies[0].find("; SameSite=Strict") != std::string::npos);
             BOOST_TEST(r.cookies[0].find("Domain") == std::string::npos);
             BOOST_TEST(r.cookies[0].find("Secure") == std::string::npos);  // local: no TLS
-            BOOST_TEST(token_cookie(get(std::string("/auth/") + mode)) != token);  // one per browser
+            BOOST_TEST(token_cookie(get(std::string("/auth/") + mode)) !=
+                       token);  // one per browser
             // A browser that has one keeps it, so a form in a second tab does not void the first.
             const auto again = http("GET", std::string("/auth/") + mode, "",
                                     {{"Cookie", std::string("csrf_token=") + token}});
@@ -185,12 +192,16 @@ BOOST_AUTO_TEST_CASE(pages_are_plain_html_forms)
 BOOST_AUTO_TEST_CASE(login_form)
 {
     const auto a = make_account("editor", "formlogin");
-    expect_login_redirect(post_form({{"mode", "login"}, {"email", a.email}, {"passwd", a.password}}), a.email);
-    expect_page_error(post_form({{"mode", "login"}, {"email", a.email}, {"passwd", password("no")}}),
-                      "Invalid login credentials");
-    expect_page_error(post_form({{"mode", "login"}, {"email", ""}, {"passwd", "x"}}), "Email is missing");
+    expect_login_redirect(
+        post_form({{"mode", "login"}, {"email", a.email}, {"passwd", a.password}}), a.email);
+    expect_page_error(
+        post_form({{"mode", "login"}, {"email", a.email}, {"passwd", password("no")}}),
+        "Invalid login credentials");
+    expect_page_error(post_form({{"mode", "login"}, {"email", ""}, {"passwd", "x"}}),
+                      "Email is missing");
     // values come back escaped, never as markup
-    const auto r = post_form({{"mode", "login"}, {"email", "\"><script>alert(1)</script>@x.io"},
+    const auto r = post_form({{"mode", "login"},
+                              {"email", "\"><script>alert(1)</script>@x.io"},
                               {"passwd", password("xss")}});
     expect_page_error(r, "Invalid login credentials");
     BOOST_TEST(r.body.find("<script>") == std::string::npos);
@@ -204,8 +215,8 @@ BOOST_AUTO_TEST_CASE(signup_form)
     const auto pw = password("fs");
     auto fields = [&](const std::string& p2, const std::string& first) {
         return std::vector<std::pair<std::string, std::string>>{
-            {"mode", "signup"}, {"email", email}, {"firstname", first}, {"lastname", "Form"},
-            {"passwd", pw}, {"passwd2", p2}};
+            {"mode", "signup"},   {"email", email}, {"firstname", first},
+            {"lastname", "Form"}, {"passwd", pw},   {"passwd2", p2}};
     };
     const auto differ = post_form(fields(pw + "x", "<b>Bold</b>"));
     expect_page_error(differ, "Passwords differ");
@@ -215,7 +226,8 @@ BOOST_AUTO_TEST_CASE(signup_form)
     expect_page_error(post_form(weak), "password must be at least 6 characters");
     const auto ok = post_form(fields(pw, "Formy"));
     expect_login_redirect(ok, email);
-    BOOST_TEST(with_session(session_id(ok), "GET", "/api/me").body.find("\"role\":\"editor\"") != std::string::npos);
+    BOOST_TEST(with_session(session_id(ok), "GET", "/api/me").body.find("\"role\":\"editor\"") !=
+               std::string::npos);
     expect_page_error(post_form(fields(pw, "Again")), "Signup email taken");
 }
 
@@ -223,24 +235,28 @@ BOOST_AUTO_TEST_CASE(malformed_posts_are_400_pages)
 {
     const auto a = make_account("editor", "formbad");
     const auto login_fields = [&](std::vector<std::pair<std::string, std::string>> extra) {
-        std::vector<std::pair<std::string, std::string>> f{{"mode", "login"}, {"email", a.email},
-                                                           {"passwd", a.password}};
+        std::vector<std::pair<std::string, std::string>> f{
+            {"mode", "login"}, {"email", a.email}, {"passwd", a.password}};
         f.insert(f.end(), extra.begin(), extra.end());
         return f;
     };
-    expect_page_error(post_form({{"email", a.email}, {"passwd", a.password}}), "unknown form mode", 400);
+    expect_page_error(post_form({{"email", a.email}, {"passwd", a.password}}), "unknown form mode",
+                      400);
     expect_page_error(post_form({{"mode", "admin"}, {"email", a.email}}), "unknown form mode", 400);
     expect_page_error(post_form(login_fields({{"role", "superuser"}})), "unknown field: role", 400);
-    expect_page_error(post_form({{"mode", "login"}, {"email", a.email}}), "missing field: passwd", 400);
-    expect_page_error(post_form({{"mode", "login"}, {"email", std::string(255, 'e')}, {"passwd", "x"}}),
-                      "email must be at most 254 characters", 400);
+    expect_page_error(post_form({{"mode", "login"}, {"email", a.email}}), "missing field: passwd",
+                      400);
+    expect_page_error(
+        post_form({{"mode", "login"}, {"email", std::string(255, 'e')}, {"passwd", "x"}}),
+        "email must be at most 254 characters", 400);
     expect_page_error(post_form({{"mode", "login"}, {"email", "a\xff@x.io"}, {"passwd", "x"}}),
                       "email must be valid UTF-8", 400);
-    expect_page_error(post_form({{"mode", "login"}, {"email", std::string("a\0b", 3)}, {"passwd", "x"}}),
-                      "email must not contain control characters", 400);
+    expect_page_error(
+        post_form({{"mode", "login"}, {"email", std::string("a\0b", 3)}, {"passwd", "x"}}),
+        "email must not contain control characters", 400);
     // Another content type never reaches the page (issue 8): the dispatcher's 415.
-    const auto json = with_session("", "POST", "/auth/postform",
-                                   R"({"mode":"login","email":"x","passwd":"y"})");
+    const auto json =
+        with_session("", "POST", "/auth/postform", R"({"mode":"login","email":"x","passwd":"y"})");
     BOOST_TEST(json.status == 415);
     BOOST_TEST(session_id(json).empty());
     // a 400 page brings a new token, so the form on it works
@@ -248,7 +264,9 @@ BOOST_AUTO_TEST_CASE(malformed_posts_are_400_pages)
     expect_page_error(again, kRefused, 400);
     BOOST_TEST(token_field(again.body) == token_cookie(again));
     BOOST_TEST(token_cookie(again).size() == 32u);
-    expect_login_redirect(post_raw({{"mode", "login"}, {"email", a.email}, {"passwd", a.password},
+    expect_login_redirect(post_raw({{"mode", "login"},
+                                    {"email", a.email},
+                                    {"passwd", a.password},
                                     {"csrf_token", token_field(again.body)}},
                                    "csrf_token=" + token_cookie(again)),
                           a.email);
@@ -262,10 +280,17 @@ BOOST_AUTO_TEST_CASE(posts_without_their_pages_token_are_400_and_change_nothing)
     const auto pw = password("csrfnew");
     const std::vector<Fields> forms = {
         {{"mode", "login"}, {"email", a.email}, {"passwd", a.password}},
-        {{"mode", "signup"}, {"email", new_email}, {"firstname", "C"}, {"lastname", "S"},
-         {"passwd", pw}, {"passwd2", pw}},
+        {{"mode", "signup"},
+         {"email", new_email},
+         {"firstname", "C"},
+         {"lastname", "S"},
+         {"passwd", pw},
+         {"passwd2", pw}},
         {{"mode", "forgot"}, {"email", a.email}},
-        {{"mode", "reset"}, {"email", a.email}, {"token", reset_token}, {"passwd", pw},
+        {{"mode", "reset"},
+         {"email", a.email},
+         {"token", reset_token},
+         {"passwd", pw},
          {"passwd2", pw}},
     };
     const auto other = open_form();  // a token of another page load, replaced by the next one
@@ -283,10 +308,16 @@ BOOST_AUTO_TEST_CASE(posts_without_their_pages_token_are_400_and_change_nothing)
             {"no token in the form", f, cookie, {}},
             {"a wrong token", with_token(f, other.field), cookie, {}},
             {"the token but no cookie", good, "", {}},
-            {"the token and a session cookie only", good, cookie_name() + "=" + std::string(64, 'a'), {}},
+            {"the token and a session cookie only",
+             good,
+             cookie_name() + "=" + std::string(64, 'a'),
+             {}},
             {"an empty token and cookie", with_token(f, ""), "csrf_token=", {}},
             {"from another site", good, cookie, {{"Origin", "https://evil.example"}}},
-            {"from a look-alike site", good, cookie, {{"Origin", "http://" + base_host() + ".evil.example"}}},
+            {"from a look-alike site",
+             good,
+             cookie,
+             {{"Origin", "http://" + base_host() + ".evil.example"}}},
             {"from an opaque origin", good, cookie, {{"Origin", "null"}}},
         };
         for (const auto& at : attempts) {
@@ -384,11 +415,16 @@ BOOST_AUTO_TEST_CASE(reset_from_another_ip_fails)
     stored.replace(stored.find(local), local.size(), R"("ip":"203.0.113.9")");
     red::command({"SET", key, stored, "KEEPTTL"});
     const auto pw = password("elsewhere");
-    expect_page_error(reset(token, pw, pw), "This reset link works only from the address that asked for it");
+    expect_page_error(reset(token, pw, pw),
+                      "This reset link works only from the address that asked for it");
     // a spoofed X-Real-IP header from the client does not help: nginx replaces it
     const auto t = open_form();
-    const auto spoofed = post_raw({{"mode", "reset"}, {"email", "x"}, {"token", token}, {"passwd", pw},
-                                   {"passwd2", pw}, {"csrf_token", t.field}},
+    const auto spoofed = post_raw({{"mode", "reset"},
+                                   {"email", "x"},
+                                   {"token", token},
+                                   {"passwd", pw},
+                                   {"passwd2", pw},
+                                   {"csrf_token", t.field}},
                                   "csrf_token=" + t.cookie, {{"X-Real-IP", "203.0.113.9"}});
     expect_page_error(spoofed, "This reset link works only from the address that asked for it");
     BOOST_TEST(red::get_keyval(key).has_value());  // not burned by the failures
@@ -402,8 +438,8 @@ BOOST_AUTO_TEST_CASE(signup_form_is_throttled_per_ip_as_the_api)
     red::command({"SET", key, std::to_string(limit - 1), "EX", "600"});
     const auto pw = password("formthrottle");
     auto fields = [&](const std::string& email) {
-        return Fields{{"mode", "signup"}, {"email", email}, {"firstname", "F"}, {"lastname", "T"},
-                      {"passwd", pw}, {"passwd2", pw}};
+        return Fields{{"mode", "signup"}, {"email", email}, {"firstname", "F"},
+                      {"lastname", "T"},  {"passwd", pw},   {"passwd2", pw}};
     };
     const auto last = unique_email("formlast");
     expect_login_redirect(post_form(fields(last)), last);  // the limit-th attempt still passes

@@ -42,7 +42,8 @@ BOOST_AUTO_TEST_CASE(api_list_shows_every_route_with_its_doc)
             BOOST_TEST(r.body.find(route.doc.substr(0, 30)) != std::string::npos);
         }
     }
-    BOOST_TEST(r.body.find(std::to_string(router.routes().size()) + " routes") != std::string::npos);
+    BOOST_TEST(r.body.find(std::to_string(router.routes().size()) + " routes") !=
+               std::string::npos);
     BOOST_TEST(r.body.find("uptime:") != std::string::npos);
     BOOST_TEST(r.body.find("local_dev: on") != std::string::npos);
 }
@@ -205,7 +206,8 @@ BOOST_AUTO_TEST_CASE(counter_increments_atomically_in_redis)
     std::sort(all.begin(), all.end());
     BOOST_REQUIRE(all.front() >= 0);  // every reply was a 200 with a counter
     BOOST_REQUIRE(all.size() == static_cast<std::size_t>(kClients * kEach));
-    BOOST_TEST((std::adjacent_find(all.begin(), all.end()) == all.end()), "a value was handed out twice");
+    BOOST_TEST((std::adjacent_find(all.begin(), all.end()) == all.end()),
+               "a value was handed out twice");
     BOOST_TEST(all.back() - all.front() == kClients * kEach - 1);
 }
 

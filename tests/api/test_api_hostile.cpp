@@ -44,7 +44,8 @@ BOOST_AUTO_TEST_CASE(a_deeply_nested_body_is_a_400_not_a_dead_worker)
         const auto list = http("GET", "/api/list", deep, {{"Content-Type", "application/json"}});
         BOOST_TEST(list.status == 200);  // the route reads no body; only the log line saw it
     }
-    const auto shallow = http("POST", "/api/login", nested_body(64), {{"Content-Type", "application/json"}});
+    const auto shallow =
+        http("POST", "/api/login", nested_body(64), {{"Content-Type", "application/json"}});
     BOOST_TEST(shallow.body == R"({"err":"400: unknown field: x"})");  // parsed, then checked
 }
 
@@ -69,8 +70,9 @@ BOOST_AUTO_TEST_CASE(json_routes_refuse_other_content_types)
 {
     const auto a = make_account("editor", "ctype");
     const auto creds = R"({"email":")" + a.email + R"(","password":")" + a.password + R"("})";
-    for (const char* type : {"text/plain", "text/plain; charset=utf-8", "application/x-www-form-urlencoded",
-                             "multipart/form-data; boundary=b", "application/jsonp"}) {
+    for (const char* type :
+         {"text/plain", "text/plain; charset=utf-8", "application/x-www-form-urlencoded",
+          "multipart/form-data; boundary=b", "application/jsonp"}) {
         const auto r = http("POST", "/api/login", creds, {{"Content-Type", type}});
         BOOST_TEST_CONTEXT(type)
         {
@@ -80,13 +82,15 @@ BOOST_AUTO_TEST_CASE(json_routes_refuse_other_content_types)
         }
     }
     BOOST_TEST(http("POST", "/api/login", creds, {}).status == 415);  // no type at all
-    const auto ok = http("POST", "/api/login", creds, {{"Content-Type", "application/json; charset=UTF-8"}});
+    const auto ok =
+        http("POST", "/api/login", creds, {{"Content-Type", "application/json; charset=UTF-8"}});
     BOOST_TEST(ok.status == 200);
     BOOST_TEST(!session_id(ok).empty());
 
     Editor ed;
     const auto before = movie_count();
-    for (const char* type : {"text/plain", "multipart/form-data; boundary=b", "application/x-www-form-urlencoded"})
+    for (const char* type :
+         {"text/plain", "multipart/form-data; boundary=b", "application/x-www-form-urlencoded"})
         BOOST_TEST(ed.post("/api/movies/", R"({"title":"CSRF"})", type).status == 415);
     BOOST_TEST(movie_count() == before);
     // The HTML form route takes forms only.
@@ -114,8 +118,10 @@ BOOST_AUTO_TEST_CASE(control_characters_of_every_kind_are_refused)
 {
     Editor ed;
     const auto before = movie_count();
-    for (const char* title : {R"(a\u0085b)", R"(a\u009fb)", R"(a\u0000b)", R"(a\nb)", R"(a\u007fb)"}) {
-        const auto r = ed.post("/api/movies/", std::string(R"({"title":")") + title + "\"}", "application/json");
+    for (const char* title :
+         {R"(a\u0085b)", R"(a\u009fb)", R"(a\u0000b)", R"(a\nb)", R"(a\u007fb)"}) {
+        const auto r = ed.post("/api/movies/", std::string(R"({"title":")") + title + "\"}",
+                               "application/json");
         BOOST_TEST_CONTEXT(title)
         {
             BOOST_TEST(r.status == 400);
@@ -123,7 +129,8 @@ BOOST_AUTO_TEST_CASE(control_characters_of_every_kind_are_refused)
         }
     }
     BOOST_TEST(movie_count() == before);
-    BOOST_TEST(ed.post("/api/movies/", R"({"title":"a\u00a0b"})", "application/json").status == 201);
+    BOOST_TEST(ed.post("/api/movies/", R"({"title":"a\u00a0b"})", "application/json").status ==
+               201);
 }
 
 // A path that is not UTF-8 came back raw inside the JSON string of the 404.
@@ -145,7 +152,8 @@ BOOST_AUTO_TEST_CASE(echoed_text_is_valid_utf8)
 // credentials, and "*" went out together with Allow-Credentials.
 BOOST_AUTO_TEST_CASE(foreign_origins_get_no_credentials)
 {
-    for (const char* origin : {"https://evil.example", "null", "http://localhost.evil.example:3000"}) {
+    for (const char* origin :
+         {"https://evil.example", "null", "http://localhost.evil.example:3000"}) {
         const auto r = http("GET", "/api/list", "", {{"Origin", origin}});
         BOOST_TEST_CONTEXT(origin)
         {
@@ -160,15 +168,20 @@ BOOST_AUTO_TEST_CASE(foreign_origins_get_no_credentials)
 
 BOOST_AUTO_TEST_CASE(replies_forbid_sniffing_and_pages_forbid_frames)
 {
-    for (const char* path : {"/api/list", "/api/movies/", "/api/nothing", "/auth/login", "/examplehtml"}) {
+    for (const char* path :
+         {"/api/list", "/api/movies/", "/api/nothing", "/auth/login", "/examplehtml"}) {
         const auto r = get(path);
-        BOOST_TEST_CONTEXT(path) { BOOST_TEST(r.header("x-content-type-options") == "nosniff"); }
+        BOOST_TEST_CONTEXT(path)
+        {
+            BOOST_TEST(r.header("x-content-type-options") == "nosniff");
+        }
     }
     for (const char* page : {"/auth/login", "/auth/signup", "/examplehtml", "/api/list"}) {
         const auto r = get(page);
         BOOST_TEST_CONTEXT(page)
         {
-            BOOST_TEST(r.header("content-security-policy").find("frame-ancestors 'none'") != std::string::npos);
+            BOOST_TEST(r.header("content-security-policy").find("frame-ancestors 'none'") !=
+                       std::string::npos);
             BOOST_TEST(r.header("x-frame-options") == "DENY");
         }
     }

@@ -94,7 +94,8 @@ BOOST_AUTO_TEST_CASE(a_fast_request_never_waits_behind_a_slow_one_on_a_kept_conn
         sleep_max = std::max(sleep_max, took);
     }
     fast.finish();
-    BOOST_TEST_MESSAGE("head-of-line: " << fast.summary() << "; slowest sleep " << sleep_max << " s");
+    BOOST_TEST_MESSAGE("head-of-line: " << fast.summary() << "; slowest sleep " << sleep_max
+                                        << " s");
     BOOST_TEST(std::count(sleep_statuses.begin(), sleep_statuses.end(), 200) == 9);
     BOOST_TEST(sleep_max >= 2.0);
     BOOST_TEST(fast.count(200) > 200, fast.summary());  // not vacuous: many ran beside the sleeps
@@ -110,7 +111,8 @@ BOOST_AUTO_TEST_CASE(recycling_a_reload_and_a_killed_idle_worker_fail_no_get_and
 {
     const auto editor = test::make_account("editor", "keepconn");
     const std::string sid = test::login_id(editor);
-    Instance inst("keepconn_load", {{"APP_WORKERS", "4"}, {"APP_MAX_REQUESTS", "150"},
+    Instance inst("keepconn_load", {{"APP_WORKERS", "4"},
+                                    {"APP_MAX_REQUESTS", "150"},
                                     {"APP_MIN_WORKER_LIFETIME_SECONDS", "0"},
                                     {"APP_RELOAD_ON_REBUILD", "false"}});
     const auto first = inst.stats().pids();
@@ -119,9 +121,11 @@ BOOST_AUTO_TEST_CASE(recycling_a_reload_and_a_killed_idle_worker_fail_no_get_and
         if (thread < 2)
             return status_of(Instance::url(kFast));
         try {
-            const std::string title = "keepconn " + std::to_string(thread) + "-" + std::to_string(n);
+            const std::string title =
+                "keepconn " + std::to_string(thread) + "-" + std::to_string(n);
             return test::with_session(sid, "POST", Instance::url("/api/movies/"),
-                                      R"({"title":")" + title + R"(","director":"Load"})").status;
+                                      R"({"title":")" + title + R"(","director":"Load"})")
+                .status;
         } catch (const std::exception&) {
             return 0;
         }
@@ -132,13 +136,15 @@ BOOST_AUTO_TEST_CASE(recycling_a_reload_and_a_killed_idle_worker_fail_no_get_and
     // may fail its request: the next case), then go on while the master replaces it.
     BOOST_REQUIRE(load.pause());
     pid_t idle = 0;
-    BOOST_REQUIRE(poll_until([&] {
-        const auto s = inst.stats();
-        for (const auto& w : s.workers().GetArray())
-            if (std::string(w["state"].GetString()) == "idle" && w["pid"].GetInt() > 0)
-                idle = w["pid"].GetInt();
-        return idle > 0;
-    }, 5));
+    BOOST_REQUIRE(poll_until(
+        [&] {
+            const auto s = inst.stats();
+            for (const auto& w : s.workers().GetArray())
+                if (std::string(w["state"].GetString()) == "idle" && w["pid"].GetInt() > 0)
+                    idle = w["pid"].GetInt();
+            return idle > 0;
+        },
+        5));
     BOOST_REQUIRE(kill(idle, SIGKILL) == 0);
     BOOST_TEST(poll_until([&] { return inst.stats().num("deaths") == 1; }, 5));
     load.resume();
@@ -148,11 +154,13 @@ BOOST_AUTO_TEST_CASE(recycling_a_reload_and_a_killed_idle_worker_fail_no_get_and
     const auto before = inst.stats();
     BOOST_REQUIRE(kill(inst.pid(), SIGHUP) == 0);
     test::Stats after;
-    const bool reloaded = poll_until([&] {
-        after = inst.stats();
-        return after.num("reloads_done") == before.num("reloads_done") + 1 && after.pids(true).empty() &&
-               after.pids().size() == 4u;
-    }, 30);
+    const bool reloaded = poll_until(
+        [&] {
+            after = inst.stats();
+            return after.num("reloads_done") == before.num("reloads_done") + 1 &&
+                   after.pids(true).empty() && after.pids().size() == 4u;
+        },
+        30);
     const long at_reload = load.done();
     load.wait_for(std::max(2400L, at_reload + 600), 60);
     load.finish();
@@ -199,7 +207,8 @@ BOOST_AUTO_TEST_CASE(sigkill_of_a_busy_worker_fails_only_its_request_and_at_once
     const double took = seconds_since(killed);
     test::sleep_for(2);  // and on after the kill
     fast.finish();
-    BOOST_TEST_MESSAGE("busy worker killed: the victim after " << took << " s; fast: " << fast.summary());
+    BOOST_TEST_MESSAGE("busy worker killed: the victim after " << took
+                                                               << " s; fast: " << fast.summary());
     BOOST_TEST(answered, "no reply 5 s after the kill (nginx waits for fastcgi_read_timeout?)");
     BOOST_TEST(victim.get() == 502);  // waits at most the 30 s read timeout
     BOOST_TEST(took < 5.0);
@@ -221,11 +230,14 @@ BOOST_AUTO_TEST_CASE(sigkill_of_a_busy_worker_fails_only_its_request_and_at_once
 // (a worker told to leave goes once nginx has closed them, about 2 s when idle).
 BOOST_AUTO_TEST_CASE(stats_count_every_request_once_and_reload_and_stop_end_in_time)
 {
-    Instance inst("keepconn_stats", {{"APP_WORKERS", "4"}, {"APP_MAX_REQUESTS", "40"},
+    Instance inst("keepconn_stats", {{"APP_WORKERS", "4"},
+                                     {"APP_MAX_REQUESTS", "40"},
                                      {"APP_MIN_WORKER_LIFETIME_SECONDS", "0"},
-                                     {"APP_RELOAD_ON_REBUILD", "false"}, {"APP_STOP_GRACE_SECONDS", "20"}});
+                                     {"APP_RELOAD_ON_REBUILD", "false"},
+                                     {"APP_STOP_GRACE_SECONDS", "20"}});
     const auto requests_grow_by = [&](long from, long n) {
-        return poll_until([&] { return all_idle(inst, 4) && inst.stats().num("requests") == from + n; }, 10);
+        return poll_until(
+            [&] { return all_idle(inst, 4) && inst.stats().num("requests") == from + n; }, 10);
     };
     const long start = inst.stats().num("requests");
     BOOST_TEST(start == 0);
@@ -246,10 +258,12 @@ BOOST_AUTO_TEST_CASE(stats_count_every_request_once_and_reload_and_stop_end_in_t
     BOOST_TEST(!test::instance_connections().empty());
     const auto reload_start = Clock::now();
     BOOST_REQUIRE(kill(inst.pid(), SIGHUP) == 0);
-    const bool reloaded = poll_until([&] {
-        const auto t = inst.stats();
-        return t.num("reloads_done") == 1 && t.pids(true).empty() && t.pids().size() == 4u;
-    }, 10);
+    const bool reloaded = poll_until(
+        [&] {
+            const auto t = inst.stats();
+            return t.num("reloads_done") == 1 && t.pids(true).empty() && t.pids().size() == 4u;
+        },
+        10);
     const double reload_took = seconds_since(reload_start);
     BOOST_TEST(reloaded);
     for (pid_t old : pids)

@@ -24,14 +24,14 @@ using test::status_of;
 namespace {
 
 // A request straight to a metrics_listen address; the whole answer, "" when none came within 5 s.
-std::string scrape(
-    const std::string& spec, const std::string& request = "GET /metrics HTTP/1.0\r\n\r\n")
+std::string scrape(const std::string& spec,
+                   const std::string& request = "GET /metrics HTTP/1.0\r\n\r\n")
 {
     const int fd = core::connect_to(spec);
     std::string out;
-    if (send(fd, request.data(), request.size(), MSG_NOSIGNAL)
-        == static_cast<ssize_t>(request.size())) {
-        pollfd p { fd, POLLIN, 0 };
+    if (send(fd, request.data(), request.size(), MSG_NOSIGNAL) ==
+        static_cast<ssize_t>(request.size())) {
+        pollfd p{fd, POLLIN, 0};
         char buf[16384];
         ssize_t n;
         while (poll(&p, 1, 5000) > 0 && (n = read(fd, buf, sizeof buf)) > 0)
@@ -67,7 +67,7 @@ double requests(const std::string& text, const std::string& labels)
 int free_port()
 {
     const int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    sockaddr_in a {};
+    sockaddr_in a{};
     a.sin_family = AF_INET;
     a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     socklen_t len = sizeof a;
@@ -107,13 +107,14 @@ BOOST_AUTO_TEST_CASE(requests_count_by_route_pattern_and_status_class)
     for (int i = 0; i < 2; ++i)
         BOOST_TEST(status_of("/api/no/such/route/" + std::to_string(i)) == 404);
     const auto after = stack_metrics();
-    const auto delta
-        = [&](const std::string& series) { return sample(after, series) - sample(before, series); };
+    const auto delta = [&](const std::string& series) {
+        return sample(after, series) - sample(before, series);
+    };
     BOOST_TEST(delta("restpie_http_requests_total{class=\"2xx\"}") == 5);
     BOOST_TEST(delta("restpie_http_requests_total{class=\"4xx\"}") == 5);
     BOOST_TEST(delta("restpie_route_requests_total{" + route("GET", "/api/list") + "}") == 5);
-    BOOST_TEST(
-        delta("restpie_route_requests_total{" + route("GET", "/api/movies/{id}") + "}") == 3);
+    BOOST_TEST(delta("restpie_route_requests_total{" + route("GET", "/api/movies/{id}") + "}") ==
+               3);
     BOOST_TEST(delta("restpie_route_requests_total{" + route("(none)", "(none)") + "}") == 2);
     BOOST_TEST(after.find("/api/movies/987650") == std::string::npos);  // patterns, not paths
 }
@@ -137,9 +138,8 @@ BOOST_AUTO_TEST_CASE(histogram_buckets_are_cumulative_and_count_is_the_route_cou
     const double count = sample(t, "restpie_route_request_duration_seconds_count{" + labels + "}");
     BOOST_TEST(count >= 1);
     BOOST_TEST(count == requests(t, labels));
-    BOOST_TEST(
-        sample(t, "restpie_route_request_duration_seconds_bucket{" + labels + ",le=\"+Inf\"}")
-        == count);
+    BOOST_TEST(sample(t, "restpie_route_request_duration_seconds_bucket{" + labels +
+                             ",le=\"+Inf\"}") == count);
     BOOST_TEST(sample(t, "restpie_route_request_duration_seconds_sum{" + labels + "}") > 0);
 }
 
@@ -150,10 +150,10 @@ BOOST_AUTO_TEST_CASE(a_silent_client_stalls_neither_the_page_nor_the_master)
     const auto start = std::chrono::steady_clock::now();
     BOOST_TEST(test::get("/metrics").status == 200);
     BOOST_TEST(status_of("/api/list") == 200);
-    const double took
-        = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    const double took =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     BOOST_TEST(took < 1.0);
-    pollfd p { silent, POLLIN, 0 };  // dropped after its 2 s
+    pollfd p{silent, POLLIN, 0};  // dropped after its 2 s
     char c;
     BOOST_TEST(poll(&p, 1, 5000) == 1);
     BOOST_TEST(read(silent, &c, 1) == 0);
@@ -163,9 +163,9 @@ BOOST_AUTO_TEST_CASE(a_silent_client_stalls_neither_the_page_nor_the_master)
 BOOST_AUTO_TEST_CASE(counts_survive_a_worker_death_and_a_graceful_reload)
 {
     const std::string listen = "127.0.0.1:" + std::to_string(free_port());
-    Instance inst("metrics",
-        { { "APP_WORKERS", "2" }, { "APP_METRICS_LISTEN", listen },
-            { "APP_RELOAD_ON_REBUILD", "false" } });
+    Instance inst(
+        "metrics",
+        {{"APP_WORKERS", "2"}, {"APP_METRICS_LISTEN", listen}, {"APP_RELOAD_ON_REBUILD", "false"}});
     const auto sleep = route("GET", "/apitest/sleep");
     for (int i = 0; i < 10; ++i)
         BOOST_TEST(status_of(Instance::url("/apitest/sleep?ms=1")) == 200);
@@ -198,10 +198,10 @@ BOOST_AUTO_TEST_CASE(counts_survive_a_worker_death_and_a_graceful_reload)
 
 BOOST_AUTO_TEST_CASE(a_metrics_listen_off_the_loopback_is_refused_at_start)
 {
-    const auto out
-        = test::command_output("APP_METRICS_LISTEN=0.0.0.0:" + std::to_string(free_port())
-            + " APP_STATS_LISTEN= APP_LISTEN=unix:" + test::stack_run_dir()
-            + "/metrics-refused.sock timeout 10 " SERVER_BINARY " 2>&1; echo exit=$?");
+    const auto out = test::command_output(
+        "APP_METRICS_LISTEN=0.0.0.0:" + std::to_string(free_port()) +
+        " APP_STATS_LISTEN= APP_LISTEN=unix:" + test::stack_run_dir() +
+        "/metrics-refused.sock timeout 10 " SERVER_BINARY " 2>&1; echo exit=$?");
     BOOST_TEST(out.find("metrics_listen 0.0.0.0:") != std::string::npos, out);
     BOOST_TEST(out.find("must be a unix socket or a loopback address") != std::string::npos, out);
     BOOST_TEST(out.find("exit=1") != std::string::npos, out);

@@ -12,13 +12,15 @@ struct Editor {
     Account who;
     std::string sid;
     Editor() : who(make_account("editor", "movies")), sid(login_id(who)) {}
-    HttpReply call(const std::string& method, const std::string& target, const std::string& body = "")
+    HttpReply call(const std::string& method, const std::string& target,
+                   const std::string& body = "")
     {
         return with_session(sid, method, target, body);
     }
     std::string create(const std::string& title)
     {
-        const auto r = call("POST", "/api/movies/", R"({"title":")" + title + R"(","director":"Dir"})");
+        const auto r =
+            call("POST", "/api/movies/", R"({"title":")" + title + R"(","director":"Dir"})");
         BOOST_REQUIRE_EQUAL(r.status, 201);
         return str(parse(r), "id");
     }
@@ -30,9 +32,10 @@ BOOST_FIXTURE_TEST_SUITE(api_movie_writes, Editor)
 
 BOOST_AUTO_TEST_CASE(create_ignores_server_fields_and_sets_the_creator)
 {
-    const auto r = call("POST", "/api/movies/",
-                        R"({"title":"Forrest Gump","director":"Robert Zemeckis","id":"999999",)"
-                        R"("creator":"2770060c-ebea-495f-b93f-509196e4bc73","created":"2001-01-01T00:00:00"})");
+    const auto r = call(
+        "POST", "/api/movies/",
+        R"({"title":"Forrest Gump","director":"Robert Zemeckis","id":"999999",)"
+        R"("creator":"2770060c-ebea-495f-b93f-509196e4bc73","created":"2001-01-01T00:00:00"})");
     BOOST_TEST(r.status == 201);
     const auto d = parse(r);
     BOOST_TEST(str(d, "title") == "Forrest Gump");

@@ -81,7 +81,7 @@ BOOST_FIXTURE_TEST_CASE(search_and_creator_filters, Filled)
     auto m = parse(get("/api/movies/?search=mAtRiX"));
     BOOST_REQUIRE((m.IsArray() && m.Size() == 1u));
     BOOST_TEST(std::string(m[0]["title"].GetString()) == "The Matrix");
-    BOOST_TEST(parse(get("/api/movies/?search=wachowski")).Size() == 1u);  // director too
+    BOOST_TEST(parse(get("/api/movies/?search=wachowski")).Size() == 1u);   // director too
     BOOST_TEST(parse(get("/api/movies/?search=100%25%20_")).Size() == 1u);  // literal % and _
     BOOST_TEST(parse(get("/api/movies/?search=%25")).Size() == 1u);
     auto mine = parse(get("/api/movies/?creator=" + user_id));
@@ -102,7 +102,8 @@ BOOST_FIXTURE_TEST_CASE(one_movie_by_id, Filled)
 
 BOOST_AUTO_TEST_CASE(bad_ids_are_404)
 {
-    for (std::string id : {"999999", "abc", "-1", "1.5", "99999999999999999999999", "0x10", "%20"}) {
+    for (std::string id :
+         {"999999", "abc", "-1", "1.5", "99999999999999999999999", "0x10", "%20"}) {
         BOOST_TEST_CONTEXT("id " << id)
         {
             auto r = get("/api/movies/" + id);

@@ -56,9 +56,10 @@ BOOST_AUTO_TEST_CASE(a_database_restart_costs_no_request)
     // (and closed their sockets), as when PostgreSQL itself restarts.
     BOOST_TEST(test::poll_until(
         [&] {
-            return test::sql_row("SELECT count(*) FROM pg_stat_activity "
-                                 "WHERE pid = ANY(string_to_array($1, ',')::int[])",
-                                 {killed})
+            return test::sql_row(
+                       "SELECT count(*) FROM pg_stat_activity "
+                       "WHERE pid = ANY(string_to_array($1, ',')::int[])",
+                       {killed})
                        .at(0) == "0";
         },
         5));
@@ -79,13 +80,15 @@ BOOST_AUTO_TEST_CASE(health_checks_both_services_now)
     const auto up = test::get("/api/health");
     BOOST_TEST(up.status == 200);
     BOOST_TEST(up.body.find(R"({"ok":true,"database":"ok","redis":"ok","build":")" +
-                            std::string(core::build_id()) + R"(","release":)") == 0u, up.body);
+                            std::string(core::build_id()) + R"(","release":)") == 0u,
+               up.body);
     BOOST_TEST(up.header("cache-control") == "no-store");
     {
         PausedRedis paused;
         const auto r = test::get("/api/health");
         BOOST_TEST(r.status == 503);
-        BOOST_TEST(r.body.find(R"({"ok":false,"database":"ok","redis":"unavailable",)") == 0u, r.body);
+        BOOST_TEST(r.body.find(R"({"ok":false,"database":"ok","redis":"unavailable",)") == 0u,
+                   r.body);
     }
     // A server whose database is nowhere (nothing listens on port 1), deployed as a release: its
     // binary is <run>/instance/server, so its RELEASE file is <run>/RELEASE.
@@ -94,16 +97,18 @@ BOOST_AUTO_TEST_CASE(health_checks_both_services_now)
     std::ofstream(release_file) << "20250101-120000-abc1234\n";
     std::ofstream(deployed_file) << "release=20250101-120000-abc1234\ncommit=abc1234\ndirty=\n"
                                     "by=ops@example.com\ntime=2025-01-01T12:00:00Z\n";
-    test::Instance nodb("nodb", {{"APP_DB_HOST", "127.0.0.1"}, {"APP_DB_PORT", "1"}, {"APP_WORKERS", "1"}});
+    test::Instance nodb("nodb",
+                        {{"APP_DB_HOST", "127.0.0.1"}, {"APP_DB_PORT", "1"}, {"APP_WORKERS", "1"}});
     const auto r = test::get(test::Instance::url("/api/health"));
     std::filesystem::remove(release_file);
     std::filesystem::remove(deployed_file);
     BOOST_TEST(r.status == 503);
     BOOST_TEST(r.body.find(R"({"ok":false,"database":"unavailable","redis":"ok",)") == 0u, r.body);
-    BOOST_TEST(r.body.find(R"("release":"20250101-120000-abc1234","commit":"abc1234",)"
-                           R"("deployed_by":"ops@example.com","deployed_at":"2025-01-01T12:00:00Z"})") !=
-                   std::string::npos,
-               r.body);
+    BOOST_TEST(
+        r.body.find(R"("release":"20250101-120000-abc1234","commit":"abc1234",)"
+                    R"("deployed_by":"ops@example.com","deployed_at":"2025-01-01T12:00:00Z"})") !=
+            std::string::npos,
+        r.body);
     BOOST_TEST(r.header("cache-control") == "no-store");
     BOOST_TEST(test::poll_until([] { return test::get("/api/health").status == 200; }, 10));
 }

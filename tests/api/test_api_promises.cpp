@@ -35,8 +35,8 @@ std::string marker(const std::string& tag)
     return tag + std::to_string(getpid()) + "x" + std::to_string(std::time(nullptr));
 }
 
-// `[VAR=value...] program args; echo "exit $?"` with a bound on its time, so a binary that should have stopped at
-// start and did not cannot hang the suite.
+// `[VAR=value...] program args; echo "exit $?"` with a bound on its time, so a binary that should
+// have stopped at start and did not cannot hang the suite.
 std::string run(const std::string& command)
 {
     return test::command_output("timeout 20 env " + command + "; echo \"exit $?\"");
@@ -79,10 +79,10 @@ std::string fastcgi_get(int port, const std::string& uri, const std::string& que
     };
     std::string params;
     for (const auto& [k, v] : std::map<std::string, std::string>{{"REQUEST_METHOD", "GET"},
-                                                                  {"DOCUMENT_URI", uri},
-                                                                  {"QUERY_STRING", query},
-                                                                  {"REMOTE_ADDR", "127.0.0.1"},
-                                                                  {"CONTENT_LENGTH", "0"}})
+                                                                 {"DOCUMENT_URI", uri},
+                                                                 {"QUERY_STRING", query},
+                                                                 {"REMOTE_ADDR", "127.0.0.1"},
+                                                                 {"CONTENT_LENGTH", "0"}})
         params += std::string(1, static_cast<char>(k.size())) +
                   std::string(1, static_cast<char>(v.size())) + k + v;
     const std::string begin{0, 1, 0, 0, 0, 0, 0, 0};  // role responder, no keep-alive
@@ -98,8 +98,8 @@ std::string fastcgi_get(int port, const std::string& uri, const std::string& que
     close(fd);
     for (std::size_t at = 0; at + 8 <= in.size();) {
         const auto type = static_cast<unsigned char>(in[at + 1]);
-        const std::size_t len = (static_cast<unsigned char>(in[at + 4]) << 8) |
-                                static_cast<unsigned char>(in[at + 5]);
+        const std::size_t len =
+            (static_cast<unsigned char>(in[at + 4]) << 8) | static_cast<unsigned char>(in[at + 5]);
         const std::size_t pad = static_cast<unsigned char>(in[at + 6]);
         if (type == 6)  // FCGI_STDOUT
             stdout_text += in.substr(at + 8, len);
@@ -120,7 +120,8 @@ std::map<std::string, std::string> production(std::map<std::string, std::string>
 
 BOOST_AUTO_TEST_SUITE(api_promises)
 
-BOOST_AUTO_TEST_CASE(config_flag_beats_app_config_and_a_bad_config_stops_each_binary_with_its_message)
+BOOST_AUTO_TEST_CASE(
+    config_flag_beats_app_config_and_a_bad_config_stops_each_binary_with_its_message)
 {
     const std::string bad = test::stack_run_dir() + "/bad-config.json";
     std::ofstream(bad) << "{\"workers\": ";
@@ -128,10 +129,12 @@ BOOST_AUTO_TEST_CASE(config_flag_beats_app_config_and_a_bad_config_stops_each_bi
     const std::string server = SERVER_BINARY;
 
     // --config wins over $APP_CONFIG, both ways round.
-    const auto flag_good = run("APP_CONFIG=" + bad + " " + server + " --config " + good + " --check");
+    const auto flag_good =
+        run("APP_CONFIG=" + bad + " " + server + " --config " + good + " --check");
     BOOST_TEST(flag_good.find("server: ok, ") == 0u, flag_good);
     BOOST_TEST(has(flag_good, "exit 0"), flag_good);
-    const auto flag_bad = run("APP_CONFIG=" + good + " " + server + " --config " + bad + " --check");
+    const auto flag_bad =
+        run("APP_CONFIG=" + good + " " + server + " --config " + bad + " --check");
     BOOST_TEST(has(flag_bad, "server: " + bad + ": bad JSON at offset"), flag_bad);
     BOOST_TEST(has(flag_bad, "exit 1"), flag_bad);
     // Without the flag, $APP_CONFIG is the file.
@@ -141,7 +144,8 @@ BOOST_AUTO_TEST_CASE(config_flag_beats_app_config_and_a_bad_config_stops_each_bi
 
     // Every binary stops at start with the message, before doing anything.
     for (const auto& bin : {server, std::string(SPOOLER_BIN), std::string(CRON_BIN),
-                                  std::string(MIGRATE_BIN) + " status", std::string(ADMIN_BIN) + " set-role a@b.c editor"}) {
+                            std::string(MIGRATE_BIN) + " status",
+                            std::string(ADMIN_BIN) + " set-role a@b.c editor"}) {
         const auto out = run(bin + " --config " + bad);
         BOOST_TEST(has(out, bad + ": bad JSON at offset"), bin << ": " << out);
         BOOST_TEST(has(out, "exit 1"), bin << ": " << out);
@@ -190,7 +194,8 @@ BOOST_AUTO_TEST_CASE(migrate_and_admin_answer_with_exit_codes_and_messages)
     const auto nobody = run(admin + " set-role nobody-" + email + " editor");
     BOOST_TEST(nobody.find("admin: ") == 0u, nobody);
     BOOST_TEST(has(nobody, "exit 1"), nobody);
-    const auto down = run("APP_DB_HOST=127.0.0.1 APP_DB_PORT=1 " + admin + " set-role " + email + " editor");
+    const auto down =
+        run("APP_DB_HOST=127.0.0.1 APP_DB_PORT=1 " + admin + " set-role " + email + " editor");
     BOOST_TEST(has(down, "admin: database unavailable: "), down);
     BOOST_TEST(has(down, "exit 1"), down);
 }
@@ -217,7 +222,8 @@ BOOST_AUTO_TEST_CASE(a_body_over_max_body_bytes_is_413_over_http)
 BOOST_AUTO_TEST_CASE(listen_host_port_serves_fastcgi_on_tcp)
 {
     const int port = test::base_port() + 7;  // in this stack's range, as the stats test's +5
-    Instance inst("tcp", {{"APP_LISTEN", "127.0.0.1:" + std::to_string(port)}, {"APP_WORKERS", "1"}});
+    Instance inst("tcp",
+                  {{"APP_LISTEN", "127.0.0.1:" + std::to_string(port)}, {"APP_WORKERS", "1"}});
     const auto out = fastcgi_get(port, "/apitest/sleep", "ms=1");
     BOOST_TEST(has(out, R"({"slept_ms":1,"pid":)"), out);
     BOOST_TEST(poll_until([&] { return inst.stats().num("requests") == 1; }, 5));
@@ -241,8 +247,9 @@ BOOST_AUTO_TEST_CASE(reload_file_empty_is_off)
     // other file is watched. (./RESTART is git-ignored; a dev server of this checkout would only
     // reload gracefully.)
     const bool had_restart = std::filesystem::exists("RESTART");
-    Instance inst("reload_off", {{"APP_RELOAD_FILE", ""}, {"APP_RELOAD_ON_REBUILD", "false"},
-                                 {"APP_WORKERS", "1"}});
+    Instance inst(
+        "reload_off",
+        {{"APP_RELOAD_FILE", ""}, {"APP_RELOAD_ON_REBUILD", "false"}, {"APP_WORKERS", "1"}});
     const auto later = std::chrono::system_clock::now() + std::chrono::seconds(5);
     const timespec when{std::chrono::system_clock::to_time_t(later), 0};
     const timespec times[2] = {when, when};
@@ -257,10 +264,12 @@ BOOST_AUTO_TEST_CASE(reload_file_empty_is_off)
         std::filesystem::remove("RESTART");
     // Reloads as such still work: SIGHUP.
     BOOST_REQUIRE(kill(inst.pid(), SIGHUP) == 0);
-    BOOST_TEST(poll_until([&] {
-        const auto s = inst.stats();
-        return s.num("reloads") == 1 && s.pids(true).empty() && s.num("idle") == 1;
-    }, 15));
+    BOOST_TEST(poll_until(
+        [&] {
+            const auto s = inst.stats();
+            return s.num("reloads") == 1 && s.pids(true).empty() && s.num("idle") == 1;
+        },
+        15));
 }
 
 BOOST_AUTO_TEST_CASE(a_respawn_never_runs_a_half_built_binary)
@@ -271,11 +280,13 @@ BOOST_AUTO_TEST_CASE(a_respawn_never_runs_a_half_built_binary)
     inst.replace_binary(whole.substr(0, whole.size() / 2));  // a build caught halfway
     const pid_t victim = before.pids().at(0);
     BOOST_REQUIRE(kill(victim, SIGKILL) == 0);
-    BOOST_TEST(poll_until([&] {
-        const auto s = inst.stats();
-        return s.num("respawns") == 1 && s.num("idle") == 1 && !s.pids().empty() &&
-               s.pids().at(0) != victim;
-    }, 10));
+    BOOST_TEST(poll_until(
+        [&] {
+            const auto s = inst.stats();
+            return s.num("respawns") == 1 && s.num("idle") == 1 && !s.pids().empty() &&
+                   s.pids().at(0) != victim;
+        },
+        10));
     BOOST_TEST(test::status_of(Instance::url("/apitest/sleep?ms=1")) == 200);
     const auto s = inst.stats();
     BOOST_TEST(s.num("deaths") == 1);  // the SIGKILL, and no death of the respawned worker
@@ -303,7 +314,8 @@ BOOST_AUTO_TEST_CASE(crash_loop_respawn_delay_is_capped_at_30_s)
 
 BOOST_AUTO_TEST_CASE(public_url_starts_the_logged_reset_link)
 {
-    Instance inst("public_url", {{"APP_PUBLIC_URL", "https://public.example.test"}, {"APP_WORKERS", "1"}});
+    Instance inst("public_url",
+                  {{"APP_PUBLIC_URL", "https://public.example.test"}, {"APP_WORKERS", "1"}});
     const auto a = test::make_account("editor", "publicurl");
     const auto t = test::open_form(Instance::url("/auth/forgot"));
     const auto r = test::http("POST", Instance::url("/auth/postform"),
@@ -312,7 +324,8 @@ BOOST_AUTO_TEST_CASE(public_url_starts_the_logged_reset_link)
                                {"Cookie", "csrf_token=" + t.cookie},
                                {"Host", "forged.example.test"}});
     BOOST_TEST(r.status == 200);
-    const std::string link = "password reset link for " + a.id + ": https://public.example.test/auth/reset?token=";
+    const std::string link =
+        "password reset link for " + a.id + ": https://public.example.test/auth/reset?token=";
     BOOST_TEST(logged(inst, link), inst.log());
     BOOST_TEST(!has(inst.log(), "forged.example.test/auth/reset"));
 }
@@ -322,15 +335,20 @@ BOOST_AUTO_TEST_CASE(log_level_warn_drops_info_and_keeps_the_slow_marker_and_err
     Instance inst("log_level", {{"APP_LOG_LEVEL", "WARN"}, {"APP_WORKERS", "1"}});
     const auto mark = marker("lvl");
     BOOST_TEST(test::get(Instance::url("/api/movies/?search=" + mark)).status == 200);
-    BOOST_TEST(test::get(Instance::url("/apitest/sleep?ms=10")).status == 200);     // not slow
-    BOOST_TEST(test::get(Instance::url("/apitest/sleep?ms=1100")).status == 200);   // slow
+    BOOST_TEST(test::get(Instance::url("/apitest/sleep?ms=10")).status == 200);    // not slow
+    BOOST_TEST(test::get(Instance::url("/apitest/sleep?ms=1100")).status == 200);  // slow
     BOOST_TEST(test::get(Instance::url("/api/nothing-" + mark)).status == 404);
     // One worker: once the last request's line is there, the ones before it are too.
-    BOOST_TEST(logged(inst, "ERROR anon@127.0.0.1 - GET /api/nothing-" + mark + " -> 404"), inst.log());
+    BOOST_TEST(logged(inst, "ERROR anon@127.0.0.1 - GET /api/nothing-" + mark + " -> 404"),
+               inst.log());
     const auto log = inst.log();
-    BOOST_TEST(test::occurrences(log, "SLOW! ") == 1, log);  // the 1.1 s request's, not the 10 ms one's
+    BOOST_TEST(test::occurrences(log, "SLOW! ") == 1,
+               log);  // the 1.1 s request's, not the 10 ms one's
     const auto at = log.find("SLOW! ");
-    const auto line = at == std::string::npos ? "" : log.substr(log.rfind('\n', at) + 1, log.find('\n', at) - log.rfind('\n', at));
+    const auto line =
+        at == std::string::npos
+            ? ""
+            : log.substr(log.rfind('\n', at) + 1, log.find('\n', at) - log.rfind('\n', at));
     BOOST_TEST(has(line, " WARN  "), line);
     BOOST_TEST(has(line, "SLOW! 1.1"), line);
     BOOST_TEST(has(line, " s GET /apitest/sleep\n"), line);
@@ -353,17 +371,21 @@ BOOST_AUTO_TEST_CASE(syslog_gets_the_log_over_udp)
     const auto port = std::to_string(ntohs(a.sin_port));
     std::string got;
     {
-        Instance inst("syslog", {{"APP_LOG_SYSLOG_HOST", "127.0.0.1"}, {"APP_LOG_SYSLOG_PORT", port},
+        Instance inst("syslog", {{"APP_LOG_SYSLOG_HOST", "127.0.0.1"},
+                                 {"APP_LOG_SYSLOG_PORT", port},
                                  {"APP_WORKERS", "1"}});
         const auto mark = marker("sys");
         BOOST_TEST(test::get(Instance::url("/api/nothing-" + mark)).status == 404);
-        BOOST_TEST(poll_until([&] {
-            char buf[8192];
-            const ssize_t n = recv(fd, buf, sizeof buf, 0);
-            if (n > 0)
-                got.append(buf, static_cast<std::size_t>(n)).append("\n");
-            return has(got, "GET /api/nothing-" + mark + " -> 404");
-        }, 10), got);
+        BOOST_TEST(poll_until(
+                       [&] {
+                           char buf[8192];
+                           const ssize_t n = recv(fd, buf, sizeof buf, 0);
+                           if (n > 0)
+                               got.append(buf, static_cast<std::size_t>(n)).append("\n");
+                           return has(got, "GET /api/nothing-" + mark + " -> 404");
+                       },
+                       10),
+                   got);
         BOOST_TEST(has(inst.log(), "GET /api/nothing-" + mark + " -> 404"));  // and the file too
     }
     close(fd);
@@ -394,15 +416,18 @@ BOOST_AUTO_TEST_CASE(cookie_domain_and_secure_go_out_over_http)
     BOOST_TEST(has(c, "; HttpOnly"), c);
     // The forms' token cookie is Secure as the session cookie.
     const auto page = test::get(Instance::url("/auth/login"));
-    const auto token = std::find_if(page.cookies.begin(), page.cookies.end(),
-                                    [](const std::string& k) { return k.rfind("csrf_token=", 0) == 0; });
+    const auto token =
+        std::find_if(page.cookies.begin(), page.cookies.end(),
+                     [](const std::string& k) { return k.rfind("csrf_token=", 0) == 0; });
     BOOST_REQUIRE(token != page.cookies.end());
     BOOST_TEST(has(*token, "; Secure"), *token);
 }
 
 BOOST_AUTO_TEST_CASE(a_configured_cors_list_is_echoed_and_nothing_else)
 {
-    Instance inst("cors", production({{"APP_CORS_ORIGINS", "https://a.example.test,https://b.example.test"}}));
+    Instance inst(
+        "cors",
+        production({{"APP_CORS_ORIGINS", "https://a.example.test,https://b.example.test"}}));
     const auto ask = [](const std::string& origin) {
         return test::http("GET", Instance::url("/apitest/counter"), "", {{"Origin", origin}});
     };
@@ -437,13 +462,15 @@ BOOST_AUTO_TEST_CASE(input_limits_password_200_director_500_names_100)
     // Director: 500 characters are stored, 501 refused.
     const auto sid = test::login_id(test::make_account("editor", "limits"));
     const auto movie = [&](std::size_t n) {
-        return test::with_session(sid, "POST", "/api/movies/",
-                                  R"({"title":"Limits","director":")" + std::string(n, 'd') + "\"}");
+        return test::with_session(
+            sid, "POST", "/api/movies/",
+            R"({"title":"Limits","director":")" + std::string(n, 'd') + "\"}");
     };
     BOOST_TEST(movie(500).status == 201);
     const auto long_director = movie(501);
     BOOST_TEST(long_director.status == 400);
-    BOOST_TEST(has(long_director.body, "director must be at most 500 characters"), long_director.body);
+    BOOST_TEST(has(long_director.body, "director must be at most 500 characters"),
+               long_director.body);
 
     // Names: 100 characters (not bytes) sign up, 101 do not.
     std::string hundred;
@@ -463,10 +490,12 @@ BOOST_AUTO_TEST_CASE(input_limits_password_200_director_500_names_100)
 
 BOOST_AUTO_TEST_CASE(database_down_is_a_fast_503_over_http)
 {
-    Instance nodb("nodb503", {{"APP_DB_HOST", "127.0.0.1"}, {"APP_DB_PORT", "1"}, {"APP_WORKERS", "1"}});
+    Instance nodb("nodb503",
+                  {{"APP_DB_HOST", "127.0.0.1"}, {"APP_DB_PORT", "1"}, {"APP_WORKERS", "1"}});
     const auto start = std::chrono::steady_clock::now();
     const auto r = test::get(Instance::url("/api/movies/"));
-    const double took = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    const double took =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     BOOST_TEST(r.status == 503);
     BOOST_TEST(has(r.body, R"({"err":"503: database unavailable)"), r.body);
     BOOST_TEST(took < 5.0);

@@ -33,7 +33,8 @@ namespace {
 // lets it stop once it has done its minimum.
 class Load {
 public:
-    Load(const std::string& path, int connections, long min_requests, int max_seconds, bool post = false)
+    Load(const std::string& path, int connections, long min_requests, int max_seconds,
+         bool post = false)
     {
         int in[2], out[2];
         BOOST_REQUIRE(pipe2(in, O_CLOEXEC) == 0 && pipe2(out, O_CLOEXEC) == 0);
@@ -58,10 +59,7 @@ public:
         out_ = out[0];
         BOOST_REQUIRE(pid_ > 0);
     }
-    ~Load()
-    {
-        finish();
-    }
+    ~Load() { finish(); }
 
     // Requests done so far; waits up to `seconds` for them to reach `n`.
     long wait_for(long n, double seconds)
@@ -77,7 +75,12 @@ public:
         if (pid_ <= 0)
             return last_;
         close(stdin_);
-        poll_until([&] { read_lines(100); return eof_; }, 60);
+        poll_until(
+            [&] {
+                read_lines(100);
+                return eof_;
+            },
+            60);
         close(out_);
         waitpid(pid_, nullptr, 0);
         pid_ = -1;
@@ -123,8 +126,8 @@ std::string new_build(const Instance& inst, const std::string& marker)
 // Runs `trigger` (which returns the build id expected after the reload) under a load of at least
 // 2,000 requests (POSTs with a body when `post`: nginx never retries those), at least 500 of
 // them after the reload has completed.
-void reload_under_load(const Instance& inst, int workers, const std::function<std::string()>& trigger,
-                       bool post = false)
+void reload_under_load(const Instance& inst, int workers,
+                       const std::function<std::string()>& trigger, bool post = false)
 {
     const auto before = inst.stats();
     BOOST_REQUIRE(before.ok);
@@ -132,11 +135,13 @@ void reload_under_load(const Instance& inst, int workers, const std::function<st
     BOOST_REQUIRE(load.wait_for(500, 30) >= 500);
     const std::string expected = trigger();
     test::Stats after;
-    const bool reloaded = poll_until([&] {
-        after = inst.stats();
-        return after.num("reloads") == before.num("reloads") + 1 && after.pids(true).empty() &&
-               after.pids().size() == static_cast<std::size_t>(workers);
-    }, 20);
+    const bool reloaded = poll_until(
+        [&] {
+            after = inst.stats();
+            return after.num("reloads") == before.num("reloads") + 1 && after.pids(true).empty() &&
+                   after.pids().size() == static_cast<std::size_t>(workers);
+        },
+        20);
     const long at_reload = load.done();
     load.wait_for(std::max(2000L, at_reload + 500), 60);
     std::istringstream result(load.finish());
@@ -161,8 +166,9 @@ void reload_under_load(const Instance& inst, int workers, const std::function<st
 // `server --reload PID`, systemd's ExecReload: it returns once the reload is over, with its result.
 std::string reload_command(const Instance& inst)
 {
-    return test::command_output("APP_STATS_LISTEN=" + inst.stats_listen() + " " SERVER_BINARY
-                                " --reload " + std::to_string(inst.pid()) + "; echo \"exit $?\"");
+    return test::command_output("APP_STATS_LISTEN=" + inst.stats_listen() +
+                                " " SERVER_BINARY " --reload " + std::to_string(inst.pid()) +
+                                "; echo \"exit $?\"");
 }
 
 // systemd's end of Type=notify: a datagram socket that collects what the master sends.
@@ -209,7 +215,8 @@ BOOST_AUTO_TEST_SUITE(api_reload)
 BOOST_AUTO_TEST_CASE(systemd_hears_ready_reloading_and_stopping)
 {
     NotifySocket systemd;
-    Instance inst("notify", {{"APP_WORKERS", "2"}, {"APP_RELOAD_ON_REBUILD", "false"},
+    Instance inst("notify", {{"APP_WORKERS", "2"},
+                             {"APP_RELOAD_ON_REBUILD", "false"},
                              {"NOTIFY_SOCKET", systemd.path()}});
     BOOST_TEST(poll_until([&] { return systemd.states() == "READY=1\n"; }, 5), systemd.states());
     new_build(inst, "notify");
@@ -243,7 +250,8 @@ BOOST_AUTO_TEST_CASE(reload_on_a_touch_of_the_reload_file_under_load_fails_no_re
         BOOST_REQUIRE(utimensat(AT_FDCWD, inst.reload_file().c_str(), nullptr, 0) == 0);  // touch
         return next;
     });
-    BOOST_TEST(inst.log().find("reload (touch of " + inst.reload_file() + ")") != std::string::npos);
+    BOOST_TEST(inst.log().find("reload (touch of " + inst.reload_file() + ")") !=
+               std::string::npos);
 }
 
 BOOST_AUTO_TEST_CASE(reload_on_sighup_under_post_load_fails_no_request)
@@ -251,11 +259,14 @@ BOOST_AUTO_TEST_CASE(reload_on_sighup_under_post_load_fails_no_request)
     // A POST nginx has sent on a kept connection is never retried: a worker that closed a kept
     // connection under it would fail it.
     Instance inst("reload_post", {{"APP_WORKERS", "3"}, {"APP_RELOAD_ON_REBUILD", "false"}});
-    reload_under_load(inst, 3, [&] {
-        const auto next = new_build(inst, "post");
-        BOOST_REQUIRE(kill(inst.pid(), SIGHUP) == 0);
-        return next;
-    }, true);
+    reload_under_load(
+        inst, 3,
+        [&] {
+            const auto next = new_build(inst, "post");
+            BOOST_REQUIRE(kill(inst.pid(), SIGHUP) == 0);
+            return next;
+        },
+        true);
 }
 
 BOOST_AUTO_TEST_CASE(reload_on_a_new_binary_in_local_dev_under_load_fails_no_request)
@@ -274,18 +285,22 @@ BOOST_AUTO_TEST_CASE(old_workers_finish_their_requests_within_the_reload_mercy_p
     const auto start = std::chrono::steady_clock::now();
     BOOST_REQUIRE(kill(inst.pid(), SIGHUP) == 0);
     // The new workers serve while the old ones finish.
-    BOOST_TEST(poll_until([&] {
-        const auto s = inst.stats();
-        return s.pids(true).size() == 2 && s.pids().size() == 2 && s.num("idle") == 2;
-    }, 5));
+    BOOST_TEST(poll_until(
+        [&] {
+            const auto s = inst.stats();
+            return s.pids(true).size() == 2 && s.pids().size() == 2 && s.num("idle") == 2;
+        },
+        5));
     for (int i = 0; i < 5; ++i)
         BOOST_TEST(status_of(Instance::url("/apitest/sleep?ms=1")) == 200);
     BOOST_TEST(finishing.get() == 200);  // finished by an old worker after the reload
     BOOST_TEST(stuck.get() == 502);      // killed when the mercy period ran out
-    const double took = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    const double took =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     BOOST_TEST(took >= 3.0);
     BOOST_TEST(took < 6.0);
-    BOOST_TEST(inst.log().find("still busy after the reload mercy period: SIGKILL") != std::string::npos);
+    BOOST_TEST(inst.log().find("still busy after the reload mercy period: SIGKILL") !=
+               std::string::npos);
     BOOST_TEST(poll_until([&] { return inst.stats().pids(true).empty(); }, 5));
 }
 
@@ -294,13 +309,16 @@ BOOST_AUTO_TEST_CASE(reload_with_a_binary_that_cannot_start_keeps_the_old_worker
     Instance inst("reload_broken", {{"APP_WORKERS", "2"}});
     const auto before = inst.stats();
     inst.replace_binary("#!/bin/sh\necho 'cannot start: a broken build' >&2\nexit 1\n");
-    const std::string aborted = "--check failed (exit code 1: cannot start: a broken build); the old workers keep serving";
+    const std::string aborted =
+        "--check failed (exit code 1: cannot start: a broken build); the old workers keep serving";
     BOOST_TEST(poll_until([&] { return inst.log().find(aborted) != std::string::npos; }, 10));
     BOOST_REQUIRE(kill(inst.pid(), SIGHUP) == 0);  // a signal does no harm either
-    BOOST_TEST(poll_until([&] {
-        const auto log = inst.log();
-        return log.find(aborted) != log.rfind(aborted);
-    }, 10));
+    BOOST_TEST(poll_until(
+        [&] {
+            const auto log = inst.log();
+            return log.find(aborted) != log.rfind(aborted);
+        },
+        10));
     for (int i = 0; i < 10; ++i)
         BOOST_TEST(status_of(Instance::url("/apitest/sleep?ms=1")) == 200);
     const auto s = inst.stats();
@@ -309,10 +327,12 @@ BOOST_AUTO_TEST_CASE(reload_with_a_binary_that_cannot_start_keeps_the_old_worker
     BOOST_TEST(s.str("build_id") == before.str("build_id"));
 
     const auto fixed = new_build(inst, "fixed");
-    BOOST_TEST(poll_until([&] {
-        const auto t = inst.stats();
-        return t.num("reloads") == 1 && t.str("build_id") == fixed && t.pids(true).empty();
-    }, 15));
+    BOOST_TEST(poll_until(
+        [&] {
+            const auto t = inst.stats();
+            return t.num("reloads") == 1 && t.str("build_id") == fixed && t.pids(true).empty();
+        },
+        15));
 }
 
 BOOST_AUTO_TEST_CASE(reload_command_waits_for_the_new_workers_and_exits_0)
@@ -360,8 +380,9 @@ BOOST_AUTO_TEST_CASE(reload_command_fails_when_the_check_fails_and_the_old_worke
     inst.replace_binary("#!/bin/sh\necho 'cannot start: a broken build' >&2\nexit 1\n");
     const auto out = reload_command(inst);
     BOOST_TEST(out.find("server: reload aborted, the old workers keep serving: ") == 0u, out);
-    BOOST_TEST(out.find("--check failed (exit code 1: cannot start: a broken build)") !=
-                   std::string::npos, out);
+    BOOST_TEST(
+        out.find("--check failed (exit code 1: cannot start: a broken build)") != std::string::npos,
+        out);
     BOOST_TEST(out.find("exit 1") != std::string::npos, out);
     const auto s = inst.stats();
     BOOST_TEST(s.num("reloads_failed") == 1);
@@ -380,7 +401,8 @@ BOOST_AUTO_TEST_CASE(reload_command_fails_when_the_check_fails_and_the_old_worke
 
 BOOST_AUTO_TEST_CASE(reload_command_needs_the_stats_socket)
 {
-    const auto out = test::command_output("APP_STATS_LISTEN= " SERVER_BINARY " --reload 12345; "
+    const auto out = test::command_output("APP_STATS_LISTEN= " SERVER_BINARY
+                                          " --reload 12345; "
                                           "echo \"exit $?\"");
     BOOST_TEST(out.find("needs the master's stats socket") != std::string::npos, out);
     BOOST_TEST(out.find("exit 1") != std::string::npos, out);

@@ -79,10 +79,12 @@ BOOST_AUTO_TEST_CASE(reload_into_a_config_without_a_required_key_is_refused_nami
 
     std::ofstream(file) << good;
     BOOST_REQUIRE(kill(inst.pid(), SIGHUP) == 0);
-    BOOST_TEST(poll_until([&] {
-        const auto t = inst.stats();
-        return t.num("reloads") == 1 && t.pids(true).empty() && t.pids() != before.pids();
-    }, 15));
+    BOOST_TEST(poll_until(
+        [&] {
+            const auto t = inst.stats();
+            return t.num("reloads") == 1 && t.pids(true).empty() && t.pids() != before.pids();
+        },
+        15));
     std::remove(file.c_str());
 }
 

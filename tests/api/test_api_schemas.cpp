@@ -40,9 +40,10 @@ void check_against(const rapidjson::Value& v, const core::Schema& s, const std::
         }
         for (const auto& m : v.GetObject()) {
             const std::string name = m.name.GetString();
-            BOOST_TEST((s.open || std::any_of(s.fields.begin(), s.fields.end(),
-                                              [&](const core::Field& f) { return f.name == name; })),
-                       name << " not declared");
+            BOOST_TEST(
+                (s.open || std::any_of(s.fields.begin(), s.fields.end(),
+                                       [&](const core::Field& f) { return f.name == name; })),
+                name << " not declared");
         }
     }
 }
@@ -74,10 +75,14 @@ BOOST_AUTO_TEST_CASE(replies_match_their_declarations)
     check_against(parse(created), declared("POST", "/api/movies/", 201), "created movie");
     check_against(parse(created), api::movie_schema(), "movie");
     const auto id = str(parse(created), "id");
-    check_against(parse(get("/api/movies/" + id)), declared("GET", "/api/movies/{id}", 200), "movie");
-    check_against(parse(get("/api/movies/?limit=5")), declared("GET", "/api/movies/", 200), "movies");
-    check_against(parse(with_session(sid, "GET", "/api/me")), declared("GET", "/api/me", 200), "me");
-    check_against(parse(get("/apitest/counter")), declared("GET", "/apitest/counter", 200), "counter");
+    check_against(parse(get("/api/movies/" + id)), declared("GET", "/api/movies/{id}", 200),
+                  "movie");
+    check_against(parse(get("/api/movies/?limit=5")), declared("GET", "/api/movies/", 200),
+                  "movies");
+    check_against(parse(with_session(sid, "GET", "/api/me")), declared("GET", "/api/me", 200),
+                  "me");
+    check_against(parse(get("/apitest/counter")), declared("GET", "/apitest/counter", 200),
+                  "counter");
     check_against(parse(get("/api/health")), declared("GET", "/api/health", 200), "health");
     const auto gone = with_session(sid, "DELETE", "/api/movies/" + id);
     check_against(parse(gone), declared("DELETE", "/api/movies/{id}", 200), "deleted movie");

@@ -67,7 +67,8 @@ BOOST_AUTO_TEST_CASE(request_log_masks_secrets_and_marks_errors)
     const std::string mark = "m" + std::to_string(getpid()) + "x" + std::to_string(time(nullptr));
     const std::string secret = "Sekret" + mark + "Pw1";
     test::get("/api/movies/?search=" + mark + "&password=" + secret);
-    test::http("POST", "/apitest/dbtruncate", R"({"pwd": ")" + secret + R"(", "note": ")" + mark + R"("})",
+    test::http("POST", "/apitest/dbtruncate",
+               R"({"pwd": ")" + secret + R"(", "note": ")" + mark + R"("})",
                {{"Content-Type", "application/json"}});
     test::get("/api/nothing-" + mark);
 
@@ -78,11 +79,13 @@ BOOST_AUTO_TEST_CASE(request_log_masks_secrets_and_marks_errors)
         "ERROR anon@127.0.0.1 - GET /api/nothing-" + mark + " -> 404",
     };
     std::string log;
-    BOOST_TEST(test::poll_until([&] {
-        log = test::read_text(log_file);
-        return std::all_of(wanted.begin(), wanted.end(),
-                           [&](const auto& w) { return log.find(w) != std::string::npos; });
-    }, 5));
+    BOOST_TEST(test::poll_until(
+        [&] {
+            log = test::read_text(log_file);
+            return std::all_of(wanted.begin(), wanted.end(),
+                               [&](const auto& w) { return log.find(w) != std::string::npos; });
+        },
+        5));
     for (const auto& w : wanted)
         BOOST_TEST(log.find(w) != std::string::npos, w);
     BOOST_TEST(log.find(secret) == std::string::npos);

@@ -115,7 +115,8 @@ BOOST_AUTO_TEST_CASE(visitors_get_no_session_and_no_cookie)
 BOOST_AUTO_TEST_CASE(session_holds_user_role_ip_and_agent)
 {
     const auto a = make_account("admin", "holds");
-    const auto sid = session_id(login(a.email, a.password, "", {{"User-Agent", "Agent/1.0 (test)"}}));
+    const auto sid =
+        session_id(login(a.email, a.password, "", {{"User-Agent", "Agent/1.0 (test)"}}));
     const auto s = stored_session(sid);
     BOOST_TEST(str(s, "uid") == a.id);
     BOOST_TEST(str(s, "role") == "admin");
@@ -153,8 +154,8 @@ BOOST_AUTO_TEST_CASE(tampered_unknown_or_expired_cookies_are_visitors)
     const auto sid = login_id(a);
     auto tampered = sid;
     tampered[10] = tampered[10] == 'a' ? 'b' : 'a';
-    for (const auto& bad : {tampered, sid.substr(0, 63), sid + "0", std::string("x"), std::string(64, 'Z'),
-                            std::string("../../etc"), std::string(64, '0')}) {
+    for (const auto& bad : {tampered, sid.substr(0, 63), sid + "0", std::string("x"),
+                            std::string(64, 'Z'), std::string("../../etc"), std::string(64, '0')}) {
         BOOST_TEST_CONTEXT(bad)
         {
             const auto r = with_session(bad, "GET", "/api/me");
@@ -173,10 +174,12 @@ BOOST_AUTO_TEST_CASE(fresh_session_needs_the_login_ip_and_agent)
     const std::map<std::string, std::string> ua{{"User-Agent", "Browser/1"}};
     const auto sid = session_id(login(a.email, a.password, "", ua));
     BOOST_TEST(with_session(sid, "GET", "/apitest/freshsession", "", ua).status == 200);
-    const auto other = with_session(sid, "GET", "/apitest/freshsession", "", {{"User-Agent", "Browser/2"}});
+    const auto other =
+        with_session(sid, "GET", "/apitest/freshsession", "", {{"User-Agent", "Browser/2"}});
     BOOST_TEST(other.status == 401);
     BOOST_TEST(other.body == R"({"err":"401: fresh login required"})");
-    BOOST_TEST(with_session(sid, "GET", "/api/me", "", {{"User-Agent", "Browser/2"}}).status == 200);
+    BOOST_TEST(with_session(sid, "GET", "/api/me", "", {{"User-Agent", "Browser/2"}}).status ==
+               200);
     // the same agent from another address: store another login IP, keeping the time to live
     const auto key = api::session_key(sid);
     auto json = *red::get_keyval(key);
@@ -208,7 +211,8 @@ BOOST_AUTO_TEST_CASE(every_role_level_is_checked)
         {
             const auto sid = login_id(make_account(c.role, c.role));
             BOOST_TEST(with_session(sid, "GET", "/api/me").status == c.me);
-            BOOST_TEST(with_session(sid, "POST", "/api/movies/", movie_body(c.role)).status == c.create);
+            BOOST_TEST(with_session(sid, "POST", "/api/movies/", movie_body(c.role)).status ==
+                       c.create);
             BOOST_TEST(with_session(sid, "GET", "/api/users").status == c.users);
             BOOST_TEST(with_session(sid, "GET", "/api/movies/").status == 200);
             BOOST_TEST(with_session(sid, "POST", "/api/logout", "{}").status == 200);
@@ -257,9 +261,9 @@ BOOST_AUTO_TEST_CASE(disabled_user_is_stopped_mid_session)
     BOOST_TEST(r.status == 400);
     BOOST_TEST(r.body == R"({"err":"account disabled"})");
     BOOST_TEST(session_cookie(r).find("Max-Age=0") != std::string::npos);  // the cookie goes
-    BOOST_TEST(!red::get_keyval(api::session_key(sid)));                    // and the session
-    BOOST_TEST(with_session(sid, "GET", "/api/me").status == 401);          // now a visitor
-    const auto open_route = with_session(other, "GET", "/api/movies/");      // any route at all
+    BOOST_TEST(!red::get_keyval(api::session_key(sid)));                   // and the session
+    BOOST_TEST(with_session(sid, "GET", "/api/me").status == 401);         // now a visitor
+    const auto open_route = with_session(other, "GET", "/api/movies/");    // any route at all
     BOOST_TEST(open_route.status == 400);
     BOOST_TEST(open_route.body == R"({"err":"account disabled"})");
     const auto again = login(a.email, a.password);  // and no new session either

@@ -51,7 +51,8 @@ BOOST_AUTO_TEST_CASE(sendemail_spools_a_task_that_the_spooler_runs)
     const auto r = test::get("/apitest/sendemail");
     BOOST_TEST(r.status == 200);
     BOOST_TEST(r.body == R"({"reply":"background task will start"})");
-    BOOST_TEST(send_email_ran("Hello world!", before), "no new send_email line in the log within 15 s");
+    BOOST_TEST(send_email_ran("Hello world!", before),
+               "no new send_email line in the log within 15 s");
 }
 
 BOOST_AUTO_TEST_CASE(password_forgot_spools_the_reset_mail)

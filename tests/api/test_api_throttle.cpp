@@ -32,7 +32,8 @@ struct Clean {
 
 HttpReply signup_from(const std::string& ip, const std::string& email, const std::string& pw)
 {
-    const auto body = R"({"email":")" + email + R"(","password":")" + pw + R"(","fname":"S","lname":"U"})";
+    const auto body =
+        R"({"email":")" + email + R"(","password":")" + pw + R"(","fname":"S","lname":"U"})";
     return http_from(ip, "POST", "/api/signup", body, {{"Content-Type", "application/json"}});
 }
 
@@ -119,7 +120,9 @@ BOOST_AUTO_TEST_CASE(unknown_email_takes_as_long_as_a_wrong_password)
     auto timed = [](const std::string& email, const std::string& pw, std::string& body) {
         const auto t0 = std::chrono::steady_clock::now();
         const auto r = login(email, pw);
-        const auto ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+        const auto ms =
+            std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0)
+                .count();
         BOOST_TEST_REQUIRE(r.status == 400);
         body = r.body;
         return ms;
@@ -130,7 +133,8 @@ BOOST_AUTO_TEST_CASE(unknown_email_takes_as_long_as_a_wrong_password)
         unknown.push_back(timed(unique_email("timing-nobody"), wrong_pw, unknown_body));
     }
     const double mu = median(unknown), mw = median(wrong);
-    BOOST_TEST_MESSAGE("median login: unknown email " << mu << " ms, wrong password " << mw << " ms");
+    BOOST_TEST_MESSAGE("median login: unknown email " << mu << " ms, wrong password " << mw
+                                                      << " ms");
     BOOST_TEST(unknown_body == wrong_body);
     BOOST_TEST(mw > 5.0);  // a real scrypt run, not a shortcut
     BOOST_TEST(std::abs(mu - mw) <= 0.30 * mw);

@@ -20,8 +20,8 @@
 using test::all_idle;
 using test::busy_worker;
 using test::in_background;
-using test::instance_connections;
 using test::Instance;
+using test::instance_connections;
 using test::occurrences;
 using test::poll_until;
 using test::status_of;
@@ -65,7 +65,8 @@ BOOST_AUTO_TEST_CASE(sample_routes_that_spool_or_wait_exist_only_in_local_dev_or
     BOOST_TEST(r.body.find(R"("slept_ms":1,)") != std::string::npos);
     BOOST_TEST(test::get("/api/list").body.find(kSleep) != std::string::npos);
 
-    Instance prod("production", {{"APP_LOCAL_DEV", "false"}, {"APP_TEST_MODE", "false"}, {"APP_WORKERS", "1"}});
+    Instance prod("production",
+                  {{"APP_LOCAL_DEV", "false"}, {"APP_TEST_MODE", "false"}, {"APP_WORKERS", "1"}});
     BOOST_TEST(test::get(Instance::url(kSleep + "?ms=1")).status == 404);
     BOOST_TEST(test::get(Instance::url("/apitest/sendemail")).status == 404);  // issue 9
     BOOST_TEST(test::http("POST", Instance::url("/apitest/dbtruncate")).status == 404);
@@ -92,8 +93,8 @@ BOOST_AUTO_TEST_CASE(harakiri_kills_a_request_past_the_limit_while_others_are_se
     BOOST_TEST(status == 502);  // from nginx: the worker died under it
     BOOST_TEST(took >= 2.0);    // not before its 2 s
     BOOST_TEST(took < 8.0);     // long before the 10 s it asked for, with room for a loaded machine
-    const std::string line = "HARAKIRI ON WORKER " + std::to_string(id) + " (pid: " + std::to_string(pid) +
-                             ", try: 1) GET " + kSleep;
+    const std::string line = "HARAKIRI ON WORKER " + std::to_string(id) +
+                             " (pid: " + std::to_string(pid) + ", try: 1) GET " + kSleep;
     BOOST_TEST(poll_until([&] { return inst.log().find(line) != std::string::npos; }, 3), line);
     BOOST_TEST(poll_until([&] { return all_idle(inst, 3); }, 5));
     const auto s = inst.stats();
@@ -103,7 +104,8 @@ BOOST_AUTO_TEST_CASE(harakiri_kills_a_request_past_the_limit_while_others_are_se
     BOOST_TEST(status_of(Instance::url(kSleep + "?ms=1")) == 200);
 }
 
-BOOST_AUTO_TEST_CASE(nginx_keeps_its_connections_to_the_workers_and_the_workers_let_them_go_when_nginx_closes_them)
+BOOST_AUTO_TEST_CASE(
+    nginx_keeps_its_connections_to_the_workers_and_the_workers_let_them_go_when_nginx_closes_them)
 {
     Instance inst("keepconn", {{"APP_WORKERS", "2"}});
     for (int i = 0; i < 10; ++i)
@@ -113,12 +115,14 @@ BOOST_AUTO_TEST_CASE(nginx_keeps_its_connections_to_the_workers_and_the_workers_
         BOOST_REQUIRE(status_of(Instance::url(kSleep + "?ms=1")) == 200);
     const auto later = instance_connections();
     std::vector<std::string> both;
-    std::set_intersection(first.begin(), first.end(), later.begin(), later.end(), std::back_inserter(both));
+    std::set_intersection(first.begin(), first.end(), later.begin(), later.end(),
+                          std::back_inserter(both));
     BOOST_TEST(!first.empty());
     BOOST_TEST(later.size() <= 256u);  // keepalive 128 per nginx worker
     BOOST_TEST(!both.empty(), "no connection outlived 200 requests");  // one per request otherwise
     BOOST_TEST(inst.stats().num("requests") >= 210);
-    BOOST_TEST(inst.stats().num("kept_connections") == static_cast<std::int64_t>(instance_connections().size()));
+    BOOST_TEST(inst.stats().num("kept_connections") ==
+               static_cast<std::int64_t>(instance_connections().size()));
     // A reload of nginx ends its old workers, which close their idle connections: the app's
     // workers and master drop their duplicates, so none stays open.
     std::ifstream pid_file(test::stack_run_dir() + "/nginx.pid");
@@ -132,7 +136,8 @@ BOOST_AUTO_TEST_CASE(nginx_keeps_its_connections_to_the_workers_and_the_workers_
 
 BOOST_AUTO_TEST_CASE(a_worker_that_served_its_max_requests_is_replaced_without_a_failed_request)
 {
-    Instance inst("max_requests", {{"APP_MAX_REQUESTS", "5"}, {"APP_MIN_WORKER_LIFETIME_SECONDS", "0"},
+    Instance inst("max_requests", {{"APP_MAX_REQUESTS", "5"},
+                                   {"APP_MIN_WORKER_LIFETIME_SECONDS", "0"},
                                    {"APP_WORKERS", "2"}});
     const auto first = inst.stats().pids();
     BOOST_TEST(successes(Instance::url(kSleep + "?ms=1"), 3, 20) == 60);
@@ -145,12 +150,14 @@ BOOST_AUTO_TEST_CASE(a_worker_that_served_its_max_requests_is_replaced_without_a
         BOOST_TEST(w["requests"].GetInt() < 5);
     for (pid_t p : first)
         BOOST_TEST(!has(s.pids(), p));
-    BOOST_TEST(inst.log().find("retired (served its max requests) after 5 requests: respawning") != std::string::npos);
+    BOOST_TEST(inst.log().find("retired (served its max requests) after 5 requests: respawning") !=
+               std::string::npos);
 }
 
 BOOST_AUTO_TEST_CASE(no_recycling_before_the_min_worker_lifetime)
 {
-    Instance inst("min_lifetime", {{"APP_MAX_REQUESTS", "2"}, {"APP_MIN_WORKER_LIFETIME_SECONDS", "30"},
+    Instance inst("min_lifetime", {{"APP_MAX_REQUESTS", "2"},
+                                   {"APP_MIN_WORKER_LIFETIME_SECONDS", "30"},
                                    {"APP_WORKERS", "1"}});
     BOOST_TEST(successes(Instance::url(kSleep + "?ms=1"), 1, 10) == 10);
     const auto s = inst.stats();
@@ -161,11 +168,13 @@ BOOST_AUTO_TEST_CASE(no_recycling_before_the_min_worker_lifetime)
 BOOST_AUTO_TEST_CASE(a_worker_over_the_memory_limit_is_replaced_without_a_failed_request)
 {
     // Every worker is over 1 MB, so each one retires after its request.
-    Instance inst("rss", {{"APP_RELOAD_ON_RSS_MB", "1"}, {"APP_MIN_WORKER_LIFETIME_SECONDS", "0"},
+    Instance inst("rss", {{"APP_RELOAD_ON_RSS_MB", "1"},
+                          {"APP_MIN_WORKER_LIFETIME_SECONDS", "0"},
                           {"APP_WORKERS", "2"}});
     BOOST_TEST(successes(Instance::url(kSleep + "?ms=1"), 2, 10) == 20);
     BOOST_TEST(poll_until([&] { return inst.stats().num("retired") == 20; }, 5));
-    BOOST_TEST(inst.log().find("retired (went over the memory limit) after 1 requests") != std::string::npos);
+    BOOST_TEST(inst.log().find("retired (went over the memory limit) after 1 requests") !=
+               std::string::npos);
 }
 
 BOOST_AUTO_TEST_CASE(a_worker_past_its_max_lifetime_retires_after_its_request)
@@ -174,11 +183,14 @@ BOOST_AUTO_TEST_CASE(a_worker_past_its_max_lifetime_retires_after_its_request)
     const auto first = inst.stats().pids();
     BOOST_REQUIRE(first.size() == 2);
     // Requests of 200 ms keep both workers busy while the master retires them.
-    auto load = std::async(std::launch::async, [] { return successes(Instance::url(kSleep + "?ms=200"), 2, 15); });
-    BOOST_TEST(poll_until([&] {
-        const auto now = inst.stats().pids();
-        return now.size() == 2 && !has(now, first[0]) && !has(now, first[1]);
-    }, 10));
+    auto load = std::async(std::launch::async,
+                           [] { return successes(Instance::url(kSleep + "?ms=200"), 2, 15); });
+    BOOST_TEST(poll_until(
+        [&] {
+            const auto now = inst.stats().pids();
+            return now.size() == 2 && !has(now, first[0]) && !has(now, first[1]);
+        },
+        10));
     BOOST_TEST(load.get() == 30);
     BOOST_TEST(inst.stats().num("retired") >= 2);
     BOOST_TEST(inst.log().find("reached its max lifetime (1 s): retiring it") != std::string::npos);
@@ -190,7 +202,8 @@ BOOST_AUTO_TEST_CASE(sigkill_of_a_busy_worker_loses_only_its_own_request)
     Instance inst("sigkill", {{"APP_WORKERS", "3"}});
     auto victim = in_background(Instance::url(kSleep + "?seconds=5"));
     const auto [id, pid] = busy_worker(inst, "GET " + kSleep);
-    auto others = std::async(std::launch::async, [] { return successes(Instance::url(kSleep + "?ms=100"), 2, 10); });
+    auto others = std::async(std::launch::async,
+                             [] { return successes(Instance::url(kSleep + "?ms=100"), 2, 10); });
     BOOST_REQUIRE(poll_until([&] { return inst.stats().num("busy") == 3; }, 5));  // all in flight
     BOOST_REQUIRE(kill(pid, SIGKILL) == 0);
     BOOST_TEST(victim.get() == 502);
@@ -214,7 +227,8 @@ BOOST_AUTO_TEST_CASE(a_crash_looping_worker_is_respawned_with_growing_delays)
     BOOST_TEST(poll_until([&] { return inst.log().find(third) != std::string::npos; }, 10));
     const auto log = inst.log();
     BOOST_TEST(log.find(second) != std::string::npos);
-    BOOST_TEST(seconds_of_day(log, third) - seconds_of_day(log, second) >= 1.9);  // the delay was kept
+    BOOST_TEST(seconds_of_day(log, third) - seconds_of_day(log, second) >=
+               1.9);  // the delay was kept
     const long at_start = occurrences(log, "(exit code 3)");
     BOOST_TEST(at_start >= 2);  // the SIGKILL counts too when the worker was young
     BOOST_TEST(at_start <= 3);
@@ -244,7 +258,8 @@ BOOST_AUTO_TEST_CASE(graceful_stop_finishes_requests_then_kills_after_the_grace_
     BOOST_TEST(stuck.get() == 502);  // killed after the grace period
     BOOST_TEST(took >= 2.0);
     BOOST_TEST(took < 8.0);  // long before the stuck request's 15 s, with room for a loaded machine
-    BOOST_TEST(inst.log().find("still busy after the stop grace period: SIGKILL") != std::string::npos);
+    BOOST_TEST(inst.log().find("still busy after the stop grace period: SIGKILL") !=
+               std::string::npos);
 }
 
 BOOST_AUTO_TEST_CASE(sigint_and_sigquit_stop_gracefully_too)
@@ -287,16 +302,19 @@ BOOST_AUTO_TEST_CASE(stats_command_shows_the_right_counts)
     BOOST_TEST(served == 7);
 
     BOOST_REQUIRE(kill(pids.at(0), SIGKILL) == 0);
-    BOOST_TEST(poll_until([&] {
-        const auto t = inst.stats();
-        return t.num("respawns") == 1 && t.num("deaths") == 1 && t.num("idle") == 2;
-    }, 5));
+    BOOST_TEST(poll_until(
+        [&] {
+            const auto t = inst.stats();
+            return t.num("respawns") == 1 && t.num("deaths") == 1 && t.num("idle") == 2;
+        },
+        5));
 }
 
 BOOST_AUTO_TEST_CASE(stats_are_never_served_beyond_loopback)
 {
     const std::string out = test::command_output(
-        "APP_LISTEN=unix:" + test::stack_run_dir() + "/refused.sock APP_METRICS_LISTEN= "
+        "APP_LISTEN=unix:" + test::stack_run_dir() +
+        "/refused.sock APP_METRICS_LISTEN= "
         "APP_STATS_LISTEN=0.0.0.0:" +
         std::to_string(test::base_port() + 6) +
         // timeout: were the check broken, the server would serve on and the test never end.

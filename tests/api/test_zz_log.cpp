@@ -26,13 +26,15 @@ std::string log_text()
 // True once every pattern matches some line of the log, within 5 s.
 bool log_has_all(const std::vector<std::regex>& patterns)
 {
-    return poll_until([&] {
-        const auto log = log_text();
-        for (const auto& p : patterns)
-            if (!std::regex_search(log, p))
-                return false;
-        return true;
-    }, 5);
+    return poll_until(
+        [&] {
+            const auto log = log_text();
+            for (const auto& p : patterns)
+                if (!std::regex_search(log, p))
+                    return false;
+            return true;
+        },
+        5);
 }
 
 std::string id_of(const HttpReply& r)
@@ -53,12 +55,12 @@ BOOST_AUTO_TEST_CASE(account_events_are_logged_with_agent_and_user_id)
     const auto sid = session_id(login(a.email, a.password, "", {{"User-Agent", "LogCheck/2.0"}}));
     BOOST_REQUIRE(!sid.empty());
     BOOST_REQUIRE(with_session(sid, "GET", "/api/me").status == 200);
-    const auto movie = with_session(sid, "POST", "/api/movies/",
-                                    R"({"title":"Logged","director":"L. Og"})");
+    const auto movie =
+        with_session(sid, "POST", "/api/movies/", R"({"title":"Logged","director":"L. Og"})");
     BOOST_REQUIRE(movie.status == 201);
-    const auto signup = post_json("/api/signup", R"({"email":")" + unique_email("logged") +
-                                                     R"(","password":")" + password("logged") +
-                                                     R"(","fname":"L","lname":"G"})");
+    const auto signup =
+        post_json("/api/signup", R"({"email":")" + unique_email("logged") + R"(","password":")" +
+                                     password("logged") + R"(","fname":"L","lname":"G"})");
     BOOST_REQUIRE(signup.status == 201);
     const std::string at = "@127\\.0\\.0\\.1 ";
     BOOST_TEST(log_has_all({
@@ -77,12 +79,15 @@ BOOST_AUTO_TEST_CASE(no_log_line_holds_a_test_password)
     BOOST_REQUIRE(login(a.email, a.password).status == 200);
     BOOST_REQUIRE(login(a.email, password("wrong")).status == 400);
     // This case's own logins are in the log, masked...
-    const std::string login_line = "POST /api/login \\{\"email\":\"" + a.email + "\",\"password\":\"X\"\\}";
-    BOOST_TEST(log_has_all({std::regex(login_line + " -> 200 "), std::regex(login_line + " -> 400 ")}));
+    const std::string login_line =
+        "POST /api/login \\{\"email\":\"" + a.email + "\",\"password\":\"X\"\\}";
+    BOOST_TEST(
+        log_has_all({std::regex(login_line + " -> 200 "), std::regex(login_line + " -> 400 ")}));
     // ... and no line from any test of this run or an earlier one holds a password in clear.
     const auto log = log_text();
     const auto at = log.find(kPasswordMark);
-    const auto near = at == std::string::npos ? "" : log.substr(at - std::min<std::size_t>(at, 200), 300);
+    const auto near =
+        at == std::string::npos ? "" : log.substr(at - std::min<std::size_t>(at, 200), 300);
     BOOST_TEST(at == std::string::npos, "a password in the log: " << near);
 }
 

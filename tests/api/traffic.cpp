@@ -13,7 +13,8 @@ using Clock = std::chrono::steady_clock;
 
 Traffic::Traffic(int threads, long max_each, double max_seconds, Call call)
     : call_(std::move(call)),
-      deadline_(Clock::now() + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(max_seconds)))
+      deadline_(Clock::now() + std::chrono::duration_cast<Clock::duration>(
+                                   std::chrono::duration<double>(max_seconds)))
 {
     running_ = threads;  // before they start: wait_for() ends when none runs
     for (int t = 0; t < threads; ++t)
@@ -30,7 +31,8 @@ bool Traffic::pause(double seconds)
 {
     std::unique_lock<std::mutex> lock(mutex_);
     paused_ = true;
-    return changed_.wait_for(lock, std::chrono::duration<double>(seconds), [&] { return in_flight_ == 0; });
+    return changed_.wait_for(lock, std::chrono::duration<double>(seconds),
+                             [&] { return in_flight_ == 0; });
 }
 
 void Traffic::resume()

@@ -83,10 +83,12 @@ struct Scratch {
     int waiting_for_lock()
     {
         pqxx::nontransaction tx{model::db()};
-        return tx.exec_params("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' "
-                              "AND NOT granted AND objsubid = 1 "
-                              "AND (classid::bigint << 32 | objid::bigint) = $1",
-                              model::Migrator::kLockKey)[0][0]
+        return tx
+            .exec_params(
+                "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' "
+                "AND NOT granted AND objsubid = 1 "
+                "AND (classid::bigint << 32 | objid::bigint) = $1",
+                model::Migrator::kLockKey)[0][0]
             .as<int>();
     }
     void write_ab()
@@ -252,8 +254,9 @@ BOOST_AUTO_TEST_CASE(the_real_migrations_apply_and_roll_back)
                boost::test_tools::per_element());
     {
         pqxx::work tx{*conn};
-        auto uid = tx.exec("INSERT INTO users (email, password) VALUES ('a@b.c', 'x') "
-                           "RETURNING id::text, role::text, tags")[0];
+        auto uid = tx.exec(
+            "INSERT INTO users (email, password) VALUES ('a@b.c', 'x') "
+            "RETURNING id::text, role::text, tags")[0];
         BOOST_TEST(model::is_uuid(uid[0].as<std::string>()));
         BOOST_TEST(uid[1].as<std::string>() == "readonly");
         BOOST_TEST(uid[2].as<std::string>() == "{}");

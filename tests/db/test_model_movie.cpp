@@ -29,8 +29,8 @@ std::string new_user(model::Tx& tx, const std::string& email)
     return u.id;
 }
 
-model::Movie add_movie(model::Tx& tx, const std::string& title,
-                       const std::string& director = "", const std::string& creator = "")
+model::Movie add_movie(model::Tx& tx, const std::string& title, const std::string& director = "",
+                       const std::string& creator = "")
 {
     model::Movie m;
     m.title = title;
@@ -48,8 +48,7 @@ std::vector<std::string> titles(const std::vector<model::Movie>& movies)
     return out;
 }
 
-std::vector<std::string> search(model::Tx& tx, const std::string& text,
-                                const std::string& creator)
+std::vector<std::string> search(model::Tx& tx, const std::string& text, const std::string& creator)
 {
     model::MovieQuery q;
     q.search = text;
@@ -85,8 +84,8 @@ BOOST_AUTO_TEST_CASE(no_creator_is_stored_as_null)
 {
     model::Tx tx;
     auto m = add_movie(tx, "Orphan");
-    BOOST_TEST(model::exec(tx, "SELECT creator IS NULL FROM movies WHERE id = $1", m.id)[0][0]
-                   .as<bool>());
+    BOOST_TEST(
+        model::exec(tx, "SELECT creator IS NULL FROM movies WHERE id = $1", m.id)[0][0].as<bool>());
     BOOST_TEST(model::Movie::get(tx, m.id).creator == "");
 }
 
@@ -195,8 +194,10 @@ BOOST_AUTO_TEST_CASE(update_sets_modified_and_keeps_the_rest)
     const auto uid = new_user(tx, "movie.update@model-test.invalid");
     auto m = add_movie(tx, "Old title", "Old director", uid);
     // now() is fixed for the transaction, so age the row to see modified move.
-    model::exec(tx, "UPDATE movies SET created = now() - interval '1 day', "
-                   "modified = now() - interval '1 day' WHERE id = $1", m.id);
+    model::exec(tx,
+                "UPDATE movies SET created = now() - interval '1 day', "
+                "modified = now() - interval '1 day' WHERE id = $1",
+                m.id);
     const auto old = model::Movie::get(tx, m.id);
 
     auto changed = old;
@@ -236,11 +237,10 @@ BOOST_AUTO_TEST_CASE(remove_returns_the_deleted_row)
 BOOST_AUTO_TEST_CASE(missing_ids_are_not_found)
 {
     model::Tx tx;
-    BOOST_CHECK_EXCEPTION(model::Movie::get(tx, 9223372036854775807), core::NotFound,
-                          [](const core::NotFound& e) {
-                              return e.status == 404 &&
-                                     std::string(e.what()) == "movie 9223372036854775807";
-                          });
+    BOOST_CHECK_EXCEPTION(
+        model::Movie::get(tx, 9223372036854775807), core::NotFound, [](const core::NotFound& e) {
+            return e.status == 404 && std::string(e.what()) == "movie 9223372036854775807";
+        });
     BOOST_CHECK_THROW(model::Movie::get(tx, 0), core::NotFound);
     BOOST_CHECK_THROW(model::Movie::get(tx, -5), core::NotFound);
 }

@@ -127,8 +127,8 @@ BOOST_AUTO_TEST_CASE(to_json_never_contains_the_password)
     d.Parse(text.c_str());
     BOOST_REQUIRE(d.IsObject());
     BOOST_TEST(d.MemberCount() == 9u);
-    for (const char* key : {"id", "email", "first_name", "last_name", "fullname", "role",
-                            "created", "modified"}) {
+    for (const char* key :
+         {"id", "email", "first_name", "last_name", "fullname", "role", "created", "modified"}) {
         BOOST_TEST_CONTEXT(key)
         {
             BOOST_REQUIRE(d.HasMember(key));
@@ -158,10 +158,9 @@ BOOST_AUTO_TEST_CASE(missing_and_malformed_ids_are_not_found)
 {
     model::Tx tx;
     const std::string missing = "2770060c-ebea-495f-b93f-509196e4bc73";
-    BOOST_CHECK_EXCEPTION(model::User::get(tx, missing), core::NotFound,
-                          [&](const core::NotFound& e) {
-                              return message_is(e, 404, "user " + missing);
-                          });
+    BOOST_CHECK_EXCEPTION(
+        model::User::get(tx, missing), core::NotFound,
+        [&](const core::NotFound& e) { return message_is(e, 404, "user " + missing); });
     for (const std::string bad : {"17", "", "not-a-uuid", "2770060c-ebea-495f-b93f-509196e4bc7Z",
                                   "'; DROP TABLE users; --"}) {
         BOOST_TEST_CONTEXT(bad)
@@ -184,8 +183,10 @@ BOOST_AUTO_TEST_CASE(update_writes_fields_and_sets_modified)
     auto u = make_user("update@model-test.invalid");
     u.insert(tx);
     // now() is fixed for the transaction, so age the row to see modified move.
-    model::exec(tx, "UPDATE users SET created = now() - interval '1 day', "
-                   "modified = now() - interval '1 day' WHERE id = $1::uuid", u.id);
+    model::exec(tx,
+                "UPDATE users SET created = now() - interval '1 day', "
+                "modified = now() - interval '1 day' WHERE id = $1::uuid",
+                u.id);
     const auto old = model::User::get(tx, u.id);
     BOOST_TEST(old.modified != u.modified);
 
@@ -217,18 +218,18 @@ BOOST_AUTO_TEST_CASE(set_role_changes_the_role)
 BOOST_AUTO_TEST_CASE(query_pages_by_email_and_searches_literally)
 {
     model::Tx tx;
-    for (const char* e : {"qxu-3@model-test.invalid", "qxu-1@model-test.invalid",
-                          "qxu-5@model-test.invalid", "qxu-2@model-test.invalid",
-                          "qxu-4@model-test.invalid"})
+    for (const char* e :
+         {"qxu-3@model-test.invalid", "qxu-1@model-test.invalid", "qxu-5@model-test.invalid",
+          "qxu-2@model-test.invalid", "qxu-4@model-test.invalid"})
         make_user(e).insert(tx);
     make_user("pct@model-test.invalid", "Qxv", "100%_sure").insert(tx);
     make_user("nopct@model-test.invalid", "Qxv", "100xysure").insert(tx);
     make_user("slash@model-test.invalid", "Qxv\\w", "Doe").insert(tx);
 
-    BOOST_TEST(emails(model::User::query(tx, 1, 2, "QXU-")) ==
-                   (std::vector<std::string>{"qxu-1@model-test.invalid",
-                                             "qxu-2@model-test.invalid"}),
-               boost::test_tools::per_element());
+    BOOST_TEST(
+        emails(model::User::query(tx, 1, 2, "QXU-")) ==
+            (std::vector<std::string>{"qxu-1@model-test.invalid", "qxu-2@model-test.invalid"}),
+        boost::test_tools::per_element());
     BOOST_TEST(emails(model::User::query(tx, 3, 2, "qxu-")) ==
                    std::vector<std::string>{"qxu-5@model-test.invalid"},
                boost::test_tools::per_element());

@@ -29,10 +29,19 @@ double seconds_since(Clock::time_point t0)
     return std::chrono::duration<double>(Clock::now() - t0).count();
 }
 
-void sleep_ms(int ms) { std::this_thread::sleep_for(std::chrono::milliseconds(ms)); }
+void sleep_ms(int ms)
+{
+    std::this_thread::sleep_for(std::chrono::milliseconds(ms));
+}
 
-std::int64_t ttl(const std::string& key) { return red::command({"TTL", key}).integer(); }
-std::int64_t client_id() { return red::command({"CLIENT", "ID"}).integer(); }
+std::int64_t ttl(const std::string& key)
+{
+    return red::command({"TTL", key}).integer();
+}
+std::int64_t client_id()
+{
+    return red::command({"CLIENT", "ID"}).integer();
+}
 
 // Runs f in a forked child (which must open its own connection) and returns its exit status.
 template <typename F>
@@ -364,8 +373,7 @@ BOOST_AUTO_TEST_CASE(error_replies_are_reply_errors)
     const auto id = client_id();
     BOOST_CHECK_EXCEPTION(red::incr(s), red::ReplyError, redis_error("not an integer"));
     BOOST_CHECK_EXCEPTION(red::list_append(s, "1"), red::ReplyError, redis_error("WRONGTYPE"));
-    BOOST_CHECK_EXCEPTION(red::list_append(s, "1", 5), red::ReplyError,
-                          redis_error("WRONGTYPE"));
+    BOOST_CHECK_EXCEPTION(red::list_append(s, "1", 5), red::ReplyError, redis_error("WRONGTYPE"));
     BOOST_CHECK_EXCEPTION(red::get_keyval(l), red::ReplyError, redis_error("WRONGTYPE"));
     BOOST_CHECK_EXCEPTION(red::get_set(l, "2", 10), red::ReplyError, redis_error("WRONGTYPE"));
     BOOST_CHECK_EXCEPTION(red::command({"NOSUCHCOMMAND"}), red::ReplyError,
@@ -466,7 +474,8 @@ BOOST_AUTO_TEST_CASE(auth_with_redis_password)
 BOOST_AUTO_TEST_CASE(eval_runs_scripts_by_sha_and_survives_a_flushed_script_cache)
 {
     const auto k = kPrefix + "eval";
-    const std::string script = "redis.call('SET', KEYS[1], ARGV[1]); return redis.call('GET', KEYS[1])";
+    const std::string script =
+        "redis.call('SET', KEYS[1], ARGV[1]); return redis.call('GET', KEYS[1])";
     auto r = red::eval(script, {k}, {"\"one\""});
     BOOST_TEST(r.string().value() == "\"one\"");
     red::command({"SCRIPT", "FLUSH"});  // as after a Redis restart: the next call gets NOSCRIPT

@@ -30,7 +30,7 @@ BOOST_AUTO_TEST_CASE(a_statement_past_db_statement_timeout_ms_is_cancelled)
         std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     BOOST_TEST(error == "database timeout", error);
     BOOST_TEST(took < 3.0);  // not the 5 s asked for
-    model::ping();  // the same connection serves on
+    model::ping();           // the same connection serves on
     core::set_config(saved);
     model::db_reset();
 }

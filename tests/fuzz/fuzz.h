@@ -20,13 +20,13 @@ namespace fuzz {
 
 // A property that does not hold: libFuzzer saves the input on abort(), as on a sanitizer report.
 // `shown` is printed with it (bytes outside printable ASCII as \xNN), to tell what went wrong.
-#define FUZZ_CHECK_SHOW(cond, what, shown)                                                    \
-    do {                                                                                      \
-        if (!(cond)) {                                                                        \
-            std::fprintf(stderr, "FUZZ_CHECK failed at %s:%d: %s (%s)\n%s\n", __FILE__,       \
-                         __LINE__, what, #cond, fuzz::escaped(shown).c_str());                \
-            std::abort();                                                                     \
-        }                                                                                     \
+#define FUZZ_CHECK_SHOW(cond, what, shown)                                                        \
+    do {                                                                                          \
+        if (!(cond)) {                                                                            \
+            std::fprintf(stderr, "FUZZ_CHECK failed at %s:%d: %s (%s)\n%s\n", __FILE__, __LINE__, \
+                         what, #cond, fuzz::escaped(shown).c_str());                              \
+            std::abort();                                                                         \
+        }                                                                                         \
     } while (0)
 #define FUZZ_CHECK(cond, what) FUZZ_CHECK_SHOW(cond, what, std::string())
 

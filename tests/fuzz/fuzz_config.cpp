@@ -15,8 +15,8 @@
 namespace {
 
 // Keys of each type, so overrides often hit a key the schema has.
-const char* const kKeys[] = {"workers", "local_dev", "log_secret_keys", "listen", "db_port",
-                             "db_host", "cors_origins", "log_level", "config", "nope"};
+const char* const kKeys[] = {"workers", "local_dev",    "log_secret_keys", "listen", "db_port",
+                             "db_host", "cors_origins", "log_level",       "config", "nope"};
 
 std::optional<core::Config> parse(const std::string& text, const std::vector<std::string>& env)
 {
@@ -32,10 +32,22 @@ void read_all(const core::Config& c)
 {
     for (const auto& [key, value] : c.values()) {
         (void)value;
-        try { c.str(key); } catch (const core::ConfigError&) {}
-        try { c.integer(key); } catch (const core::ConfigError&) {}
-        try { c.flag(key); } catch (const core::ConfigError&) {}
-        try { c.list(key); } catch (const core::ConfigError&) {}
+        try {
+            c.str(key);
+        } catch (const core::ConfigError&) {
+        }
+        try {
+            c.integer(key);
+        } catch (const core::ConfigError&) {
+        }
+        try {
+            c.flag(key);
+        } catch (const core::ConfigError&) {
+        }
+        try {
+            c.list(key);
+        } catch (const core::ConfigError&) {
+        }
     }
 }
 

@@ -12,7 +12,10 @@
 
 namespace {
 
-bool space(char c) { return std::isspace(static_cast<unsigned char>(c)) != 0; }
+bool space(char c)
+{
+    return std::isspace(static_cast<unsigned char>(c)) != 0;
+}
 
 void check_parse(const std::string& header, const std::string& name)
 {
@@ -25,8 +28,8 @@ void check_parse(const std::string& header, const std::string& name)
     }
     core::Request req({{"HTTP_COOKIE", header}}, "");
     const auto it = cookies.find(name);
-    FUZZ_CHECK(req.cookie(name) == (it == cookies.end() ? std::nullopt
-                                                         : std::optional<std::string>(it->second)),
+    FUZZ_CHECK(req.cookie(name) ==
+                   (it == cookies.end() ? std::nullopt : std::optional<std::string>(it->second)),
                "Request::cookie disagrees with parse_cookies");
 }
 
@@ -45,7 +48,8 @@ void check_build(FuzzedDataProvider& in)
     const char* const kSameSite[] = {"Lax", "Strict", "None", ""};
     c.same_site = in.PickValueInArray(kSameSite);
     // Any time from 1970 to 2100: what a clock can say.
-    const auto now = static_cast<std::time_t>(in.ConsumeIntegralInRange<std::int64_t>(0, 4102444800));
+    const auto now =
+        static_cast<std::time_t>(in.ConsumeIntegralInRange<std::int64_t>(0, 4102444800));
     std::string header;
     try {
         header = core::set_cookie_header(c, now);
@@ -56,8 +60,9 @@ void check_build(FuzzedDataProvider& in)
     // The browser reads back the name and value we set, and nothing else before the first ';'.
     const auto first = header.substr(0, header.find(';'));
     const auto back = core::parse_cookies(first);
-    FUZZ_CHECK_SHOW(back.size() == 1 && back.begin()->first == c.name && back.begin()->second == c.value,
-                    "the Set-Cookie value does not read back as name=value", header);
+    FUZZ_CHECK_SHOW(
+        back.size() == 1 && back.begin()->first == c.name && back.begin()->second == c.value,
+        "the Set-Cookie value does not read back as name=value", header);
 }
 
 }  // namespace

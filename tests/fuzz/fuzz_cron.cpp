@@ -44,7 +44,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size)
     const int minute = field(in), hour = field(in), day = field(in), month = field(in),
               weekday = field(in), seconds = field(in);
     // From 1970 to 2070, so that the search stays before 2100, which breaks the 28-year cycle.
-    const auto start = static_cast<std::time_t>(in.ConsumeIntegralInRange<std::int64_t>(0, 3155760000));
+    const auto start =
+        static_cast<std::time_t>(in.ConsumeIntegralInRange<std::int64_t>(0, 3155760000));
 
     try {
         const auto timer = tasks::Schedule::every(seconds);
@@ -63,10 +64,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size)
     }
     // str() lists the five fields in order, as the job list shows them.
     int f[5];
-    FUZZ_CHECK(std::sscanf(s.str().c_str(), "%d %d %d %d %d", &f[0], &f[1], &f[2], &f[3], &f[4]) == 5 &&
-                   f[0] == minute && f[1] == hour && f[2] == day && f[3] == month && f[4] == weekday,
-               "str() does not list the fields");
-    FUZZ_CHECK_SHOW(runs_within_29_years(s, start), "Schedule::at accepted a schedule that never runs",
-                    s.str());
+    FUZZ_CHECK(
+        std::sscanf(s.str().c_str(), "%d %d %d %d %d", &f[0], &f[1], &f[2], &f[3], &f[4]) == 5 &&
+            f[0] == minute && f[1] == hour && f[2] == day && f[3] == month && f[4] == weekday,
+        "str() does not list the fields");
+    FUZZ_CHECK_SHOW(runs_within_29_years(s, start),
+                    "Schedule::at accepted a schedule that never runs", s.str());
     return 0;
 }

@@ -10,9 +10,13 @@ namespace {
 
 const char* const kTypes[] = {"application/x-www-form-urlencoded",
                               "application/x-www-form-urlencoded; charset=UTF-8",
-                              "APPLICATION/X-WWW-FORM-URLENCODED", "application/x-www-form-urlencoded; charset=latin1",
-                              "application/x-www-form-urlencodedx", "multipart/form-data",
-                              "application/json", "text/plain", ""};
+                              "APPLICATION/X-WWW-FORM-URLENCODED",
+                              "application/x-www-form-urlencoded; charset=latin1",
+                              "application/x-www-form-urlencodedx",
+                              "multipart/form-data",
+                              "application/json",
+                              "text/plain",
+                              ""};
 
 }  // namespace
 
@@ -24,9 +28,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size)
     const std::string key = in.ConsumeRandomLengthString(32);
     const std::string body = in.ConsumeRemainingBytesAsString();
 
-    core::Request req({{"REQUEST_METHOD", "POST"}, {"DOCUMENT_URI", "/auth/postform"},
-                       {"CONTENT_TYPE", type}},
-                      body);
+    core::Request req(
+        {{"REQUEST_METHOD", "POST"}, {"DOCUMENT_URI", "/auth/postform"}, {"CONTENT_TYPE", type}},
+        body);
     const auto& params = req.form_params();
     // Only a body declared as a form is read as one.
     const bool is_form = core::content_type_is(type, "application/x-www-form-urlencoded");

@@ -79,7 +79,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size)
         try {
             // What line_field lets through is one clean line: UTF-8, no control characters.
             if (auto s = api::line_field(*in, k, api::kMaxName))
-                FUZZ_CHECK(!core::line_problem(*s, api::kMaxName), "line_field let a bad line through");
+                FUZZ_CHECK(!core::line_problem(*s, api::kMaxName),
+                           "line_field let a bad line through");
         } catch (const core::BadRequest&) {
         }
     }

@@ -13,9 +13,13 @@
 namespace {
 
 const std::string kCanary = "Zq9Canary";
-const char* const kTypes[] = {"application/x-www-form-urlencoded", "application/json", "", "text/plain"};
+const char* const kTypes[] = {"application/x-www-form-urlencoded", "application/json", "",
+                              "text/plain"};
 
-const std::vector<std::string>& secrets() { return core::config().list("log_secret_keys"); }
+const std::vector<std::string>& secrets()
+{
+    return core::config().list("log_secret_keys");
+}
 
 // A key holding a secret word in any ASCII case, with text around it: "new_PassWord2".
 std::string secret_key(FuzzedDataProvider& in)
@@ -27,7 +31,10 @@ std::string secret_key(FuzzedDataProvider& in)
     return in.ConsumeRandomLengthString(8) + word + in.ConsumeRandomLengthString(8);
 }
 
-std::string secret_value(FuzzedDataProvider& in) { return kCanary + std::to_string(in.ConsumeIntegral<uint16_t>()); }
+std::string secret_value(FuzzedDataProvider& in)
+{
+    return kCanary + std::to_string(in.ConsumeIntegral<uint16_t>());
+}
 
 core::Params params(FuzzedDataProvider& in)
 {
@@ -97,11 +104,14 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size)
     case 1: body = json_object(in); break;
     default: body = in.ConsumeRandomLengthString(64); break;
     }
-    core::Request req({{"REQUEST_METHOD", "POST"}, {"DOCUMENT_URI", "/api/login"},
-                       {"CONTENT_TYPE", type}, {"QUERY_STRING", query}},
+    core::Request req({{"REQUEST_METHOD", "POST"},
+                       {"DOCUMENT_URI", "/api/login"},
+                       {"CONTENT_TYPE", type},
+                       {"QUERY_STRING", query}},
                       body);
     const auto line = core::loggable_params(req, secrets());
-    FUZZ_CHECK_SHOW(line.find(kCanary) == std::string::npos, "loggable_params logged a secret value",
+    FUZZ_CHECK_SHOW(line.find(kCanary) == std::string::npos,
+                    "loggable_params logged a secret value",
                     "type " + type + ", query " + query + ", body " + body + "\nlogged: " + line);
     FUZZ_CHECK(line.size() <= 1003, "loggable_params did not cut the line");
 

@@ -17,12 +17,13 @@
 namespace {
 
 // What nginx passes (see nginx/), plus whatever a client can add as a header.
-const char* const kParams[] = {"REQUEST_METHOD", "DOCUMENT_URI", "REQUEST_URI", "QUERY_STRING",
-                               "CONTENT_TYPE", "CONTENT_LENGTH", "HTTP_COOKIE", "HTTP_ORIGIN",
-                               "HTTP_X_REAL_IP", "REMOTE_ADDR", "HTTP_USER_AGENT", "HTTPS"};
+const char* const kParams[] = {"REQUEST_METHOD", "DOCUMENT_URI",    "REQUEST_URI",
+                               "QUERY_STRING",   "CONTENT_TYPE",    "CONTENT_LENGTH",
+                               "HTTP_COOKIE",    "HTTP_ORIGIN",     "HTTP_X_REAL_IP",
+                               "REMOTE_ADDR",    "HTTP_USER_AGENT", "HTTPS"};
 const char* const kMethods[] = {"GET", "POST", "PUT", "DELETE", "OPTIONS", "HEAD", "PATCH"};
-const char* const kPaths[] = {"/api/items/", "/api/items/7", "/api/me", "/auth/form", "/boom",
-                              "/api/admin/x", "/nope"};
+const char* const kPaths[] = {"/api/items/", "/api/items/7", "/api/me", "/auth/form",
+                              "/boom",       "/api/admin/x", "/nope"};
 
 core::Reply item_get(core::Request& req)
 {
@@ -85,8 +86,9 @@ struct Server {
         router.add("POST", "/auth/form", Role::visitor, form_post, "").body = core::Body::form;
         router.add("GET", "/api/me", Role::user, me, "").fresh_session = true;
         router.add("PUT", "/api/admin/{x}", Role::admin, me, "");
-        router.add("GET", "/boom", Role::visitor,
-                   [](core::Request&) -> core::Reply { throw std::runtime_error("boom"); }, "");
+        router.add(
+            "GET", "/boom", Role::visitor,
+            [](core::Request&) -> core::Reply { throw std::runtime_error("boom"); }, "");
         // The dispatcher reads the config when made: one with CORS for an allow-list, one for
         // local development (local origins echoed).
         fuzz::setup();
@@ -109,7 +111,8 @@ void call_accessors(const core::Request& req, FuzzedDataProvider& in)
     req.form(name);
     req.content_type_is("application/json");
     try {
-        const auto v = req.query_int(name, 5, in.ConsumeIntegral<std::int64_t>(), in.ConsumeIntegral<std::int64_t>());
+        const auto v = req.query_int(name, 5, in.ConsumeIntegral<std::int64_t>(),
+                                     in.ConsumeIntegral<std::int64_t>());
         (void)v;
     } catch (const core::HttpError&) {
     }
@@ -119,7 +122,10 @@ void call_accessors(const core::Request& req, FuzzedDataProvider& in)
     }
 }
 
-bool no_line_break(const std::string& s) { return s.find_first_of("\r\n") == std::string::npos; }
+bool no_line_break(const std::string& s)
+{
+    return s.find_first_of("\r\n") == std::string::npos;
+}
 
 }  // namespace
 
@@ -145,11 +151,12 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size)
     const auto reply = (local_dev ? server.local_dev : server.strict)->handle(req);
     FUZZ_CHECK(reply.status >= 100 && reply.status <= 599, "a reply status outside 100..599");
     for (const auto& [k, v] : reply.headers)
-        FUZZ_CHECK_SHOW(no_line_break(k) && no_line_break(v), "a reply header holds a line break", k + ": " + v);
+        FUZZ_CHECK_SHOW(no_line_break(k) && no_line_break(v), "a reply header holds a line break",
+                        k + ": " + v);
     FUZZ_CHECK(no_line_break(reply.content_type), "the content type holds a line break");
     if (reply.content_type == "application/json" && !reply.body.empty())
-        FUZZ_CHECK_SHOW(core::is_valid_json(reply.body), "a JSON reply is not valid JSON (or not UTF-8)",
-                        reply.body);
+        FUZZ_CHECK_SHOW(core::is_valid_json(reply.body),
+                        "a JSON reply is not valid JSON (or not UTF-8)", reply.body);
     core::to_cgi(reply);
     return 0;
 }

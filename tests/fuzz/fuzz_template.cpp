@@ -12,9 +12,9 @@ namespace {
 using core::TemplateData;
 
 // Every variable the pages use (api_list's rows too); the sections get strings or flags.
-const char* const kNames[] = {"mode", "title", "email", "first_name", "last_name", "err", "note",
-                              "token", "time", "count", "local_dev", "production", "test_mode",
-                              "log_sql", "uptime"};
+const char* const kNames[] = {"mode",      "title",      "email",     "first_name", "last_name",
+                              "err",       "note",       "token",     "time",       "count",
+                              "local_dev", "production", "test_mode", "log_sql",    "uptime"};
 const char* const kFlags[] = {"is_login", "signup", "is_forgot", "reset", "password", "password2"};
 const char* const kRow[] = {"method", "path", "doc", "role", "source"};
 const char* const kPages[] = {"auth.html", "api_list.html", "example.html"};
@@ -23,7 +23,9 @@ const char* const kPages[] = {"auth.html", "api_list.html", "example.html"};
 // must give the same count of markup characters, else the data added some.
 std::string defused(std::string s)
 {
-    std::replace_if(s.begin(), s.end(), [](char c) { return c == '<' || c == '>' || c == '"' || c == '\''; }, 'x');
+    std::replace_if(
+        s.begin(), s.end(), [](char c) { return c == '<' || c == '>' || c == '"' || c == '\''; },
+        'x');
     return s;
 }
 
@@ -48,7 +50,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size)
             safe.set(name, defused(v));
         }
     for (const char* name : kFlags) {
-        const auto flag = in.ConsumeBool() ? TemplateData::type::bool_true : TemplateData::type::bool_false;
+        const auto flag =
+            in.ConsumeBool() ? TemplateData::type::bool_true : TemplateData::type::bool_false;
         page.set(name, flag);
         safe.set(name, flag);
     }

@@ -44,7 +44,10 @@ void note(const std::string& file, const std::string& what, const std::string& i
     close(fd);
 }
 
-void sleep_s(double s) { std::this_thread::sleep_for(std::chrono::duration<double>(s)); }
+void sleep_s(double s)
+{
+    std::this_thread::sleep_for(std::chrono::duration<double>(s));
+}
 
 TaskResult record(const Task& t)
 {

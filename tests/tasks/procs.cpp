@@ -18,7 +18,6 @@
 #include <boost/test/results_collector.hpp>
 #include <boost/test/unit_test.hpp>
 
-
 namespace test {
 
 TempDir::TempDir()
@@ -135,7 +134,10 @@ std::vector<Note> ProcessFixture::notes(const std::string& file) const
     return read_notes(tmp.path + "/" + file);
 }
 
-std::string ProcessFixture::log() const { return read_text(tmp.path + "/app.log"); }
+std::string ProcessFixture::log() const
+{
+    return read_text(tmp.path + "/app.log");
+}
 
 std::size_t ProcessFixture::count_in_log(const std::string& text) const
 {

@@ -41,10 +41,7 @@ private:
     pid_t pid_ = -1;
 };
 
-
-
 std::vector<std::string> read_lines(const std::string& path);
-
 
 // The helper's note lines "<what> <id> <pid> <ms>", split.
 struct Note {

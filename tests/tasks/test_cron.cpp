@@ -55,11 +55,13 @@ BOOST_AUTO_TEST_CASE(timer_runs_every_second_while_a_stuck_job_is_killed_at_its_
     env["TEST_CRON_JOBS"] = "test_tick,test_stuck,test_crash";
     {
         test::Helper cron({"cron"}, env);
-        BOOST_TEST(test::poll_until([&] {
-            return notes("tick").size() >= 7 && notes("stuck").size() >= 2 &&
-                   count_in_log(") crashed: signal Aborted") >= 2 &&
-                   count_in_log("killed at its time cap of 2 s") >= 1;
-        }, 30));
+        BOOST_TEST(test::poll_until(
+            [&] {
+                return notes("tick").size() >= 7 && notes("stuck").size() >= 2 &&
+                       count_in_log(") crashed: signal Aborted") >= 2 &&
+                       count_in_log("killed at its time cap of 2 s") >= 1;
+            },
+            30));
     }  // stopped: SIGTERM
 
     const auto ticks = notes("tick");
@@ -101,12 +103,15 @@ BOOST_AUTO_TEST_CASE(one_server_guard_lets_one_of_two_cron_processes_run_the_job
         test::Helper b({"cron"}, env);
         crons = {a.pid(), b.pid()};
         // Both processes ran the job's check at least twice (the one that ran it, later skipped).
-        BOOST_TEST(test::poll_until([&] {
-            std::map<pid_t, int> checks;
-            for (const auto& n : notes("guard"))
-                ++checks[n.pid];
-            return checks.size() == 2 && checks.begin()->second >= 2 && checks.rbegin()->second >= 2;
-        }, 15));
+        BOOST_TEST(test::poll_until(
+            [&] {
+                std::map<pid_t, int> checks;
+                for (const auto& n : notes("guard"))
+                    ++checks[n.pid];
+                return checks.size() == 2 && checks.begin()->second >= 2 &&
+                       checks.rbegin()->second >= 2;
+            },
+            15));
     }
     const auto guard = notes("guard");
     std::set<pid_t> ran, skipped;
@@ -127,11 +132,13 @@ BOOST_AUTO_TEST_CASE(reload_lets_a_long_run_finish_once_and_the_next_run_comes)
     BOOST_REQUIRE(test::poll_until([&] { return std::filesystem::exists(stats_sock); }, 10));
     // Reload while test_long runs (3 s from its start at 4 s) and a test_stuck run has just
     // started (at 4 s too; its cap of 2 s ends it under the new image).
-    BOOST_REQUIRE(test::poll_until([&] {
-        const auto stuck = notes("stuck"), lng = notes("long");
-        return count_of(lng, "start") == 1 && count_of(lng, "end") == 0 && !stuck.empty() &&
-               test::now_ms() - stuck.back().ms < 800;
-    }, 12));
+    BOOST_REQUIRE(test::poll_until(
+        [&] {
+            const auto stuck = notes("stuck"), lng = notes("long");
+            return count_of(lng, "start") == 1 && count_of(lng, "end") == 0 && !stuck.empty() &&
+                   test::now_ms() - stuck.back().ms < 800;
+        },
+        12));
     const auto reload_ms = test::now_ms();
     const pid_t stuck_pid = notes("stuck").back().pid;
     const auto out = reload(cron.pid());
@@ -171,19 +178,23 @@ BOOST_AUTO_TEST_CASE(entry_due_in_the_minute_of_a_reload_runs_once)
     BOOST_REQUIRE(test::poll_until([&] { return notes("minute").size() >= 2; }, 8));
     // SIGHUP 0.5 s before a minute starts: the old image execs before it, the new one starts
     // about 0.5 s into it, so that minute's entry is due between the two images' ticks.
-    BOOST_REQUIRE(test::poll_until([] {
-        const auto phase = test::now_ms() % kMinuteMs;
-        return phase >= 1400 && phase < 1600;
-    }, 3));
+    BOOST_REQUIRE(test::poll_until(
+        [] {
+            const auto phase = test::now_ms() % kMinuteMs;
+            return phase >= 1400 && phase < 1600;
+        },
+        3));
     const auto hup_ms = test::now_ms();
     kill(cron.pid(), SIGHUP);
     const std::int64_t gap_minute = hup_ms / kMinuteMs + 1;
     BOOST_REQUIRE(
         test::poll_until([&] { return count_in_log("reload 1: new image running") == 1; }, 10));
-    BOOST_REQUIRE(test::poll_until([&] {
-        const auto n = notes("minute");
-        return !n.empty() && n.back().ms / kMinuteMs >= gap_minute + 2;
-    }, 10));
+    BOOST_REQUIRE(test::poll_until(
+        [&] {
+            const auto n = notes("minute");
+            return !n.empty() && n.back().ms / kMinuteMs >= gap_minute + 2;
+        },
+        10));
 
     const auto runs = notes("minute");
     std::string minutes;
@@ -213,26 +224,28 @@ BOOST_AUTO_TEST_CASE(reload_into_a_binary_that_fails_its_check_keeps_the_old_ima
         std::filesystem::rename(next, binary);  // as a deploy does: never a half-written file
     };
     test::Helper cron({"cron"}, env, binary);
-    BOOST_REQUIRE(test::poll_until([&] {
-        return std::filesystem::exists(stats_sock) && !notes("tick").empty();
-    }, 10));
+    BOOST_REQUIRE(test::poll_until(
+        [&] { return std::filesystem::exists(stats_sock) && !notes("tick").empty(); }, 10));
     const std::string broken = tmp.path + "/broken";
     std::ofstream(broken) << "#!/bin/sh\necho 'broken on purpose'\nexit 1\n";
     put_binary(broken);
 
     const auto out = reload(cron.pid());
     BOOST_TEST(out.find("cron: reload aborted") == 0u, out);
-    BOOST_TEST(out.find(binary + " --check failed (exit code 1: broken on purpose)") !=
-                   std::string::npos, out);
+    BOOST_TEST(
+        out.find(binary + " --check failed (exit code 1: broken on purpose)") != std::string::npos,
+        out);
     BOOST_TEST(out.find("exit 1") != std::string::npos, out);
     BOOST_TEST(count_in_log("reload aborted: " + binary + " --check failed") == 1u);
     // The old image goes on, and so do its runs: they run its own image, not the file on disk.
     const auto after = test::now_ms();
-    BOOST_TEST(test::poll_until([&] {
-        const auto ticks = notes("tick");
-        return std::count_if(ticks.begin(), ticks.end(),
-                             [&](const test::Note& n) { return n.ms > after; }) >= 2;
-    }, 5));
+    BOOST_TEST(test::poll_until(
+        [&] {
+            const auto ticks = notes("tick");
+            return std::count_if(ticks.begin(), ticks.end(),
+                                 [&](const test::Note& n) { return n.ms > after; }) >= 2;
+        },
+        5));
     BOOST_TEST(kill(cron.pid(), 0) == 0);
     BOOST_TEST(count_in_log("new image running") == 0u);
 
@@ -248,7 +261,8 @@ BOOST_AUTO_TEST_CASE(a_job_is_killed_at_its_own_cap_below_the_global_one)
     env["APP_CRON_TIME_CAP_SECONDS"] = "30";
     test::Helper cron({"cron"}, env);
     BOOST_REQUIRE(test::poll_until([&] { return !notes("owncap").empty(); }, 10));
-    const std::string killed = "job test_own_cap (pid " + std::to_string(notes("owncap").at(0).pid) +
+    const std::string killed = "job test_own_cap (pid " +
+                               std::to_string(notes("owncap").at(0).pid) +
                                ") killed at its time cap of 1 s";
     BOOST_TEST(test::poll_until([&] { return count_in_log(killed) == 1; }, 5), log());
     BOOST_TEST(count_in_log("time cap of 30 s") == 0u);
@@ -285,13 +299,14 @@ BOOST_AUTO_TEST_CASE(an_at_schedule_skips_the_start_minute_and_makes_up_no_misse
     };
     BOOST_REQUIRE(test::poll_until([&] { return after().size() >= 2; }, 10));
     const auto runs = after();
-    BOOST_TEST(runs[0].ms - cont_ms < 1500);              // the minute it woke in, at once
+    BOOST_TEST(runs[0].ms - cont_ms < 1500);  // the minute it woke in, at once
     BOOST_TEST(runs[1].ms / kMinuteMs == runs[0].ms / kMinuteMs + 1);  // then the next, once
     for (const auto& n : notes("minute"))
         BOOST_TEST(!(n.ms > stop_ms + 200 && n.ms < cont_ms), "a run while cron was held");
     std::set<std::int64_t> minutes;
     for (const auto& n : notes("minute"))
-        BOOST_TEST(minutes.insert(n.ms / kMinuteMs).second, "two runs in minute " << n.ms / kMinuteMs);
+        BOOST_TEST(minutes.insert(n.ms / kMinuteMs).second,
+                   "two runs in minute " << n.ms / kMinuteMs);
 }
 
 BOOST_AUTO_TEST_CASE(sigterm_stops_the_runs_in_progress_and_cron)
@@ -303,7 +318,8 @@ BOOST_AUTO_TEST_CASE(sigterm_stops_the_runs_in_progress_and_cron)
     const pid_t run = notes("stuck").at(0).pid;
     const auto t0 = std::chrono::steady_clock::now();
     const int status = cron.stop(15);
-    const double took = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    const double took =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     BOOST_TEST((WIFEXITED(status) && WEXITSTATUS(status) == 0), "status " << status);
     // The run got SIGTERM at once: cron did not have to wait out the grace and SIGKILL it.
     BOOST_TEST(took < 2.5);

@@ -115,15 +115,16 @@ BOOST_AUTO_TEST_CASE(process_killed_mid_task_loses_no_task_and_repeats_no_finish
         put("test_record", "k" + std::to_string(i));
     auto spooler = start();
 
-    BOOST_REQUIRE(test::poll_until([&] { return !only(notes("slow"), "start", "s1").empty(); }, 15));
+    BOOST_REQUIRE(
+        test::poll_until([&] { return !only(notes("slow"), "start", "s1").empty(); }, 15));
     const pid_t victim = only(notes("slow"), "start", "s1").at(0).pid;
     BOOST_REQUIRE(kill(victim, SIGKILL) == 0);
 
     BOOST_REQUIRE(test::poll_until([&] { return !only(notes("slow"), "end", "s1").empty(); }, 20));
     BOOST_REQUIRE(test::poll_until([&] { return notes("runs").size() >= 20; }, 20));
-    BOOST_TEST(!test::poll_until([&] {
-        return notes("runs").size() > 20 || only(notes("slow"), "start", "s1").size() > 2;
-    }, kDuplicateWindow));
+    BOOST_TEST(!test::poll_until(
+        [&] { return notes("runs").size() > 20 || only(notes("slow"), "start", "s1").size() > 2; },
+        kDuplicateWindow));
     const auto starts = only(notes("slow"), "start", "s1");
     BOOST_TEST(starts.size() == 2u);  // the killed run, and the run after the restart
     BOOST_TEST(starts.back().pid != victim);
@@ -196,10 +197,12 @@ BOOST_AUTO_TEST_CASE(task_scheduled_for_later_does_not_run_early)
     BOOST_REQUIRE(test::poll_until([&] { return !only(notes("runs"), "run", "now").empty(); }, 10));
     BOOST_TEST(stat("scheduled") == 1);  // waiting for its time, not ready
     BOOST_TEST(stat("queue") == 0);
-    BOOST_TEST(!test::poll_until([&] { return !only(notes("runs"), "run", "late").empty(); },
+    BOOST_TEST(!test::poll_until(
+        [&] { return !only(notes("runs"), "run", "late").empty(); },
         std::max(0.0, std::chrono::duration<double>(at - tasks::Clock::now()).count() - 0.7)));
     BOOST_TEST(in(queue.dir()) == 1u);
-    BOOST_REQUIRE(test::poll_until([&] { return !only(notes("runs"), "run", "late").empty(); }, 10));
+    BOOST_REQUIRE(
+        test::poll_until([&] { return !only(notes("runs"), "run", "late").empty(); }, 10));
     BOOST_TEST(only(notes("runs"), "run", "late").at(0).ms >= tasks::to_ms(at));
 }
 
@@ -235,9 +238,12 @@ BOOST_AUTO_TEST_CASE(reload_command_replaces_the_processes_and_reports_it)
         BOOST_TEST(out.find("spooler: reload " + std::to_string(n) + " done") == 0u, out);
         BOOST_TEST(out.find("exit 0") != std::string::npos, out);
     }
-    BOOST_TEST(test::poll_until([&] {
-        return count_in_log("old worker 1 (pid") == 2u && count_in_log("old worker 2 (pid") == 2u;
-    }, 10));
+    BOOST_TEST(test::poll_until(
+        [&] {
+            return count_in_log("old worker 1 (pid") == 2u &&
+                   count_in_log("old worker 2 (pid") == 2u;
+        },
+        10));
     put("test_record", "after-reload");
     BOOST_TEST(test::poll_until([&] { return notes("runs").size() == 1u; }, 10));
 }
@@ -246,11 +252,13 @@ BOOST_AUTO_TEST_CASE(ignore_result_drops_the_task_and_counts_it)
 {
     put("test_ignore", "i1");
     auto spooler = start();
-    BOOST_REQUIRE(test::poll_until([&] { return !only(notes("ignore"), "run", "i1").empty(); }, 15));
+    BOOST_REQUIRE(
+        test::poll_until([&] { return !only(notes("ignore"), "run", "i1").empty(); }, 15));
     BOOST_TEST(test::poll_until([&] { return stat("ignored") == 1; }, 5));
     BOOST_TEST(!test::poll_until([&] { return notes("ignore").size() > 1; }, kDuplicateWindow));
     const auto s = stats();
-    for (const char* zero : {"done", "retried", "failed", "queue", "scheduled", "running", "failed_folder"})
+    for (const char* zero :
+         {"done", "retried", "failed", "queue", "scheduled", "running", "failed_folder"})
         BOOST_TEST(s.optional_int(zero).value_or(-1) == 0, zero);
     BOOST_TEST(in(queue.dir()) + in(queue.running_dir()) + in(queue.failed_dir()) == 0u);
     BOOST_TEST(count_in_log("TASK test_ignore:") == 1u);
@@ -269,11 +277,14 @@ BOOST_AUTO_TEST_CASE(a_failed_task_moved_back_runs_again_with_its_count_of_faile
     // Moved back by hand, as an operator does once the cause is fixed.
     std::filesystem::rename(queue.failed_dir() + "/" + failed.stem() + ".task",
                             spool_dir + "/" + failed.stem() + ".task");
-    BOOST_REQUIRE(test::poll_until([&] { return only(notes("fails"), "run", "back").size() == 3; }, 15));
+    BOOST_REQUIRE(
+        test::poll_until([&] { return only(notes("fails"), "run", "back").size() == 3; }, 15));
     // Its third failed run is past spooler_max_retries at once: straight back to failed/, no retry.
-    BOOST_REQUIRE(test::poll_until([&] { return in(queue.failed_dir()) == 1 && in(queue.dir()) == 0; }, 10));
+    BOOST_REQUIRE(
+        test::poll_until([&] { return in(queue.failed_dir()) == 1 && in(queue.dir()) == 0; }, 10));
     BOOST_TEST(queue.list(queue.failed_dir()).at(0).failures == 3);
-    BOOST_TEST(!test::poll_until([&] { return only(notes("fails"), "run", "back").size() > 3; }, 3));
+    BOOST_TEST(
+        !test::poll_until([&] { return only(notes("fails"), "run", "back").size() > 3; }, 3));
     BOOST_TEST(count_in_log("run 3 failed, no retries left: moved to failed/") == 1u);
 }
 
@@ -283,17 +294,21 @@ BOOST_AUTO_TEST_CASE(sigterm_lets_the_task_in_hand_finish_and_one_past_the_grace
     put("test_slow", "fin", R"(,"first":1,"seconds":0)");
     put("test_slow", "cut", R"(,"first":30,"seconds":0)");
     auto spooler = start();
-    BOOST_REQUIRE(test::poll_until([&] {
-        return !only(notes("slow"), "start", "fin").empty() && !only(notes("slow"), "start", "cut").empty();
-    }, 15));
+    BOOST_REQUIRE(test::poll_until(
+        [&] {
+            return !only(notes("slow"), "start", "fin").empty() &&
+                   !only(notes("slow"), "start", "cut").empty();
+        },
+        15));
     const auto t0 = std::chrono::steady_clock::now();
     const int status = spooler->stop(20);
-    const double took = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    const double took =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     BOOST_TEST((WIFEXITED(status) && WEXITSTATUS(status) == 0), "status " << status);
     BOOST_TEST(took >= 2.5);  // waited the grace for "cut"
     BOOST_TEST(took < 10.0);  // and no longer than that, with room for a loaded machine
-    BOOST_TEST(only(notes("slow"), "end", "fin").size() == 1u);  // finished in hand
-    BOOST_TEST(only(notes("slow"), "end", "cut").empty());       // killed
+    BOOST_TEST(only(notes("slow"), "end", "fin").size() == 1u);   // finished in hand
+    BOOST_TEST(only(notes("slow"), "end", "cut").empty());        // killed
     BOOST_TEST(in(queue.dir()) + in(queue.running_dir()) == 1u);  // "cut" is kept for later
     BOOST_TEST(count_in_log("still busy after the stop grace period") >= 1u);
 
@@ -307,12 +322,16 @@ BOOST_AUTO_TEST_CASE(sighup_reloads_the_processes_and_the_master_stays)
     env["APP_SPOOLER_PROCESSES"] = "2";
     put("test_record", "before");
     auto spooler = start();
-    BOOST_REQUIRE(test::poll_until([&] { return only(notes("runs"), "run", "before").size() == 1; }, 15));
+    BOOST_REQUIRE(
+        test::poll_until([&] { return only(notes("runs"), "run", "before").size() == 1; }, 15));
     const pid_t old_process = notes("runs").at(0).pid;
     BOOST_REQUIRE(kill(spooler->pid(), SIGHUP) == 0);
-    BOOST_TEST(test::poll_until([&] {
-        return count_in_log("old worker 1 (pid") == 1u && count_in_log("old worker 2 (pid") == 1u;
-    }, 15));
+    BOOST_TEST(test::poll_until(
+        [&] {
+            return count_in_log("old worker 1 (pid") == 1u &&
+                   count_in_log("old worker 2 (pid") == 1u;
+        },
+        15));
     BOOST_TEST(kill(old_process, 0) != 0);  // gone (reaped by the master)
     for (int i = 0; i < 4; ++i)
         put("test_record", "after" + std::to_string(i));

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# check_wrappers.sh: library types stay in their wrapper (STYLE.md, section 1): no hiredis name
+# check_wrappers.sh: library types stay in their wrapper (docs/style.md): no hiredis name
 # outside app/red, no libpqxx name outside app/model, in any C++ source, comments and includes
 # too; only the tests of those layers (tests/db) may use the libraries directly.
 # Prints each offending line and exits 1. Run by ctest (label unit).

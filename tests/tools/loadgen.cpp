@@ -25,7 +25,8 @@
 int main(int argc, char** argv)
 {
     if (argc != 5 && !(argc == 6 && std::string(argv[5]) == "post")) {
-        std::fprintf(stderr, "usage: api_loadgen PATH CONNECTIONS MIN_REQUESTS MAX_SECONDS [post]\n");
+        std::fprintf(stderr,
+                     "usage: api_loadgen PATH CONNECTIONS MIN_REQUESTS MAX_SECONDS [post]\n");
         return 2;
     }
     if (test::base_host() != "127.0.0.1") {
@@ -43,7 +44,8 @@ int main(int argc, char** argv)
         headers["Content-Type"] = "application/json";
     const int connections = std::atoi(argv[2]);
     const long min_requests = std::atol(argv[3]), max_requests = 50 * min_requests;
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(std::atoi(argv[4]));
+    const auto deadline =
+        std::chrono::steady_clock::now() + std::chrono::seconds(std::atoi(argv[4]));
 
     std::atomic<long> started{0}, done{0}, failed{0};
     std::atomic<bool> released{false}, stop{false};

@@ -47,8 +47,8 @@ struct CleanEnv {
     }
     ~CleanEnv()
     {
-        for (const char* k : {"APP_WORKERS", "APP_LOCAL_DEV", "APP_DB_HOST", "APP_CORS_ORIGINS",
-                              "APP_NO_SUCH_KEY"})
+        for (const char* k :
+             {"APP_WORKERS", "APP_LOCAL_DEV", "APP_DB_HOST", "APP_CORS_ORIGINS", "APP_NO_SUCH_KEY"})
             unsetenv(k);
         for (const auto& kv : saved)
             setenv(kv.first.c_str(), kv.second.c_str(), 1);
@@ -99,14 +99,16 @@ BOOST_AUTO_TEST_CASE(bad_overrides_fail_at_start)
 
 BOOST_AUTO_TEST_CASE(bad_files_fail)
 {
-    BOOST_CHECK_THROW(core::Config::load("/nonexistent/config.json", small_schema()), core::ConfigError);
+    BOOST_CHECK_THROW(core::Config::load("/nonexistent/config.json", small_schema()),
+                      core::ConfigError);
     std::ofstream(path) << "{\"a\": ";
     BOOST_CHECK_THROW(core::Config::load(path, small_schema()), core::ConfigError);
     std::ofstream(path) << "[1]";
     BOOST_CHECK_THROW(core::Config::load(path, small_schema()), core::ConfigError);
     // A recursive parse overflowed the stack on a deep file (issue 8); now it is an error.
     const std::string deep = "{\"a\":" + std::string(500000, '[') + std::string(500000, ']') + "}";
-    BOOST_CHECK_THROW(core::Config::parse(deep, {}, "deep.json", small_schema()), core::ConfigError);
+    BOOST_CHECK_THROW(core::Config::parse(deep, {}, "deep.json", small_schema()),
+                      core::ConfigError);
 }
 
 BOOST_AUTO_TEST_CASE(an_override_may_give_a_key_the_file_lacks)

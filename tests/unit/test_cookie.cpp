@@ -59,7 +59,8 @@ BOOST_AUTO_TEST_CASE(lifetimes_are_capped_at_400_days)
     for (std::int64_t age : {std::int64_t{400} * 86400 + 1, INT64_MAX}) {
         c.max_age = age;
         const auto h = core::set_cookie_header(c, kNow);
-        BOOST_TEST(h.find("Max-Age=34560000; Expires=" + core::http_date(kNow + 34560000)) != std::string::npos);
+        BOOST_TEST(h.find("Max-Age=34560000; Expires=" + core::http_date(kNow + 34560000)) !=
+                   std::string::npos);
     }
 }
 
@@ -68,8 +69,9 @@ BOOST_AUTO_TEST_CASE(deleting_cookie_expires_in_1970)
     core::Cookie c;
     c.name = "s";
     c.max_age = 0;
-    BOOST_TEST(core::set_cookie_header(c, kNow) ==
-               "s=; Path=/; Max-Age=0; Expires=Thu, 01 Jan 1970 00:00:00 GMT; HttpOnly; SameSite=Lax");
+    BOOST_TEST(
+        core::set_cookie_header(c, kNow) ==
+        "s=; Path=/; Max-Age=0; Expires=Thu, 01 Jan 1970 00:00:00 GMT; HttpOnly; SameSite=Lax");
 }
 
 BOOST_AUTO_TEST_CASE(unsafe_characters_are_refused)
@@ -104,7 +106,8 @@ BOOST_AUTO_TEST_CASE(session_cookie_secure_only_when_configured_and_not_local)
 BOOST_AUTO_TEST_CASE(session_cookie_domain_and_lifetimes)
 {
     const auto c = session_config(false, true, "example.com");
-    BOOST_TEST(api::session_cookie(c, kId, 60, kNow).find("; Domain=example.com") != std::string::npos);
+    BOOST_TEST(api::session_cookie(c, kId, 60, kNow).find("; Domain=example.com") !=
+               std::string::npos);
     const auto browser = api::session_cookie(c, kId, std::nullopt, kNow);
     BOOST_TEST(browser.find("Max-Age") == std::string::npos);
     BOOST_TEST(browser.find("Expires") == std::string::npos);

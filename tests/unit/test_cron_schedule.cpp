@@ -180,9 +180,9 @@ BOOST_AUTO_TEST_CASE(timers_and_bad_fields)
     BOOST_CHECK_THROW(Schedule::at(0, 0, 30, 2, -1), std::invalid_argument);
     BOOST_CHECK_THROW(Schedule::at(0, 0, -31, -11), std::invalid_argument);  // 31 November
     BOOST_CHECK_THROW(Schedule::at(0, 0, 31, 6, -2), std::invalid_argument);
-    BOOST_CHECK_NO_THROW(Schedule::at(0, 0, 29, 2));        // leap years
-    BOOST_CHECK_NO_THROW(Schedule::at(0, 0, 31, 4, 1));     // day or weekday: every Monday in April
-    BOOST_CHECK_NO_THROW(Schedule::at(0, 0, -31, -3));      // 31 March, 31 December
+    BOOST_CHECK_NO_THROW(Schedule::at(0, 0, 29, 2));     // leap years
+    BOOST_CHECK_NO_THROW(Schedule::at(0, 0, 31, 4, 1));  // day or weekday: every Monday in April
+    BOOST_CHECK_NO_THROW(Schedule::at(0, 0, -31, -3));   // 31 March, 31 December
     tasks::Cron c;
     c.add(
         "a", Schedule::every(1), [] {}, "doc");

@@ -52,8 +52,9 @@ BOOST_AUTO_TEST_SUITE(csrf)
 BOOST_AUTO_TEST_CASE(cookie_is_strict_http_only_and_scoped_to_the_forms)
 {
     BOOST_TEST(api::form_token_cookie(token_config(false), kToken, kNow) ==
-               "csrf_token=" + kToken + "; Path=/auth/; Max-Age=3600; Expires=Mon, 21 Sep 2026 15:13:20 GMT; "
-                                  "HttpOnly; Secure; SameSite=Strict");
+               "csrf_token=" + kToken +
+                   "; Path=/auth/; Max-Age=3600; Expires=Mon, 21 Sep 2026 15:13:20 GMT; "
+                   "HttpOnly; Secure; SameSite=Strict");
     // Secure as the session cookie: never in local development, which has no TLS
     const auto local = api::form_token_cookie(token_config(true), kToken, kNow);
     BOOST_TEST(local.find("Secure") == std::string::npos);
@@ -71,7 +72,7 @@ BOOST_AUTO_TEST_CASE(tokens_compare_whole)
 BOOST_AUTO_TEST_CASE(origin_must_name_the_requests_host)
 {
     BOOST_TEST(api::same_host("https://example.com", "example.com"));
-    BOOST_TEST(api::same_host("http://Example.COM:8080", "example.com"));  // $host has no port
+    BOOST_TEST(api::same_host("http://Example.COM:8080", "example.com"));   // $host has no port
     BOOST_TEST(api::same_host("http://127.0.0.1:8161", "127.0.0.1:8161"));  // Host has one
     BOOST_TEST(api::same_host("http://[::1]:8080", "[::1]"));
     BOOST_TEST(!api::same_host("https://evil.example", "example.com"));
@@ -89,10 +90,10 @@ BOOST_AUTO_TEST_CASE(a_post_needs_the_cookies_token_in_the_form)
     BOOST_TEST(!refused(post("csrf_token=" + kToken, kToken)));
     BOOST_TEST(refused(post("csrf_token=" + kToken, std::nullopt)));  // no field
     BOOST_TEST(refused(post("csrf_token=" + kToken, "")));
-    BOOST_TEST(refused(post("csrf_token=" + kToken, kOther)));        // another page's token
+    BOOST_TEST(refused(post("csrf_token=" + kToken, kOther)));  // another page's token
     BOOST_TEST(refused(post("", kToken)));                      // no cookie
-    BOOST_TEST(refused(post("csrf_token=", "")));                     // nothing equals nothing
-    BOOST_TEST(refused(post("csrf_token=x", "x")));                   // a cookie we never made
+    BOOST_TEST(refused(post("csrf_token=", "")));               // nothing equals nothing
+    BOOST_TEST(refused(post("csrf_token=x", "x")));             // a cookie we never made
     BOOST_TEST(refused(post("csrf_token=" + kToken + "0", kToken + "0")));
 }
 

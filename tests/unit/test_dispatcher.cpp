@@ -12,8 +12,11 @@ const std::vector<std::string> kSecrets{"password", "passwd", "pwd", "token"};
 core::Request make(const std::string& method, const std::string& path, std::string body = "",
                    const std::string& type = "application/json", const std::string& query = "")
 {
-    return core::Request({{"REQUEST_METHOD", method}, {"DOCUMENT_URI", path}, {"CONTENT_TYPE", type},
-                          {"QUERY_STRING", query}, {"HTTP_X_REAL_IP", "10.0.0.1"}},
+    return core::Request({{"REQUEST_METHOD", method},
+                          {"DOCUMENT_URI", path},
+                          {"CONTENT_TYPE", type},
+                          {"QUERY_STRING", query},
+                          {"HTTP_X_REAL_IP", "10.0.0.1"}},
                          std::move(body));
 }
 
@@ -22,12 +25,25 @@ struct Fixture {
     Fixture()
     {
         using core::Role;
-        router.add("GET", "/open", Role::visitor, [](core::Request&) { return core::raw_json_reply(200, "{}"); }, "");
-        router.add("GET", "/editor", Role::editor, [](core::Request&) { return core::raw_json_reply(200, "{}"); }, "");
-        router.add("GET", "/user", Role::user, [](core::Request&) { return core::raw_json_reply(200, "{}"); }, "");
-        router.add("GET", "/boom", Role::visitor, [](core::Request&) -> core::Reply { throw std::runtime_error("secret detail"); }, "");
-        router.add("GET", "/gone", Role::visitor, [](core::Request&) -> core::Reply { throw core::NotFound("thing 7"); }, "");
-        router.add("GET", "/fresh", Role::user, [](core::Request&) { return core::raw_json_reply(200, "{}"); }, "")
+        router.add(
+            "GET", "/open", Role::visitor,
+            [](core::Request&) { return core::raw_json_reply(200, "{}"); }, "");
+        router.add(
+            "GET", "/editor", Role::editor,
+            [](core::Request&) { return core::raw_json_reply(200, "{}"); }, "");
+        router.add(
+            "GET", "/user", Role::user,
+            [](core::Request&) { return core::raw_json_reply(200, "{}"); }, "");
+        router.add(
+            "GET", "/boom", Role::visitor,
+            [](core::Request&) -> core::Reply { throw std::runtime_error("secret detail"); }, "");
+        router.add(
+            "GET", "/gone", Role::visitor,
+            [](core::Request&) -> core::Reply { throw core::NotFound("thing 7"); }, "");
+        router
+            .add(
+                "GET", "/fresh", Role::user,
+                [](core::Request&) { return core::raw_json_reply(200, "{}"); }, "")
             .fresh_session = true;
     }
     std::string header(const core::Reply& r, const std::string& name)
@@ -45,7 +61,9 @@ BOOST_AUTO_TEST_SUITE(masking)
 
 BOOST_AUTO_TEST_CASE(json_secrets_are_replaced_at_any_depth)
 {
-    auto req = make("POST", "/api/login", R"({"email":"a@b.c","password":"Hunter2x","nested":{"new_PASSWORD":"p2","list":[{"pwd":"p3"}]}})");
+    auto req = make(
+        "POST", "/api/login",
+        R"({"email":"a@b.c","password":"Hunter2x","nested":{"new_PASSWORD":"p2","list":[{"pwd":"p3"}]}})");
     const auto s = core::loggable_params(req, kSecrets);
     BOOST_TEST(s.find("Hunter2x") == std::string::npos);
     BOOST_TEST(s.find("p2") == std::string::npos);
@@ -56,8 +74,8 @@ BOOST_AUTO_TEST_CASE(json_secrets_are_replaced_at_any_depth)
 
 BOOST_AUTO_TEST_CASE(query_and_form_secrets_are_replaced)
 {
-    auto form = make("POST", "/auth/postform", "mode=login&passwd=s3cret&email=x", "application/x-www-form-urlencoded",
-                     "token=abc&page=2");
+    auto form = make("POST", "/auth/postform", "mode=login&passwd=s3cret&email=x",
+                     "application/x-www-form-urlencoded", "token=abc&page=2");
     const auto s = core::loggable_params(form, kSecrets);
     BOOST_TEST(s.find("s3cret") == std::string::npos);
     BOOST_TEST(s.find("abc") == std::string::npos);
@@ -108,12 +126,14 @@ BOOST_AUTO_TEST_CASE(allowed_origin_rules)
     BOOST_TEST(core::allowed_origin("https://app.example", list, false) == "https://app.example");
     BOOST_TEST(core::allowed_origin("https://evil.example", list, false) == "");
     BOOST_TEST(core::allowed_origin("http://localhost:5173", list, false) == "");
-    BOOST_TEST(core::allowed_origin("http://localhost:5173", list, true) == "http://localhost:5173");
+    BOOST_TEST(core::allowed_origin("http://localhost:5173", list, true) ==
+               "http://localhost:5173");
     BOOST_TEST(core::allowed_origin("http://127.0.0.1:3000", any, true) == "http://127.0.0.1:3000");
     BOOST_TEST(core::allowed_origin("http://localhost:80x", list, true) == "");
     // Issue 8: "*" in local development echoed every origin, with credentials.
-    for (const char* foreign : {"https://evil.example", "null", "http://localhost.evil.example:3000",
-                                "http://localhost:3000.evil.example", "http://localhost:"}) {
+    for (const char* foreign :
+         {"https://evil.example", "null", "http://localhost.evil.example:3000",
+          "http://localhost:3000.evil.example", "http://localhost:"}) {
         BOOST_TEST_CONTEXT(foreign)
         {
             BOOST_TEST(core::allowed_origin(foreign, any, true) == "*");
@@ -184,7 +204,8 @@ BOOST_AUTO_TEST_CASE(disabled_account_is_refused_at_the_door)
     d.set_session_loader([&](core::Request& r) {
         ran = true;
         r.session = core::Session{"u1", "disabled"};
-        r.reply_headers.emplace_back("Set-Cookie", "session=; Max-Age=0");  // as the loader drops it
+        r.reply_headers.emplace_back("Set-Cookie",
+                                     "session=; Max-Age=0");  // as the loader drops it
     });
     for (const char* path : {"/open", "/user", "/editor"}) {
         auto req = make("GET", path);
@@ -200,7 +221,9 @@ BOOST_AUTO_TEST_CASE(fresh_routes_need_the_login_ip_and_agent)
 {
     core::Dispatcher d(router);
     bool fresh = false;
-    d.set_session_loader([&](core::Request& r) { r.session = core::Session{"u1", "readonly", "sid", fresh}; });
+    d.set_session_loader([&](core::Request& r) {
+        r.session = core::Session{"u1", "readonly", "sid", fresh};
+    });
     auto ask = [&](const char* path) {
         auto req = make("GET", path);
         return d.handle(req);
@@ -215,7 +238,8 @@ BOOST_AUTO_TEST_CASE(fresh_routes_need_the_login_ip_and_agent)
 BOOST_AUTO_TEST_CASE(reply_headers_go_out_on_every_reply)
 {
     core::Dispatcher d(router);
-    d.set_session_loader([](core::Request& r) { r.reply_headers.emplace_back("Retry-After", "9"); });
+    d.set_session_loader(
+        [](core::Request& r) { r.reply_headers.emplace_back("Retry-After", "9"); });
     for (const char* path : {"/open", "/editor", "/boom", "/gone"}) {
         auto req = make("GET", path);
         BOOST_TEST(header(d.handle(req), "Retry-After") == "9");
@@ -236,17 +260,24 @@ BOOST_AUTO_TEST_CASE(exceptions_become_error_replies)
 BOOST_AUTO_TEST_CASE(reads_are_retried_once_when_the_check_allows)
 {
     int calls = 0;
-    router.add("GET", "/flaky", core::Role::visitor, [&](core::Request&) -> core::Reply {
-        if (++calls == 1)
+    router.add(
+        "GET", "/flaky", core::Role::visitor,
+        [&](core::Request&) -> core::Reply {
+            if (++calls == 1)
+                throw std::runtime_error("connection lost");
+            return core::raw_json_reply(200, "{}");
+        },
+        "");
+    router.add(
+        "POST", "/flaky", core::Role::visitor,
+        [&](core::Request&) -> core::Reply {
+            ++calls;
             throw std::runtime_error("connection lost");
-        return core::raw_json_reply(200, "{}");
-    }, "");
-    router.add("POST", "/flaky", core::Role::visitor, [&](core::Request&) -> core::Reply {
-        ++calls;
-        throw std::runtime_error("connection lost");
-    }, "");
+        },
+        "");
     core::Dispatcher d(router);
-    d.set_read_retry([](const std::exception& e) { return std::string(e.what()) == "connection lost"; });
+    d.set_read_retry(
+        [](const std::exception& e) { return std::string(e.what()) == "connection lost"; });
     auto get = make("GET", "/flaky");
     BOOST_TEST(d.handle(get).status == 200);
     BOOST_TEST(calls == 2);
@@ -255,10 +286,13 @@ BOOST_AUTO_TEST_CASE(reads_are_retried_once_when_the_check_allows)
     BOOST_TEST(d.handle(post).status == 500);
     BOOST_TEST(calls == 1);
     calls = 5;  // fails again on the retry: the error reply, no third run
-    router.add("GET", "/always", core::Role::visitor, [&](core::Request&) -> core::Reply {
-        ++calls;
-        throw std::runtime_error("connection lost");
-    }, "");
+    router.add(
+        "GET", "/always", core::Role::visitor,
+        [&](core::Request&) -> core::Reply {
+            ++calls;
+            throw std::runtime_error("connection lost");
+        },
+        "");
     core::Dispatcher d2(router);
     d2.set_read_retry([](const std::exception&) { return true; });
     auto always = make("GET", "/always");
@@ -269,9 +303,14 @@ BOOST_AUTO_TEST_CASE(reads_are_retried_once_when_the_check_allows)
 // Issue 8: JSON routes took text/plain and form posts, which any web page can send cross-site.
 BOOST_AUTO_TEST_CASE(bodies_of_another_content_type_are_refused)
 {
-    router.add("POST", "/form", core::Role::visitor, [](core::Request&) { return core::raw_json_reply(200, "{}"); }, "")
+    router
+        .add(
+            "POST", "/form", core::Role::visitor,
+            [](core::Request&) { return core::raw_json_reply(200, "{}"); }, "")
         .body = core::Body::form;
-    router.add("POST", "/json", core::Role::visitor, [](core::Request&) { return core::raw_json_reply(200, "{}"); }, "");
+    router.add(
+        "POST", "/json", core::Role::visitor,
+        [](core::Request&) { return core::raw_json_reply(200, "{}"); }, "");
     core::Dispatcher d(router);
     for (const char* type : {"text/plain", "multipart/form-data; boundary=x",
                              "application/x-www-form-urlencoded", ""}) {
@@ -298,16 +337,22 @@ BOOST_AUTO_TEST_CASE(bodies_of_another_content_type_are_refused)
 
 BOOST_AUTO_TEST_CASE(every_reply_says_nosniff_and_pages_refuse_frames)
 {
-    router.add("GET", "/page", core::Role::visitor, [](core::Request&) { return core::html_reply(200, "<p>hi</p>"); }, "");
+    router.add(
+        "GET", "/page", core::Role::visitor,
+        [](core::Request&) { return core::html_reply(200, "<p>hi</p>"); }, "");
     core::Dispatcher d(router);
     for (const char* path : {"/open", "/page", "/nowhere", "/boom"}) {
         auto req = make("GET", path);
         const auto r = d.handle(req);
-        BOOST_TEST_CONTEXT(path) { BOOST_TEST(header(r, "X-Content-Type-Options") == "nosniff"); }
+        BOOST_TEST_CONTEXT(path)
+        {
+            BOOST_TEST(header(r, "X-Content-Type-Options") == "nosniff");
+        }
     }
     auto page = make("GET", "/page");
     const auto r = d.handle(page);
-    BOOST_TEST(header(r, "Content-Security-Policy").find("frame-ancestors 'none'") != std::string::npos);
+    BOOST_TEST(header(r, "Content-Security-Policy").find("frame-ancestors 'none'") !=
+               std::string::npos);
     BOOST_TEST(header(r, "X-Frame-Options") == "DENY");
     auto json = make("GET", "/open");
     BOOST_TEST(header(d.handle(json), "Content-Security-Policy") == "");

@@ -25,14 +25,18 @@ BOOST_AUTO_TEST_CASE(bad_bodies_are_bad_requests)
 {
     for (const char* text : {"", "{", "[]", "\"str\"", "12", "{\"a\":1} trailing", "{'a':1}",
                              "{\"a\":\"\xff\xfe\"}"}) {
-        BOOST_TEST_CONTEXT("body: " << text) { BOOST_CHECK_THROW(core::JsonObject::parse(text), core::BadRequest); }
+        BOOST_TEST_CONTEXT("body: " << text)
+        {
+            BOOST_CHECK_THROW(core::JsonObject::parse(text), core::BadRequest);
+        }
     }
 }
 
 BOOST_AUTO_TEST_CASE(deep_nesting_does_not_crash)
 {
     const std::string deep = std::string(100000, '[') + std::string(100000, ']');
-    BOOST_CHECK_THROW(core::JsonObject::parse(deep), core::BadRequest);  // valid JSON, not an object
+    BOOST_CHECK_THROW(core::JsonObject::parse(deep),
+                      core::BadRequest);  // valid JSON, not an object
     BOOST_TEST(core::is_valid_json(deep));
 }
 
@@ -84,9 +88,14 @@ BOOST_AUTO_TEST_CASE(duplicate_keys_are_refused_at_any_depth)
 // not UTF-8, which then reached the field checks as if they were text.
 BOOST_AUTO_TEST_CASE(lone_surrogates_are_refused)
 {
-    for (const char* body : {R"({"a":"\udc00"})", R"({"\udfff":1})", R"({"a":["x\udc80"]})", R"({"a":"\ud800"})"})
-        BOOST_TEST_CONTEXT(body) { BOOST_CHECK_THROW(core::JsonObject::parse(body), core::BadRequest); }
-    BOOST_TEST(core::JsonObject::parse(R"({"a":"\ud83c\udfac"})").required_string("a") == "\xf0\x9f\x8e\xac");
+    for (const char* body :
+         {R"({"a":"\udc00"})", R"({"\udfff":1})", R"({"a":["x\udc80"]})", R"({"a":"\ud800"})"})
+        BOOST_TEST_CONTEXT(body)
+        {
+            BOOST_CHECK_THROW(core::JsonObject::parse(body), core::BadRequest);
+        }
+    BOOST_TEST(core::JsonObject::parse(R"({"a":"\ud83c\udfac"})").required_string("a") ==
+               "\xf0\x9f\x8e\xac");
 }
 
 BOOST_AUTO_TEST_CASE(writers_escape)

@@ -29,20 +29,20 @@ BOOST_AUTO_TEST_SUITE(metrics)
 BOOST_AUTO_TEST_CASE(request_families_have_help_type_and_cumulative_buckets)
 {
     core::RequestCounts c;
-    c.classes = { 0, 7, 0, 2, 1 };
+    c.classes = {0, 7, 0, 2, 1};
     core::RouteCounts r;
     r.method = "GET";
     r.route = "/api/movies/{id}";
-    r.buckets[0] = 2;  // <= 1 ms
-    r.buckets[2] = 3;  // <= 10 ms
+    r.buckets[0] = 2;   // <= 1 ms
+    r.buckets[2] = 3;   // <= 10 ms
     r.buckets[12] = 1;  // over 10 s
     r.sum_seconds = 10.5;
-    c.routes = { r };
+    c.routes = {r};
     const std::string t = core::requests_text(c);
     BOOST_TEST(t.find("# HELP restpie_http_requests_total ") != std::string::npos);
     BOOST_TEST(t.find("# TYPE restpie_http_requests_total counter\n") != std::string::npos);
-    BOOST_TEST(
-        t.find("# TYPE restpie_route_request_duration_seconds histogram\n") != std::string::npos);
+    BOOST_TEST(t.find("# TYPE restpie_route_request_duration_seconds histogram\n") !=
+               std::string::npos);
     BOOST_TEST(sample(t, "restpie_http_requests_total{class=\"2xx\"}") == 7);
     BOOST_TEST(sample(t, "restpie_http_requests_total{class=\"5xx\"}") == 1);
     BOOST_TEST(sample(t, "restpie_route_requests_total{" + kMovie + "}") == 6);
@@ -70,8 +70,8 @@ BOOST_AUTO_TEST_CASE(master_families)
     c.respawns = 3;
     c.harakiri = 1;
     const std::string t = core::master_text(c, 1, 3);
-    BOOST_TEST(
-        t.find("# TYPE restpie_workers_busy gauge\nrestpie_workers_busy 1\n") != std::string::npos);
+    BOOST_TEST(t.find("# TYPE restpie_workers_busy gauge\nrestpie_workers_busy 1\n") !=
+               std::string::npos);
     BOOST_TEST(sample(t, "restpie_workers_idle") == 3);
     BOOST_TEST(sample(t, "restpie_reloads_total") == 2);
     BOOST_TEST(sample(t, "restpie_worker_respawns_total") == 3);
@@ -81,7 +81,7 @@ BOOST_AUTO_TEST_CASE(master_families)
 BOOST_AUTO_TEST_CASE(table_counts_by_slot_and_keeps_slots_across_a_rebind)
 {
     auto table = core::MetricsTable::create();
-    const std::vector<std::pair<std::string, std::string>> v1 { { "GET", "/a" }, { "POST", "/a" } };
+    const std::vector<std::pair<std::string, std::string>> v1{{"GET", "/a"}, {"POST", "/a"}};
     BOOST_TEST(table.bind(v1) == 0);
     const auto slots = table.slots_for(v1);
     BOOST_TEST(slots[0] >= 0);
@@ -91,7 +91,7 @@ BOOST_AUTO_TEST_CASE(table_counts_by_slot_and_keeps_slots_across_a_rebind)
     table.record(slots[1], 500, 20);
     table.record(-1, 302, 0.1);  // no route: its class only
     // A reload's build drops POST /a and adds GET /b: old slots stay where they were.
-    const std::vector<std::pair<std::string, std::string>> v2 { { "GET", "/b" }, { "GET", "/a" } };
+    const std::vector<std::pair<std::string, std::string>> v2{{"GET", "/b"}, {"GET", "/a"}};
     BOOST_TEST(table.bind(v2) == 0);
     BOOST_TEST(table.slots_for(v2)[1] == slots[0]);
     BOOST_TEST(table.slots_for(v1) == slots);
@@ -125,8 +125,8 @@ BOOST_AUTO_TEST_CASE(http_reply_is_the_text_for_get_metrics_and_404_for_the_rest
         core::metrics_reply("GET /metrics?x=1 HTTP/1.0\n\n", text).rfind("HTTP/1.0 200", 0) == 0);
     const auto head = core::metrics_reply("HEAD /metrics HTTP/1.0\r\n\r\n", text);
     BOOST_TEST(head.substr(head.size() - 4) == "\r\n\r\n");
-    for (const char* bad : { "GET / HTTP/1.0\r\n\r\n", "POST /metrics HTTP/1.0\r\n\r\n",
-             "GET /metricsx HTTP/1.0\r\n\r\n", "garbage\r\n\r\n", "" })
+    for (const char* bad : {"GET / HTTP/1.0\r\n\r\n", "POST /metrics HTTP/1.0\r\n\r\n",
+                            "GET /metricsx HTTP/1.0\r\n\r\n", "garbage\r\n\r\n", ""})
         BOOST_TEST(core::metrics_reply(bad, text).rfind("HTTP/1.0 404 Not Found\r\n", 0) == 0);
 }
 

@@ -29,7 +29,8 @@ BOOST_AUTO_TEST_CASE(query_string_parsing)
     BOOST_TEST(p[1].second == "the matrix");
     BOOST_TEST(p[2].second == "");
     BOOST_TEST(p[3].first == "flag");
-    auto req = make({{"REQUEST_METHOD", "GET"}, {"DOCUMENT_URI", "/x"},
+    auto req = make({{"REQUEST_METHOD", "GET"},
+                     {"DOCUMENT_URI", "/x"},
                      {"QUERY_STRING", "page=2&search=a%26b&page=3"}});
     BOOST_TEST(*req.query("page") == "2");  // first value wins
     BOOST_TEST(*req.query("search") == "a&b");
@@ -71,9 +72,12 @@ BOOST_AUTO_TEST_CASE(cookies)
 
 BOOST_AUTO_TEST_CASE(headers_path_and_client_ip)
 {
-    auto req = make({{"REQUEST_METHOD", "POST"}, {"REQUEST_URI", "/api/a%20b?x=1"},
-                     {"CONTENT_TYPE", "application/json"}, {"HTTP_X_REAL_IP", "10.1.2.3"},
-                     {"REMOTE_ADDR", "127.0.0.1"}, {"HTTP_USER_AGENT", "curl"}});
+    auto req = make({{"REQUEST_METHOD", "POST"},
+                     {"REQUEST_URI", "/api/a%20b?x=1"},
+                     {"CONTENT_TYPE", "application/json"},
+                     {"HTTP_X_REAL_IP", "10.1.2.3"},
+                     {"REMOTE_ADDR", "127.0.0.1"},
+                     {"HTTP_USER_AGENT", "curl"}});
     BOOST_TEST(req.path() == "/api/a b");
     BOOST_TEST(req.client_ip() == "10.1.2.3");
     BOOST_TEST(*req.header("user-agent") == "curl");
@@ -98,16 +102,23 @@ BOOST_AUTO_TEST_CASE(content_types_are_matched_exactly)
     for (const char* ok : {"application/json", "Application/JSON", " application/json ",
                            "application/json; charset=utf-8", "application/json;charset=\"UTF-8\"",
                            "application/json;"})
-        BOOST_TEST_CONTEXT(ok) { BOOST_TEST(core::content_type_is(ok, "application/json")); }
-    for (const char* bad : {"", "text/plain", "application/jsonx", "application/json-patch+json",
-                            "application/json; charset=latin1", "application/json; boundary=x",
-                            "multipart/form-data; boundary=application/json",
-                            "application/x-www-form-urlencoded"})
-        BOOST_TEST_CONTEXT(bad) { BOOST_TEST(!core::content_type_is(bad, "application/json")); }
+        BOOST_TEST_CONTEXT(ok)
+        {
+            BOOST_TEST(core::content_type_is(ok, "application/json"));
+        }
+    for (const char* bad :
+         {"", "text/plain", "application/jsonx", "application/json-patch+json",
+          "application/json; charset=latin1", "application/json; boundary=x",
+          "multipart/form-data; boundary=application/json", "application/x-www-form-urlencoded"})
+        BOOST_TEST_CONTEXT(bad)
+        {
+            BOOST_TEST(!core::content_type_is(bad, "application/json"));
+        }
     // A form body counts only when it says it is one.
     auto as_text = make({{"CONTENT_TYPE", "text/plain"}}, "mode=login&email=a");
     BOOST_TEST(as_text.form_params().empty());
-    auto as_form = make({{"CONTENT_TYPE", "application/x-www-form-urlencoded"}}, "mode=login&email=a");
+    auto as_form =
+        make({{"CONTENT_TYPE", "application/x-www-form-urlencoded"}}, "mode=login&email=a");
     BOOST_TEST(as_form.form_params().size() == 2u);
 }
 

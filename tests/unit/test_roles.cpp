@@ -6,7 +6,10 @@
 
 namespace {
 
-core::Reply ok(core::Request&) { return core::raw_json_reply(200, "{}"); }
+core::Reply ok(core::Request&)
+{
+    return core::raw_json_reply(200, "{}");
+}
 
 }  // namespace
 
@@ -23,7 +26,9 @@ BOOST_AUTO_TEST_CASE(admin_is_distinct_from_editor_and_from_superuser)
     d.set_session_loader([&](core::Request& r) { r.session = core::Session{"u1", role}; });
     const auto ask = [&](const std::string& as, const char* path) {
         role = as;
-        core::Request req({{"REQUEST_METHOD", "GET"}, {"DOCUMENT_URI", path}, {"HTTP_X_REAL_IP", "10.0.0.1"}}, "");
+        core::Request req(
+            {{"REQUEST_METHOD", "GET"}, {"DOCUMENT_URI", path}, {"HTTP_X_REAL_IP", "10.0.0.1"}},
+            "");
         return d.handle(req).status;
     };
     BOOST_TEST(ask("editor", "/editor") == 200);

@@ -57,7 +57,8 @@ BOOST_AUTO_TEST_CASE(duplicate_route_throws)
 {
     core::Router r;
     r.add("GET", "/a", core::Role::visitor, echo_handler, "one");
-    BOOST_CHECK_THROW(r.add("GET", "/a", core::Role::visitor, echo_handler, "two"), std::logic_error);
+    BOOST_CHECK_THROW(r.add("GET", "/a", core::Role::visitor, echo_handler, "two"),
+                      std::logic_error);
     BOOST_CHECK_NO_THROW(r.add("POST", "/a", core::Role::visitor, echo_handler, "three"));
 }
 

@@ -9,16 +9,27 @@ namespace {
 
 using core::Schema;
 
+// clang-format off: one member a line, with its limits
 const Schema kLogin = Schema::object("Login")
-                          .text("email", 10).required().not_empty()
-                          .text("password", 10).required().not_empty()
+                          .text("email", 10)
+                          .required()
+                          .not_empty()
+                          .text("password", 10)
+                          .required()
+                          .not_empty()
                           .flag("remember")
                           .when_missing("Missing input");
+// clang-format on
 
+// clang-format off: one member a line, with its limits
 const Schema kMovie = Schema::object("Movie")
-                          .text("title", 5).required().not_empty()
-                          .text("fname", 3).label("first name")
+                          .text("title", 5)
+                          .required()
+                          .not_empty()
+                          .text("fname", 3)
+                          .label("first name")
                           .ignore({"id"});
+// clang-format on
 
 // The 400 message body.check gives for this JSON text, "" when it passes.
 std::string problem(const Schema& body, const std::string& json)
@@ -38,7 +49,8 @@ BOOST_AUTO_TEST_SUITE(schema)
 BOOST_AUTO_TEST_CASE(check_gives_the_messages_handlers_gave)
 {
     BOOST_TEST(problem(kLogin, R"({"email":"a@b","password":"x"})") == "");
-    BOOST_TEST(problem(kLogin, R"({"email":"a@b","password":"x","admin":1})") == "unknown field: admin");
+    BOOST_TEST(problem(kLogin, R"({"email":"a@b","password":"x","admin":1})") ==
+               "unknown field: admin");
     BOOST_TEST(problem(kLogin, R"({"email":5,"password":"x"})") == "email must be a string");
     BOOST_TEST(problem(kLogin, R"({"email":"a","password":"x","remember":"y"})") ==
                "remember must be true or false");
@@ -50,7 +62,8 @@ BOOST_AUTO_TEST_CASE(check_gives_the_messages_handlers_gave)
     BOOST_TEST(problem(kMovie, R"({"title":"ok","id":"7"})") == "");
     BOOST_TEST(problem(kMovie, R"({})") == "missing field: title");
     BOOST_TEST(problem(kMovie, R"({"title":""})") == "title must not be empty");
-    BOOST_TEST(problem(kMovie, R"({"title":"a\u0001"})") == "title must not contain control characters");
+    BOOST_TEST(problem(kMovie, R"({"title":"a\u0001"})") ==
+               "title must not contain control characters");
     BOOST_TEST(problem(kMovie, R"({"title":"ok","fname":"four"})") ==
                "first name must be at most 3 characters");
 }
@@ -68,7 +81,8 @@ BOOST_AUTO_TEST_CASE(write_refers_to_named_objects_once)
     w.EndArray();
     BOOST_REQUIRE_EQUAL(refs.size(), 1u);
     const std::string json = sb.GetString();
-    BOOST_TEST(json.find(R"({"type":"array","items":{"$ref":"#/components/schemas/Movie"}})") == 1u);
+    BOOST_TEST(json.find(R"({"type":"array","items":{"$ref":"#/components/schemas/Movie"}})") ==
+               1u);
     BOOST_TEST(json.find(R"("title":{"type":"string","minLength":1,"maxLength":5})") !=
                std::string::npos);
     BOOST_TEST(json.find(R"("required":["title"],"additionalProperties":false)") !=
@@ -81,7 +95,8 @@ BOOST_AUTO_TEST_CASE(operation_ids_are_named_or_derived)
     auto h = [](core::Request&) { return core::Reply{}; };
     BOOST_TEST(r.add("GET", "/api/movies/{id}", core::Role::visitor, h, "x").operation() ==
                "getApiMoviesById");
-    BOOST_TEST(r.add("POST", "/api/movies/", core::Role::editor, h, "x").named("createMovie")
+    BOOST_TEST(r.add("POST", "/api/movies/", core::Role::editor, h, "x")
+                   .named("createMovie")
                    .operation() == "createMovie");
     BOOST_TEST(r.add("GET", "/apitest/db_truncate", core::Role::visitor, h, "x").operation() ==
                "getApitestDbTruncate");

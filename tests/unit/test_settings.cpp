@@ -20,7 +20,10 @@
 
 namespace {
 
-const core::SettingsSchema& schema() { return api::settings_schema(); }
+const core::SettingsSchema& schema()
+{
+    return api::settings_schema();
+}
 
 // A config file's text: each key with its JSON text.
 std::string json_of(const std::map<std::string, std::string>& keys)
@@ -62,9 +65,9 @@ bool names(const std::string& message, const std::string& key)
 std::string wrong_type(const core::Key& k)
 {
     switch (k.fallback.index()) {
-    case 0: return "1";        // a flag
-    case 1: return "\"12\"";   // an integer
-    case 2: return "12";       // a string
+    case 0: return "1";         // a flag
+    case 1: return "\"12\"";    // an integer
+    case 2: return "12";        // a string
     default: return "\"a,b\"";  // a list
     }
 }
@@ -166,9 +169,10 @@ BOOST_AUTO_TEST_CASE(an_unknown_key_is_refused_by_name)
 BOOST_AUTO_TEST_CASE(bad_values_of_the_right_type_stop_the_start_by_name)
 {
     RestoreConfig restore;
-    for (const auto& [key, value] : std::map<std::string, std::string>{
-             {"log_level", "\"LOUD\""}, {"metrics_listen", "\"10.1.2.3:9117\""},
-             {"cron_stats_listen", "\"10.1.2.3:9000\""}}) {
+    for (const auto& [key, value] :
+         std::map<std::string, std::string>{{"log_level", "\"LOUD\""},
+                                            {"metrics_listen", "\"10.1.2.3:9117\""},
+                                            {"cron_stats_listen", "\"10.1.2.3:9000\""}}) {
         auto keys = required_keys();
         keys[key] = value;
         core::set_config(core::Config::parse(json_of(keys), {}, "test.json", schema()));

@@ -55,7 +55,8 @@ BOOST_AUTO_TEST_CASE(scoreboard_slot_shows_what_the_worker_wrote)
     BOOST_TEST(v.requests == 3u);
     BOOST_TEST(v.path.empty());
     writer.leaving(core::LeaveReason::rss);
-    BOOST_TEST(core::leave_reason_text(board.read(1).leave_reason) == std::string("went over the memory limit"));
+    BOOST_TEST(core::leave_reason_text(board.read(1).leave_reason) ==
+               std::string("went over the memory limit"));
     BOOST_TEST(state_of(board, 0) == "starting");  // untouched
 }
 

@@ -35,7 +35,8 @@ BOOST_AUTO_TEST_CASE(line_rules)
     BOOST_TEST(!core::line_problem(std::string(100, 'a'), 100));
     BOOST_TEST(*core::line_problem(std::string(101, 'a'), 100) == "must be at most 100 characters");
     BOOST_TEST(!core::line_problem("\xc3\xa4\xc3\xa4", 2));  // characters, not bytes
-    BOOST_TEST(*core::line_problem(std::string("a\0b", 3), 10) == "must not contain control characters");
+    BOOST_TEST(*core::line_problem(std::string("a\0b", 3), 10) ==
+               "must not contain control characters");
     BOOST_TEST(*core::line_problem("a\nb", 10) == "must not contain control characters");
     BOOST_TEST(*core::line_problem("\xff", 10) == "must be valid UTF-8");
     // C1 controls (U+0080-U+009F), e.g. NEL U+0085; U+00A0 and up are text.
@@ -48,7 +49,10 @@ BOOST_AUTO_TEST_CASE(invalid_utf8_is_replaced_for_echoes)
 {
     BOOST_TEST(core::to_valid_utf8("ok \xc3\xa4") == "ok \xc3\xa4");
     BOOST_TEST(core::to_valid_utf8("\xff\xfe") == "\xef\xbf\xbd\xef\xbf\xbd");
-    BOOST_TEST(core::to_valid_utf8("a\xed\xa0\x80" "b") == "a\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd" "b");
+    BOOST_TEST(core::to_valid_utf8("a\xed\xa0\x80"
+                                   "b") ==
+               "a\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd"
+               "b");
     BOOST_TEST(core::to_valid_utf8("cut \xe2\x82") == "cut \xef\xbf\xbd\xef\xbf\xbd");
     BOOST_TEST(core::valid_utf8(core::printable("\xc0\xaf\n")));
 }
