@@ -1,8 +1,10 @@
 // test_red.cpp: the red module against a real Redis (the config's, e.g. APP_REDIS_PORT=63799); the
-// outage cases start and stop a second redis-server of their own on port 63797.
+// outage cases start and stop a second redis-server of their own on the stack's Redis port + 6
+// (63797 on test stack 0), so test stacks of other TEST_SLOTs never meet.
 #include "app/red/red.h"
 
 #include <chrono>
+#include <cstdlib>
 #include <csignal>
 #include <string>
 #include <thread>
@@ -22,7 +24,11 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 const std::string kPrefix = "test:red:";
-const int kSparePort = 63797;
+// The stack's port + 6: free in every slot's range (deploy/local.sh gives slot N 63791 + 10 N).
+const int kSparePort = [] {
+    const char* p = std::getenv("APP_REDIS_PORT");
+    return (p && *p ? std::atoi(p) : 63791) + 6;
+}();
 
 double seconds_since(Clock::time_point t0)
 {

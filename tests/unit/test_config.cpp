@@ -32,7 +32,8 @@ const core::SettingsSchema& small_schema()
 // Moves every APP_* variable aside for one test (the test command exports many), then restores.
 struct CleanEnv {
     std::map<std::string, std::string> saved;
-    std::string path = "/tmp/restpie-test-config.json";
+    // Per process: test runs of two checkouts or TEST_SLOTs never share it.
+    std::string path = "/tmp/restpie-test-config-" + std::to_string(getpid()) + ".json";
     CleanEnv()
     {
         for (char** e = environ; *e; ++e) {
