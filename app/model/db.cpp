@@ -4,6 +4,7 @@
 #include "app/model/db.h"
 
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include <cctype>
 #include <cerrno>
@@ -85,7 +86,9 @@ Connection& db()
 {
     if (!g_conn || g_lost || !g_conn->is_open()) {
         db_reset();  // a failed connect below leaves no half-dead object behind
-        g_conn = connect(conninfo(core::settings<DbSettings>()));
+        // application_name: pg_stat_activity then tells which process holds which backend.
+        g_conn = connect(conninfo(core::settings<DbSettings>()) +
+                         " application_name=" + quoted("restpie " + std::to_string(getpid())));
     }
     return *g_conn;
 }

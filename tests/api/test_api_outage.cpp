@@ -5,6 +5,9 @@
 
 #include <signal.h>
 
+#include <algorithm>
+#include <map>
+#include <sstream>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
@@ -43,15 +46,40 @@ BOOST_AUTO_TEST_SUITE(api_outage)
 
 BOOST_AUTO_TEST_CASE(a_database_restart_costs_no_request)
 {
-    for (int i = 0; i < 8; ++i)  // every worker holds a connection now
-        BOOST_REQUIRE(test::get("/api/movies/").status == 200);
+    // Each worker's own backend: the server names its connections "restpie <pid>".
+    const auto workers = test::parse_stats(test::command_output(SERVER_BINARY " --stats")).pids();
+    BOOST_REQUIRE(workers.size() >= 2u);
+    auto backends = [&] {  // worker pid -> its backend's pid, for the workers that have one
+        std::map<pid_t, std::string> out;
+        const auto row = test::sql_row(
+            "SELECT string_agg(substr(application_name, 9) || '=' || pid, ',') "
+            "FROM pg_stat_activity WHERE application_name LIKE 'restpie %'");
+        std::istringstream in(row.empty() ? "" : row.at(0));
+        for (std::string item; std::getline(in, item, ',');) {
+            const pid_t pid = std::stoi(item.substr(0, item.find('=')));
+            if (std::find(workers.begin(), workers.end(), pid) != workers.end())
+                out[pid] = item.substr(item.find('=') + 1);
+        }
+        return out;
+    };
+    // Reads until every worker holds a connection (whichever worker is idle serves a request).
+    std::map<pid_t, std::string> before;
+    BOOST_REQUIRE(test::poll_until(
+        [&] {
+            for (int i = 0; i < 8; ++i)
+                test::get("/api/movies/");
+            before = backends();
+            return before.size() == workers.size();
+        },
+        20));
+    std::string killed;  // "pid,pid,...": exactly the workers' backends
+    for (const auto& [worker, backend] : before)
+        killed += (killed.empty() ? "" : ",") + backend;
     const auto r = test::sql_row(
-        "SELECT string_agg(pid::text, ','), count(pg_terminate_backend(pid)) "
-        "FROM pg_stat_activity "
-        "WHERE datname = current_database() AND pid <> pg_backend_pid() AND usename = $1",
-        {core::config().str("db_user")});
-    BOOST_TEST(std::stoi(r.at(1)) >= 1);
-    const std::string killed = r.at(0);  // "pid,pid,...": the workers' backends
+        "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+        "WHERE pid = ANY(string_to_array($1, ',')::int[])",
+        {killed});
+    BOOST_TEST(std::stoul(r.at(0)) == workers.size());
     // pg_terminate_backend only signals: the restart is over once those backends have exited
     // (and closed their sockets), as when PostgreSQL itself restarts.
     BOOST_TEST(test::poll_until(
@@ -70,9 +98,22 @@ BOOST_AUTO_TEST_CASE(a_database_restart_costs_no_request)
                                                          R"(@example.com","password":"x"})");
         BOOST_TEST(r.status == 400, r.body);
     }
-    // Reads go through all the same, if need be by running once more on a fresh connection.
-    for (int i = 0; i < 12; ++i)
-        BOOST_TEST(test::get("/api/movies/").status == 200);
+    // Reads go through all the same, and in the end every worker is on a new connection.
+    int failed = 0;
+    BOOST_TEST(test::poll_until(
+        [&] {
+            for (int i = 0; i < 8; ++i)
+                failed += test::get("/api/movies/").status != 200;
+            const auto after = backends();
+            if (after.size() != workers.size())
+                return false;
+            for (const auto& [worker, backend] : after)
+                if (backend == before.at(worker))
+                    return false;
+            return true;
+        },
+        20));
+    BOOST_TEST(failed == 0);
 }
 
 BOOST_AUTO_TEST_CASE(health_checks_both_services_now)
