@@ -14,6 +14,8 @@
 #                                     exists. Stops it all, prints a line per stage and exits
 #                                     non-zero when a stage failed. SANITIZE=0 skips stage 2,
 #                                     FUZZ=0 stage 3: SANITIZE=0 FUZZ=0 deploy/local.sh test
+#   deploy/local.sh test CTEST_ARGS   a focused run: only the suites ctest selects, on build/,
+#                                     e.g. `test -L api` or `test -R tasks` (no stages 2 and 3)
 #   deploy/local.sh stack [dev|test]  start the stack without the server and leave it running;
 #                                     prints the environment: eval "$(deploy/local.sh stack test)"
 #   deploy/local.sh stop [dev|test]   stop what an earlier invocation left running (default: both)
@@ -38,7 +40,7 @@ STAGES=()        # test: a summary line per stage
 TEST_RC=0        # test: the status of the first stage that failed
 
 usage() {
-    sed -n '6,24s/^# \{0,1\}//p' "${BASH_SOURCE[0]}" >&2
+    sed -n '6,26s/^# \{0,1\}//p' "${BASH_SOURCE[0]}" >&2
     exit 2
 }
 
@@ -543,7 +545,7 @@ sanitized_tests() {
 }
 
 cmd_test() {
-    local sanitize=${SANITIZE:-1} fuzz=${FUZZ:-1}
+    local sanitize=${SANITIZE:-1} fuzz=${FUZZ:-1} focus=("$@")
     [[ $sanitize =~ ^[01]$ ]] || die "SANITIZE must be 0 or 1"
     [[ $fuzz =~ ^[01]$ ]] || die "FUZZ must be 0 or 1"
     select_env test
@@ -551,6 +553,13 @@ cmd_test() {
     clean_slate  # when a `stack test` left something
     app_start
 
+    if [ "${#focus[@]}" -gt 0 ]; then  # a focused run: those suites only
+        stage "tests (build/, ctest ${focus[*]})" run_ctest build --no-tests=error "${focus[@]}"
+        STAGES+=("skipped         sanitizers and fuzz (a focused run)")
+        say "summary"
+        printf '    %s\n' "${STAGES[@]}" >&2
+        exit "$TEST_RC"
+    fi
     stage "tests (build/, every suite)" run_ctest build
     # The booted-server test's steps and their times (tests/server/run.sh).
     if [ -f var/server-test/summary.txt ]; then cat var/server-test/summary.txt >&2; fi
@@ -599,7 +608,7 @@ cmd_stop() {
 main() {
     case "${1:-}" in
         run) cmd_run ;;
-        test) cmd_test ;;
+        test) shift; cmd_test "$@" ;;
         stack) cmd_stack "${2:-dev}" ;;
         stop) cmd_stop "${2:-all}" ;;
         *) usage ;;
