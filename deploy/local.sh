@@ -56,7 +56,9 @@ select_env() {
               METRICS_PORT=$((9111 + 10 * n)) ;;
         *) die "unknown environment '$ENV_NAME' (dev or test)" ;;
     esac
-    VAR=$ROOT/var/$ENV_NAME${TEST_SLOT:+$TEST_SLOT}
+    VAR=$ROOT/var/$ENV_NAME
+    # TEST_SLOT is the test stacks' only: the dev stack keeps its ports and var/dev whatever it says.
+    if [ "$ENV_NAME" = test ]; then VAR=$VAR${TEST_SLOT:-}; fi
     RUN=$VAR/run
     LOG=$VAR/log
     SPOOL=$VAR/spool
