@@ -62,6 +62,24 @@ ensure_node() {
     command -v npm >/dev/null 2>&1 || ensure_packages nodejs npm
 }
 
+# nginx_render TEMPLATE: an nginx file of nginx/ with its @NAME@ placeholders filled in, on stdout,
+# from HTTP_PORT, HTTPS_PORT, SERVER_NAME, TLS_CERT, TLS_KEY, METRICS_PORT and APP_SERVERS (the app
+# servers' FastCGI addresses, comma-separated; unset: this machine's socket). provision.sh installs
+# what it writes; tests/server/nginx_check.sh checks it with nginx -t.
+nginx_render() {
+    local servers='    server unix:/run/restpie/app.sock;' a
+    if [ -n "${APP_SERVERS:-}" ]; then
+        # A server that failed is left alone for 10 s, then tried again with one request.
+        servers=$(for a in ${APP_SERVERS//,/ }; do
+            printf '    server %s max_fails=1 fail_timeout=10s;\n' "$a"
+        done)
+    fi
+    sed -e "s|@HTTP_PORT@|${HTTP_PORT:-}|g" -e "s|@HTTPS_PORT@|${HTTPS_PORT:-}|g" \
+        -e "s|@SERVER_NAME@|${SERVER_NAME:-}|g" -e "s|@TLS_CERT@|${TLS_CERT:-}|g" \
+        -e "s|@TLS_KEY@|${TLS_KEY:-}|g" -e "s|@METRICS_PORT@|${METRICS_PORT:-}|g" "$1" |
+        SERVERS=$servers awk '$1 == "@APP_SERVERS@" { print ENVIRON["SERVERS"]; next } { print }'
+}
+
 # is_running PID: true while PID exists and is not a zombie (kill -0 succeeds on zombies).
 is_running() {
     local pid=$1 stat

@@ -15,18 +15,22 @@ set -euo pipefail
 SRC=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd -P)
 fail() { printf 'FAIL: %s\n' "$*" >&2; exit 1; }
 ok() { printf 'ok: %s\n' "$*"; }
+# shellcheck source=deploy/lib.sh
+source "$SRC/deploy/lib.sh"
 
-# render OUT HTTP_PORT HTTPS_PORT SERVER_NAME TLS_CERT TLS_KEY METRICS_PORT: the four files under
-# OUT as provision.sh installs them under /etc/nginx (site-tls.conf.in when TLS_CERT is given).
+# render OUT HTTP_PORT HTTPS_PORT SERVER_NAME TLS_CERT TLS_KEY METRICS_PORT [APP_SERVERS]: the
+# four files under OUT as provision.sh installs them under /etc/nginx, with the same function
+# (site-tls.conf.in when TLS_CERT is given).
 render() {
-    local out=$1 http=$2 https=$3 name=$4 cert=$5 key=$6 metrics=$7 site=site.conf.in
-    [ -n "$cert" ] && site="site-tls.conf.in"
+    local out=$1 site=site.conf.in
+    local HTTP_PORT=$2 HTTPS_PORT=$3 SERVER_NAME=$4 TLS_CERT=$5 TLS_KEY=$6 METRICS_PORT=$7
+    local APP_SERVERS=${8:-}
+    [ -n "$TLS_CERT" ] && site="site-tls.conf.in"
     mkdir -p "$out/conf.d" "$out/snippets" "$out/sites-enabled"
-    sed "s|@METRICS_PORT@|$metrics|g" "$SRC/nginx/http.conf.in" >"$out/conf.d/restpie.conf"
-    cp "$SRC/nginx/app.conf" "$out/snippets/restpie-app.conf"
+    nginx_render "$SRC/nginx/http.conf.in" >"$out/conf.d/restpie.conf"
+    nginx_render "$SRC/nginx/app.conf" >"$out/snippets/restpie-app.conf"
     cp "$SRC/nginx/json-errors.conf" "$out/snippets/restpie-json-errors.conf"
-    sed -e "s|@HTTP_PORT@|$http|g" -e "s|@HTTPS_PORT@|$https|g" -e "s|@SERVER_NAME@|$name|g" \
-        -e "s|@TLS_CERT@|$cert|g" -e "s|@TLS_KEY@|$key|g" "$SRC/nginx/$site" >"$out/sites-enabled/restpie"
+    nginx_render "$SRC/nginx/$site" >"$out/sites-enabled/restpie"
     ! grep -rn '@[A-Z_]*@' "$out" || fail "placeholder left in the rendered files"
 }
 
@@ -144,6 +148,14 @@ main_conf "$TMP/plain"
 nginx -t -q -e "$TMP/plain/log/error.log" -p "$TMP/plain" -c "$TMP/plain/nginx.conf" ||
     fail "nginx -t, plain site"
 ok "nginx -t, plain site (site.conf.in)"
+# A web server in front of two app servers (provision.sh --roles web --app-servers ...).
+render "$TMP/lb" 80 443 _ "" "" 9117 10.0.0.2:9000,10.0.0.3:9000
+main_conf "$TMP/lb"
+nginx -t -q -e "$TMP/lb/log/error.log" -p "$TMP/lb" -c "$TMP/lb/nginx.conf" ||
+    fail "nginx -t, the site in front of two app servers"
+[ "$(grep -c '^ *server 10\.0\.0\.[23]:9000 max_fails=1 fail_timeout=10s;$' "$TMP/lb/conf.d/restpie.conf")" = 2 ] &&
+    ! grep -q 'app.sock' "$TMP/lb/conf.d/restpie.conf" || fail "the upstream is not the two app servers"
+ok "nginx -t, the site in front of two app servers (--app-servers)"
 render "$TMP/tls" 28080 28443 example.com "$TMP/test.crt" "$TMP/test.key" 29117
 main_conf "$TMP/tls"
 # Loopback only: never the host's other addresses, even on high ports.
