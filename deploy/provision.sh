@@ -15,6 +15,8 @@
 #     --web-servers LIST    app: the only addresses that may connect to it (fcgi_web_server_addrs)
 #     --db-hosts LIST       app: PostgreSQL's host(s), comma-separated (default 127.0.0.1)
 #     --redis-host HOST     app: Redis's host (default 127.0.0.1)
+#     --redis-sentinels LIST  app: HOST:PORT,... of Redis Sentinels, which name the master
+#                           (redis_sentinels; redis_master_name in the config, default restpie)
 #     --secrets FILE        app: the secrets.json (db and Redis passwords) the db and redis
 #                           machines wrote in /etc/restpie; db, redis: use these passwords
 #     --allow CIDR          db, redis: the app servers' network: listen on every address and let
@@ -38,7 +40,7 @@ usage() { sed -n '2,/^set /p' "${BASH_SOURCE[0]}" | sed -e '$d' -e 's/^# \{0,1\}
 
 SERVER_NAME=_ TLS_CERT= TLS_KEY= HTTP_PORT=80 HTTPS_PORT=443 METRICS_PORT=9117 DB_PORT=5432
 REDIS_PORT=6379 SRC_ARG= ROLES=web,app,db,redis APP_SERVERS= LISTEN= WEB_SERVERS= DB_HOSTS=
-REDIS_HOST= SECRETS_FROM= ALLOW=
+REDIS_HOST= REDIS_SENTINELS= SECRETS_FROM= ALLOW=
 while [ $# -gt 0 ]; do
     case $1 in
         --server-name) SERVER_NAME=${2:?}; shift ;;
@@ -55,6 +57,7 @@ while [ $# -gt 0 ]; do
         --web-servers) WEB_SERVERS=${2:?}; shift ;;
         --db-hosts) DB_HOSTS=${2:?}; shift ;;
         --redis-host) REDIS_HOST=${2:?}; shift ;;
+        --redis-sentinels) REDIS_SENTINELS=${2:?}; shift ;;
         --secrets) SECRETS_FROM=${2:?}; shift ;;
         --allow) ALLOW=${2:?}; shift ;;
         -h | --help) usage ;;
@@ -89,12 +92,16 @@ needs_role app "$LISTEN" --listen
 needs_role app "$WEB_SERVERS" --web-servers
 needs_role app "$DB_HOSTS" --db-hosts
 needs_role app "$REDIS_HOST" --redis-host
+needs_role app "$REDIS_SENTINELS" --redis-sentinels
 [ -z "$ALLOW" ] || has_role db || has_role redis || die "--allow is for the db and redis roles"
 host_port='([A-Za-z0-9.-]+|\[[0-9a-fA-F:]+\]):[0-9]{1,5}'
 for a in ${APP_SERVERS//,/ }; do
     [[ $a =~ ^($host_port|unix:/[A-Za-z0-9/._-]+)$ ]] || die "--app-servers: HOST:PORT, not $a"
 done
 [ -z "$LISTEN" ] || [[ $LISTEN =~ ^$host_port$ ]] || die "--listen: HOST:PORT, not $LISTEN"
+for a in ${REDIS_SENTINELS//,/ }; do
+    [[ $a =~ ^$host_port$ ]] || die "--redis-sentinels: HOST:PORT, not $a"
+done
 for a in ${WEB_SERVERS//,/ }; do
     [[ $a =~ ^[0-9a-fA-F.:]+$ ]] || die "--web-servers: IP addresses, not $a"
 done
@@ -220,7 +227,7 @@ if has_role app; then
     # Written once from the template, with this server's values; the password never leaves it.
     # The Redis password only when a Redis of ours asks for one (an older local Redis does not).
     [ -n "$DB_HOSTS" ] || has_role db || DB_HOSTS=127.0.0.1
-    [ -n "$REDIS_HOST" ] || has_role redis || REDIS_HOST=127.0.0.1
+    [ -n "$REDIS_HOST$REDIS_SENTINELS" ] || has_role redis || REDIS_HOST=127.0.0.1
     if [ ! -f "$CONF" ]; then
         umask 027
         jq --arg pw "$db_pw" --arg rpw "$redis_pw" --argjson db_port "$DB_PORT" \
@@ -242,6 +249,8 @@ if has_role app; then
     }
     [ -z "$DB_HOSTS" ] || set_conf '.db_host = $h' --arg h "$DB_HOSTS"
     [ -z "$REDIS_HOST" ] || set_conf '.redis_host = $h' --arg h "$REDIS_HOST"
+    [ -z "$REDIS_SENTINELS" ] ||
+        set_conf '.redis_sentinels = ($a | split(","))' --arg a "$REDIS_SENTINELS"
     [ -z "$WEB_SERVERS" ] ||
         set_conf '.fcgi_web_server_addrs = ($a | split(","))' --arg a "$WEB_SERVERS"
     [[ $(jq -r .db_password "$CONF") =~ ^[A-Za-z0-9]+$ ]] ||
