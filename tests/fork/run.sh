@@ -22,9 +22,10 @@ case $COPY/ in "$FEATURE"/* | "$SRC"/app/* | "$SRC"/tests/*) fail "WORK_DIR is i
 
 # The Boost suites run in the copy: the new one, and those that read every route, every reply
 # schema, the movies the reviews belong to, the spooler, the whole log (api), and the migrations
-# one after the other, up and down (db). The ctest tests wrappers and format check new files.
+# one after the other, up and down (db). The ctest tests wrappers and format check new files,
+# openapi lints the document with the new routes (their ownership rule, a multi-line text).
 SUITES=api_reviews,api_core,api_schemas,api_movie_writes,api_tasks,zz_log,migrations
-CTEST_SELECT='^(api|db|wrappers|format)$'
+CTEST_SELECT='^(api|db|wrappers|format|openapi)$'
 TARGETS="api_tests db_tests"
 
 # 1. The copy. A checkout's files as git lists them (tracked, and new ones not ignored), as they
