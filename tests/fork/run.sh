@@ -31,7 +31,9 @@ TARGETS="api_tests db_tests"
 # 1. The copy. A checkout's files as git lists them (tracked, and new ones not ignored), as they
 # are on disk: what a clone would hold once these changes are committed. The copy's build/ is
 # kept from an earlier run (an incremental build: tar keeps the files' times); the rest is new.
-[ -d "$SRC/.git" ] || git -C "$SRC" rev-parse --git-dir >/dev/null 2>&1 ||
+# safe.directory: CI may run as root in a checkout another user owns, where git would refuse.
+git_src() { git -c safe.directory="$SRC" -C "$SRC" "$@"; }
+git_src rev-parse --git-dir >/dev/null 2>&1 ||
     fail "$SRC is not a git checkout: the copy is made from git's file list"
 if [ -x "$COPY/deploy/local.sh" ]; then  # a run that was cut short may have left its stack up
     TEST_SLOT=$SLOT "$COPY/deploy/local.sh" stop test >/dev/null 2>&1 || true
@@ -39,7 +41,7 @@ fi
 mkdir -p "$COPY"
 find "$COPY" -mindepth 1 -maxdepth 1 ! -name build -exec rm -rf {} +
 step "copying the tree into $COPY"
-(cd "$SRC" && git ls-files -z --cached --others --exclude-standard |
+(cd "$SRC" && git_src ls-files -z --cached --others --exclude-standard |
     while IFS= read -r -d '' f; do [ -f "$f" ] && printf '%s\0' "$f"; done |
     tar --null -T - -cf -) | tar -xf - -C "$COPY"
 (cd "$COPY" && find . -path ./build -prune -o -type f -print0 | sort -z | xargs -0 sha256sum) \
