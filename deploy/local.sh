@@ -73,11 +73,14 @@ check_paths() {
     [ ${#VAR} -le 80 ] || die "the project path is too long for unix sockets; move it: $ROOT"
 }
 
+# BUILD_TARGETS="server api_tests ..." builds only those targets (and what they need), BUILD_JOBS
+# sets the parallel jobs (default: the cores); tests/fork/run.sh uses both to keep its build short.
 build() {
-    say "building (build/)"
+    say "building (build/${BUILD_TARGETS:+: $BUILD_TARGETS})"
     # Output to stderr: `stack` keeps stdout for the environment it prints.
     cmake -S . -B build -DCMAKE_BUILD_TYPE=Release >&2
-    cmake --build build -j"$(nproc)" >&2
+    # shellcheck disable=SC2086  # a list of targets
+    cmake --build build -j"${BUILD_JOBS:-$(nproc)}" ${BUILD_TARGETS:+--target $BUILD_TARGETS} >&2
 }
 
 export_app_env() {

@@ -168,7 +168,7 @@ core::Reply reset_page(core::Request& req)
 
 }  // namespace
 
-void add_auth_page_routes(core::Router& r)
+void add_auth_pages_routes(core::Router& r)
 {
     using core::Role;
     for (const char* mode : {"login", "signup", "forgot"})

@@ -34,7 +34,8 @@ std::string render_api_list(const core::Router& router)
         row.set("path", r.pattern);
         row.set("doc", r.doc);
         row.set("role", std::string(core::role_name(r.min_role)) +
-                            (r.fresh_session ? ", fresh session" : ""));
+                            (r.fresh_session ? ", fresh session" : "") +
+                            (r.owner_rule ? "; only " + r.owner_rule->text() : ""));
         row.set("source", r.source);
         routes.push_back(row);
     }
@@ -75,7 +76,8 @@ void add_dev_routes(core::Router& r)
         .gives(302, "To /api/list");
     r.add(
          "GET", "/api/list", Role::visitor, [&r](core::Request&) { return api_list(r); },
-         "This page: every route with its methods, doc, required role and source module.")
+         "This page: every route with its methods, doc, required role (and ownership rule) and "
+         "source module.")
         .named("listRoutes")
         .html("The route directory");
     r.add(

@@ -38,14 +38,10 @@ core::Reply committed(model::Tx& tx, int status, const model::Movie& m, const ch
     return core::json_reply(status, m);
 }
 
-// Ids go out as strings; a path id that is not a positive integer names no movie: 404.
+// A path id that is not a positive integer names no movie: 404 (input.h).
 std::int64_t movie_id(const core::Request& req)
 {
-    const auto& text = req.path_params.at("id");
-    if (text.empty() || text.size() > 18 ||
-        text.find_first_not_of("0123456789") != std::string::npos)
-        throw core::NotFound("movie " + text);
-    return std::stoll(text);
+    return path_id(req, "movie");
 }
 
 const auto& kPage = page_param();
@@ -108,7 +104,7 @@ core::Reply movie_delete(core::Request& req)
 
 }  // namespace
 
-void add_movie_routes(core::Router& r)
+void add_movies_routes(core::Router& r)
 {
     using core::Role;
     const auto& movie = movie_schema();

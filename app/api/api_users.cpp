@@ -24,7 +24,7 @@ core::Reply user_query(core::Request& req)
 
 }  // namespace
 
-void add_user_routes(core::Router& r)
+void add_users_routes(core::Router& r)
 {
     r.add("GET", "/api/users", core::Role::superuser, user_query,
           "List users ordered by email. Query: page (1-based), size (default 1000), search (in "

@@ -1,6 +1,8 @@
 // input.cpp: field checks for handlers.
 #include "app/api/input.h"
 
+#include "app/core/errors.h"
+
 namespace api {
 
 const core::JsonObject& read_body(const core::Request& req, const core::Schema& body)
@@ -8,6 +10,15 @@ const core::JsonObject& read_body(const core::Request& req, const core::Schema& 
     const auto& in = req.json_object();
     body.check(in);
     return in;
+}
+
+std::int64_t path_id(const core::Request& req, const char* what, const char* param)
+{
+    const auto& text = req.path_params.at(param);
+    if (text.empty() || text.size() > 18 ||
+        text.find_first_not_of("0123456789") != std::string::npos)
+        throw core::NotFound(std::string(what) + " " + text);
+    return std::stoll(text);
 }
 
 const core::Param& page_param()

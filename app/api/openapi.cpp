@@ -146,6 +146,8 @@ void write_responses(JsonWriter& w, const Route& r, std::vector<const Schema*>& 
         errors.emplace_back(
             401, "Not logged in, a role below " + std::string(core::role_name(r.min_role)) +
                      (r.fresh_session ? ", or not the IP and agent of the login" : ""));
+    if (r.owner_rule)
+        errors.emplace_back(403, "Not " + r.owner_rule->text());
     if (std::any_of(r.segments.begin(), r.segments.end(),
                     [](const std::string& s) { return s.size() > 2 && s.front() == '{'; }))
         errors.emplace_back(404, "No such object");
@@ -183,13 +185,22 @@ void write_operation(JsonWriter& w, const Route& r, std::vector<const Schema*>& 
     w.Key("summary");
     string(w, first_sentence(r.doc));
     w.Key("description");
-    string(w, r.doc);
+    string(w, r.owner_rule ? r.doc + "\n\nOnly " + r.owner_rule->text() + " (else 403)." : r.doc);
     w.Key("tags");
     w.StartArray();
     string(w, r.source);
     w.EndArray();
     w.Key("x-required-role");
     w.String(core::role_name(r.min_role));
+    if (r.owner_rule) {  // check_owner(): the row's owner or the bypass role, else 403
+        w.Key("x-owner-rule");
+        w.StartObject();
+        w.Key("owner");
+        string(w, r.owner_rule->owner);
+        w.Key("bypass-role");
+        w.String(core::role_name(r.owner_rule->bypass));
+        w.EndObject();
+    }
     if (r.fresh_session) {  // the IP and user agent of the login, else 401
         w.Key("x-fresh-session");
         w.Bool(true);

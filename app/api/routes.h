@@ -1,27 +1,14 @@
-// routes.h: every api file ends with one add_*_routes(); bin/server.cpp calls each of them.
+// routes.h: every app/api/api_<name>.cpp is a route file: it ends with
+// `void api::add_<name>_routes(core::Router& r)`, which declares its routes (api_movies.cpp:
+// add_movies_routes). CMake finds the route files and generates add_all_routes() from
+// app/api/all_routes.cpp.in, so a new route file is all new routes need.
 #pragma once
 #include "app/core/router.h"
 
 namespace api {
 
-void add_dev_routes(core::Router& r);        // /, /api/list, /api/openapi.json
-void add_health_routes(core::Router& r);     // /api/health
-void add_account_routes(core::Router& r);    // /api/login, /api/signup, /api/logout, /api/me
-void add_user_routes(core::Router& r);       // /api/users
-void add_movie_routes(core::Router& r);      // /api/movies/...
-void add_auth_page_routes(core::Router& r);  // /auth/...
-void add_apitest_routes(core::Router& r);    // /apitest/..., /examplehtml
-
-// All of the above, in the order /api/list shows them.
-inline void add_all_routes(core::Router& r)
-{
-    add_dev_routes(r);
-    add_health_routes(r);
-    add_account_routes(r);
-    add_user_routes(r);
-    add_movie_routes(r);
-    add_auth_page_routes(r);
-    add_apitest_routes(r);
-}
+// Every route file's routes, in file-name order (the order of /api/list and the OpenAPI
+// document). bin/server.cpp calls it.
+void add_all_routes(core::Router& r);
 
 }  // namespace api

@@ -44,7 +44,7 @@ int run(const std::vector<std::string>& a)
     }
     if ((a.size() == 3 || (a.size() == 5 && a[3] == "--in")) && a[0] == "spool") {
         tasks::Registry registry;
-        tasks::add_spool_jobs(registry);
+        tasks::add_all_tasks(registry);
         std::cout << tasks::spool_by_hand(registry, a[1], a[2], a.size() == 5 ? a[4] : "0") << "\n";
         return 0;
     }

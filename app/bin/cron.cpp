@@ -6,5 +6,5 @@
 
 int main(int argc, char** argv)
 {
-    return tasks::cron_main(argc, argv, api::settings_schema(), tasks::add_cron_jobs);
+    return tasks::cron_main(argc, argv, api::settings_schema(), tasks::add_all_cron_jobs);
 }

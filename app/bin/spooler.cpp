@@ -7,5 +7,5 @@
 
 int main(int argc, char** argv)
 {
-    return tasks::spooler_main(argc, argv, api::settings_schema(), tasks::add_spool_jobs);
+    return tasks::spooler_main(argc, argv, api::settings_schema(), tasks::add_all_tasks);
 }

@@ -20,6 +20,19 @@ const char* const kLoggerName = "dispatch";
 const auto lg = logger(kLoggerName);
 constexpr std::size_t kMaxLoggedParams = 1000;
 
+// A route declared owned_by() whose handler replied without check_owner() would act on anyone's
+// row while /api/list and the OpenAPI document promise the rule: a 500, never the reply.
+Reply owner_checked(const Request& req, Reply reply)
+{
+    if (req.route->owner_rule && !req.owner_checked && reply.status < 400) {
+        LOG4CPLUS_ERROR(lg, "internal error in " << req.method() << " " << req.path() << " ("
+                                                 << req.route->source
+                                                 << "): owned_by() route never called check_owner");
+        return error_reply(500, "internal error");
+    }
+    return reply;
+}
+
 bool is_secret(const std::string& key, const std::vector<std::string>& secret_keys)
 {
     std::string k;
@@ -289,8 +302,9 @@ Reply Dispatcher::route(Request& req, const Route*& matched) const
                                   << (req.session.logged_in() ? req.session.user_id : "anon"));
         return error_reply(401, "fresh login required");
     }
+    req.route = matched;
     try {
-        return matched->handler(req);
+        return owner_checked(req, matched->handler(req));
     } catch (const std::exception& e) {
         const bool read = req.method() == "GET" || req.method() == "HEAD";
         if (!read || !read_retry_ || !read_retry_(e))
@@ -298,7 +312,7 @@ Reply Dispatcher::route(Request& req, const Route*& matched) const
         LOG4CPLUS_WARN(lg,
                        "retrying " << req.method() << " " << req.path() << " once: " << e.what());
     }
-    return matched->handler(req);
+    return owner_checked(req, matched->handler(req));
 }
 
 Reply Dispatcher::handle(Request& req, AccessLine* access) const

@@ -20,6 +20,11 @@ struct NotFound : HttpError {
     explicit NotFound(const std::string& msg) : HttpError(404, msg) {}
 };
 
+// Logged in with the route's role, but not allowed this object (core::check_owner, router.h).
+struct Forbidden : HttpError {
+    explicit Forbidden(const std::string& msg) : HttpError(403, msg) {}
+};
+
 // A disabled account, refused at the door: 400 with exactly {"err": "account disabled"}, without
 // the status prefix of other errors (RESTPie3's reply, which clients may compare).
 struct AccountDisabled : HttpError {

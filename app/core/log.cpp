@@ -196,6 +196,18 @@ const std::string& log_context()
     return g_context;
 }
 
+LogSource::LogSource(const std::string& source) : saved_(g_context)
+{
+    g_context.append(1, ' ').append(source);
+    log4cplus::getMDC().put("ctx", g_context);
+}
+
+LogSource::~LogSource()
+{
+    g_context = saved_;
+    log4cplus::getMDC().put("ctx", g_context);
+}
+
 bool access_log_direct()
 {
     return !g_access_file.empty();

@@ -40,6 +40,20 @@ void set_log_context(const std::string& uid, const std::string& ip);
 void clear_log_context();
 const std::string& log_context();
 
+// While it lives, every line of this process carries " <source>" after its context, as the
+// request line names the route's file: a background task's or cron job's own lines name the file
+// that declared it ("cron@- reviews_jobs.cpp reviews_daily: 3 reviews").
+class LogSource {
+public:
+    explicit LogSource(const std::string& source);
+    ~LogSource();
+    LogSource(const LogSource&) = delete;
+    LogSource& operator=(const LogSource&) = delete;
+
+private:
+    std::string saved_;
+};
+
 // The one line per request (dispatcher.h). With a log file it bypasses log4cplus (its lock file
 // and flush were about a fifth of a trivial request): write_access_line formats it into a reused
 // buffer and appends it with one write() to the file opened O_APPEND, whose single writes of a

@@ -15,6 +15,8 @@
 
 namespace core {
 
+struct Route;
+
 using Params = std::vector<std::pair<std::string, std::string>>;  // ordered, may repeat
 // CGI params as (name, value) views; on a repeated name the first counts. A plain vector: a
 // request has about 30, looked up a few times each, and a map cost 60 allocations per request.
@@ -78,6 +80,8 @@ public:
     // renewal replaced by a login, a page rendered twice): a reply sets a cookie once.
     void put_cookie(const std::string& name, std::string set_cookie_value);
     std::any myself;  // the calling user, loaded at most once per request by the api layer
+    const Route* route = nullptr;  // the matched route, set by the dispatcher before the handler
+    bool owner_checked = false;    // set by core::check_owner (router.h)
 
 private:
     struct Borrowed {};  // keeps braced maps in tests from meaning this constructor

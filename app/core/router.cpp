@@ -1,6 +1,9 @@
 // router.cpp: matching a method and path against the registry, segment by segment.
 #include "app/core/router.h"
 
+#include "app/core/errors.h"
+#include "app/core/log.h"
+
 #include <cctype>
 #include <stdexcept>
 #include <string_view>
@@ -8,6 +11,7 @@
 namespace core {
 namespace {
 
+const auto lg = logger("core.router");
 const char* const kRoleNames[] = {"visitor", "user", "readonly", "editor", "admin", "superuser"};
 
 // "/api/movies/17" -> {"api", "movies", "17"}; a trailing slash gives a last empty segment, so
@@ -166,6 +170,36 @@ Route& Route::fails(int status, std::string doc)
 {
     replies.push_back(Outcome{status, std::move(doc), {}});
     return *this;
+}
+
+Route& Route::owned_by(std::string owner, Role bypass)
+{
+    owner_rule = OwnerRule{std::move(owner), bypass};
+    return *this;
+}
+
+std::string OwnerRule::text() const
+{
+    const std::string role = role_name(bypass);
+    const bool vowel = role.find_first_of("aeio") == 0;  // "an admin", "a user"
+    return "the " + owner + " or " + (vowel ? "an " : "a ") + role;
+}
+
+void check_owner(Request& req, const std::string& owner_id)
+{
+    if (!req.route || !req.route->owner_rule)
+        throw std::logic_error("check_owner on a route without owned_by()");
+    req.owner_checked = true;
+    const auto& rule = *req.route->owner_rule;
+    if (req.session.logged_in() && req.session.user_id == owner_id)
+        return;
+    const auto role = role_from_name(req.session.role);
+    if (role && *role >= rule.bypass)
+        return;
+    LOG4CPLUS_WARN(lg, "forbidden: " << req.method() << " " << req.path() << " is for "
+                                     << rule.text() << ", user "
+                                     << (req.session.logged_in() ? req.session.user_id : "anon"));
+    throw Forbidden("only " + rule.text() + " may do this");
 }
 
 // "GET /api/movies/{id}" -> "getApiMoviesById": what a generated client names the call.

@@ -28,6 +28,16 @@ using Handler = std::function<Reply(Request&)>;
 enum class Body { json, form };
 const char* media_type(Body b);  // "application/json", "application/x-www-form-urlencoded"
 
+// An ownership rule: the route acts on one row that belongs to a user (its author, creator, ...),
+// which only that user or a role of at least `bypass` may act on. Declared on the route with
+// owned_by() (shown in /api/list and the OpenAPI document, with its 403); the handler loads the
+// row and calls check_owner(req, owner id), which applies this very rule.
+struct OwnerRule {
+    std::string owner;         // what the owner is called: "author"
+    Role bypass;               // this role and those above may act on anyone's row
+    std::string text() const;  // "the author or an admin"
+};
+
 // A query parameter, declared on its route and read through the declaration, so /api/openapi.json
 // shows the range and the limit the handler applies.
 struct Param {
@@ -64,7 +74,8 @@ struct Route {
     // Critical operations: the session must still have the IP and user agent of its login,
     // else 401. Set on the route add() returns: r.add(...).fresh_session = true;
     bool fresh_session = false;
-    Body body = Body::json;  // set like fresh_session: r.add(...).body = Body::form;
+    Body body = Body::json;                 // set like fresh_session: r.add(...).body = Body::form;
+    std::optional<OwnerRule> owner_rule{};  // owned_by()
 
     // The OpenAPI side, declared by chaining on what add() returns (see api_movies.cpp):
     std::string operation_id{};   // named(); "" -> derived from method and pattern
@@ -78,8 +89,17 @@ struct Route {
     Route& gives(int status, std::string doc);  // no body (a redirect)
     Route& html(std::string doc);               // 200 text/html
     Route& fails(int status, std::string doc);  // an error reply beyond the usual 400/401/404
-    std::string operation() const;              // operation_id, or e.g. "getApiMoviesById"
+    // Only the row's owner, or a role of at least bypass: .owned_by("author") (see OwnerRule).
+    Route& owned_by(std::string owner, Role bypass = Role::admin);
+    std::string operation() const;  // operation_id, or e.g. "getApiMoviesById"
 };
+
+// The ownership check of a route declared owned_by(): returns when the caller is the owner
+// (owner_id is the row's user id) or has the rule's bypass role, else throws Forbidden (403 "only
+// the author or an admin may do this"). Throws std::logic_error (a 500) on a route without
+// owned_by(); and a route with owned_by() whose handler replies without calling it gets a 500
+// from the dispatcher, so the declared rule and the check cannot drift apart.
+void check_owner(Request& req, const std::string& owner_id);
 
 struct Match {
     const Route* route;

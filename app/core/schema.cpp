@@ -90,6 +90,14 @@ Schema& Schema::text(const std::string& field, std::size_t max, std::string doc)
     return member(field, std::move(s));
 }
 
+Schema& Schema::multiline_text(const std::string& field, std::size_t max, std::string doc)
+{
+    Schema s = of(Type::string, std::move(doc));
+    s.max_length = max;
+    s.multiline = true;
+    return member(field, std::move(s));
+}
+
 Schema& Schema::flag(const std::string& field, std::string doc)
 {
     return member(field, of(Type::boolean, std::move(doc)));
@@ -158,7 +166,7 @@ void Schema::check(const JsonObject& in) const
         check_type(in, f);
         if (f.schema.max_length > 0)
             if (const auto v = in.optional_string(f.name.c_str()))
-                check_line(f.label, *v, f.schema.max_length);
+                (f.schema.multiline ? check_text : check_line)(f.label, *v, f.schema.max_length);
     }
     for (const auto& f : fields) {
         if (f.required && !in.has(f.name.c_str()))
@@ -198,6 +206,10 @@ void Schema::write(JsonWriter& w, std::vector<const Schema*>& refs, bool inline_
     if (max_length > 0) {
         w.Key("maxLength");
         w.Uint64(max_length);
+    }
+    if (multiline) {  // documentation only: JSON Schema has no word for "one line"
+        w.Key("x-multiline");
+        w.Bool(true);
     }
     if (nullable) {
         w.Key("nullable");
@@ -239,6 +251,12 @@ void Schema::write(JsonWriter& w, std::vector<const Schema*>& refs, bool inline_
 void check_line(const std::string& field, const std::string& value, std::size_t max)
 {
     if (auto why = line_problem(value, max))
+        throw BadRequest(field + " " + *why);
+}
+
+void check_text(const std::string& field, const std::string& value, std::size_t max)
+{
+    if (auto why = text_problem(value, max))
         throw BadRequest(field + " " + *why);
 }
 

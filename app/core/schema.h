@@ -22,6 +22,7 @@ struct Schema {
     std::string format;          // documentation only: "uuid", "email", "password"
     std::size_t max_length = 0;  // string: one line of at most this many characters (0: unchecked)
     bool non_empty = false;      // string: "" is refused (400 "<label> must not be empty")
+    bool multiline = false;      // string: line breaks and tabs allowed (text_problem, text.h)
     bool nullable = false;       // a reply may carry null here
     bool open = false;           // object: members beyond fields may come (any_object)
     std::vector<Field> fields;   // object: its members, in the order they are checked
@@ -36,6 +37,8 @@ struct Schema {
     static Schema of(Type t, std::string doc = "");
     static Schema any_object(std::string doc);
     Schema& text(const std::string& field, std::size_t max_length = 0, std::string doc = "");
+    // A multi-line text (a review, a comment): text() that may hold line breaks and tabs.
+    Schema& multiline_text(const std::string& field, std::size_t max_length, std::string doc = "");
     Schema& flag(const std::string& field, std::string doc = "");    // boolean
     Schema& number(const std::string& field, std::string doc = "");  // integer
     Schema& member(const std::string& field, Schema value);          // anything else
@@ -67,6 +70,9 @@ struct Field {
 // 400 "<field> must be ..." when value is not valid UTF-8, has control characters or is longer
 // than max characters.
 void check_line(const std::string& field, const std::string& value, std::size_t max);
+
+// The same for a multi-line text: line breaks and tabs allowed.
+void check_text(const std::string& field, const std::string& value, std::size_t max);
 
 // 400 "unknown field: x" for the first key not in allowed.
 void only_fields(const std::vector<std::string>& keys, const std::vector<std::string>& allowed);

@@ -83,16 +83,37 @@ std::size_t utf8_length(std::string_view s)
     return count;
 }
 
-std::optional<std::string> line_problem(std::string_view s, std::size_t max_chars)
+namespace {
+
+// A line break or tab inside a multi-line text: LF, CR LF, TAB.
+bool text_break_at(std::string_view s, std::size_t i)
+{
+    return s[i] == '\n' || s[i] == '\t' || (s[i] == '\r' && i + 1 < s.size() && s[i + 1] == '\n');
+}
+
+std::optional<std::string> problem(std::string_view s, std::size_t max_chars, bool multiline)
 {
     if (!valid_utf8(s))
         return std::string("must be valid UTF-8");
     for (std::size_t i = 0; i < s.size(); ++i)
-        if (control_at(s, i))
-            return std::string("must not contain control characters");
+        if (control_at(s, i) && !(multiline && text_break_at(s, i)))
+            return std::string(multiline ? "must not contain control characters but line breaks"
+                                         : "must not contain control characters");
     if (utf8_length(s) > max_chars)
         return "must be at most " + std::to_string(max_chars) + " characters";
     return std::nullopt;
+}
+
+}  // namespace
+
+std::optional<std::string> line_problem(std::string_view s, std::size_t max_chars)
+{
+    return problem(s, max_chars, false);
+}
+
+std::optional<std::string> text_problem(std::string_view s, std::size_t max_chars)
+{
+    return problem(s, max_chars, true);
 }
 
 std::string printable(std::string_view s, std::size_t max_bytes)

@@ -20,6 +20,9 @@ std::string to_valid_utf8(std::string_view s);
 // a control character (C0, DEL or C1: NUL would cut a C string and PostgreSQL refuses it;
 // U+0085 is a line break to some readers), over max_chars.
 std::optional<std::string> line_problem(std::string_view s, std::size_t max_chars);
+// The same for a multi-line text (a review, a comment): line breaks (LF, or CR LF) and tabs are
+// allowed, every other control character (a lone CR too) is not.
+std::optional<std::string> text_problem(std::string_view s, std::size_t max_chars);
 
 // s for a log line or a message: invalid UTF-8 as U+FFFD, C0 control characters as '?' (no
 // forged lines), cut at max_bytes (before the replacement, which may lengthen it).

@@ -1,6 +1,6 @@
 // cron.h: periodic jobs: timers (every N seconds) and cron entries (minute, hour, day, month,
-// weekday) in local time, registered in code (add_cron_jobs in cron_jobs.cpp) and started by the
-// cron binary, each run in a child process of its own under a time cap.
+// weekday) in local time, registered in code (add_all_cron_jobs fills it from the jobs files,
+// jobs.h) and started by the cron binary, each run in a child process of its own under a time cap.
 #pragma once
 #include <cstdint>
 #include <ctime>

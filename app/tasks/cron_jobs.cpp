@@ -1,5 +1,6 @@
-// cron_jobs.cpp: the periodic jobs. A job is a plain function (an exception is a failed run) that
-// may use the model and Redis like a handler does; each run is a process of its own.
+// cron_jobs.cpp: the sample periodic jobs (a jobs file: see jobs.h). A job is a plain function (an
+// exception is a failed run) that may use the model and Redis like a handler does; each run is a
+// process of its own.
 #include "app/core/log.h"
 #include "app/tasks/cron.h"
 #include "app/tasks/jobs.h"
@@ -31,7 +32,7 @@ void nightly()
 
 }  // namespace
 
-void add_cron_jobs(Cron& c)
+void add_cron_jobs(Registry&, Cron& c)
 {
     c.add("every_minute", Schedule::every(60), every_minute,
           "A timer: every 60 s from the start of cron. Does nothing yet.");

@@ -248,7 +248,10 @@ int run_job(const Cron& cron, const std::string& name)
     }
     const auto start = Steady::now();
     try {
-        job->fn();
+        {
+            const core::LogSource in_job(job->source);  // the job's own lines name its file
+            job->fn();
+        }
         LOG4CPLUS_INFO(lg, job->source << " JOB " << name << " -> ok " << took(start));
         return 0;
     } catch (const std::exception& e) {

@@ -330,6 +330,43 @@ SpoolSettings SpoolSettings::from(const core::Config& c)
     return {c.str("spool_dir")};
 }
 
+Args& Args::member(const std::string& key, const std::string& json_value)
+{
+    members_ += (members_.empty() ? "" : ",") + core::json_escape(key) + ":" + json_value;
+    return *this;
+}
+
+Args& Args::add(const std::string& key, const std::string& value)
+{
+    return member(key, core::json_escape(value));
+}
+
+Args& Args::add(const std::string& key, const char* value)
+{
+    return member(key, core::json_escape(value));
+}
+
+Args& Args::add(const std::string& key, std::int64_t value)
+{
+    return member(key, std::to_string(value));
+}
+
+Args& Args::add(const std::string& key, bool value)
+{
+    return member(key, value ? "true" : "false");
+}
+
+std::string Args::json() const
+{
+    return "{" + members_ + "}";
+}
+
+std::string spool(const std::string& name, const Args& args,
+                  std::optional<Clock::time_point> not_before, int priority)
+{
+    return spool(name, args.json(), not_before, priority);
+}
+
 std::string spool(const std::string& name, const std::string& args_json,
                   std::optional<Clock::time_point> not_before, int priority)
 {

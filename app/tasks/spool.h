@@ -29,6 +29,27 @@ std::string spool(const std::string& name, const std::string& args_json,
                   std::optional<Clock::time_point> not_before = std::nullopt,
                   int priority = kDefaultPriority);
 
+// A task's arguments built in place, so spooling a task needs no JSON code of its own:
+// tasks::spool("review_notify", tasks::Args().add("review_id", id).add("movie", title)).
+class Args {
+public:
+    Args& add(const std::string& key, const std::string& value);
+    Args& add(const std::string& key, const char* value);
+    Args& add(const std::string& key, std::int64_t value);
+    Args& add(const std::string& key, int value) { return add(key, std::int64_t{value}); }
+    Args& add(const std::string& key, bool value);
+    std::string json() const;  // the JSON object, members in the order added
+
+private:
+    Args& member(const std::string& key, const std::string& json_value);
+    std::string members_;  // "k":v,"k":v
+};
+
+// spool() with Args.
+std::string spool(const std::string& name, const Args& args,
+                  std::optional<Clock::time_point> not_before = std::nullopt,
+                  int priority = kDefaultPriority);
+
 // A task file's name, p<priority>-t<not before, ms since the epoch>-f<failed runs>-<id>.task:
 // fixed widths, so names sort by priority, then time.
 struct TaskName {

@@ -1,11 +1,11 @@
-// spool_jobs.cpp: the background tasks. A task is a plain function of its JSON arguments that
-// returns ok, retry or ignore (an exception means retry); it may use the model and Redis like a
-// handler does, with this spooler process's own connections.
+// spool_jobs.cpp: the sample background task (a jobs file: see jobs.h). A task is a plain function
+// of its JSON arguments that returns ok, retry or ignore (an exception means retry); it may use the
+// model and Redis like a handler does, with this spooler process's own connections.
 #include <chrono>
 #include <thread>
 
-#include "app/core/json.h"
 #include "app/core/log.h"
+#include "app/tasks/cron.h"
 #include "app/tasks/jobs.h"
 #include "app/tasks/spool.h"
 #include "app/tasks/spooler.h"
@@ -32,18 +32,10 @@ TaskResult send_email(const Task& t)
 std::string spool_send_email(const std::string& to, const std::string& subject,
                              const std::string& body)
 {
-    rapidjson::StringBuffer sb;
-    core::JsonWriter w(sb);
-    w.StartObject();
-    const std::pair<const char*, const std::string*> fields[] = {
-        {"to", &to}, {"subject", &subject}, {"body", &body}};
-    for (const auto& [key, value] : fields)
-        w.Key(key), w.String(value->c_str(), static_cast<rapidjson::SizeType>(value->size()));
-    w.EndObject();
-    return spool(kSendEmail, sb.GetString());
+    return spool(kSendEmail, Args().add("to", to).add("subject", subject).add("body", body));
 }
 
-void add_spool_jobs(Registry& r)
+void add_spool_jobs(Registry& r, Cron&)
 {
     r.add(kSendEmail, send_email,
           "Send an email: {to, subject, body}. The sample logs the mail and takes 3 seconds.");

@@ -1,6 +1,6 @@
-// spooler.h: background tasks: the registry of task functions (add_spool_jobs in spool_jobs.cpp
-// fills it) and the spooler binary: a master that runs N spooler processes through the server's
-// supervisor, each taking tasks from the spool directory one at a time.
+// spooler.h: background tasks: the registry of task functions (add_all_tasks fills it from the
+// jobs files, jobs.h) and the spooler binary: a master that runs N spooler processes through the
+// server's supervisor, each taking tasks from the spool directory one at a time.
 #pragma once
 #include <cstdint>
 #include <functional>

@@ -216,6 +216,7 @@ private:
         alarm(static_cast<unsigned>(s_.time_cap));
         auto result = TaskResult::retry;
         try {
+            const core::LogSource in_task(def->source);  // the task's own lines name its file
             result = def->fn(Task{c.name().id, c.task(), core::JsonObject::parse(c.args_json()),
                                   c.name().failures});
             if (result == TaskResult::retry)

@@ -85,7 +85,9 @@ BOOST_AUTO_TEST_CASE(admin_spool_queues_a_registered_task_for_later)
 
     const std::string admin = ADMIN_BIN;
     const auto unknown = test::command_output(admin + " spool nope '{}'; echo \"exit $?\"");
-    BOOST_TEST(unknown.find("admin: no task named 'nope'; tasks: send_email") == 0u, unknown);
+    // The known tasks are every jobs file's, a fork's too: send_email is one of them.
+    BOOST_TEST(unknown.find("admin: no task named 'nope'; tasks: ") == 0u, unknown);
+    BOOST_TEST(unknown.find(" send_email") != std::string::npos, unknown);
     BOOST_TEST(unknown.find("exit 1") != std::string::npos, unknown);
     const auto bad = test::command_output(admin + " spool send_email '[1]'; echo \"exit $?\"");
     BOOST_TEST(bad.find("args must be a JSON object") != std::string::npos, bad);

@@ -17,7 +17,7 @@ int main(int argc, char** argv)
     const std::string mode = argc > 1 ? argv[1] : "";
     if (mode == "spooler")
         return tasks::spooler_main(argc, argv, api::settings_schema(), [](tasks::Registry& r) {
-            tasks::add_spool_jobs(r);
+            tasks::add_all_tasks(r);
             test::add_test_tasks(r);
         });
     if (mode == "cron") {

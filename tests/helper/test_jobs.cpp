@@ -12,6 +12,7 @@
 #include <stdexcept>
 #include <thread>
 
+#include "app/core/log.h"
 #include "app/tasks/cron.h"
 #include "app/tasks/spooler.h"
 
@@ -20,6 +21,8 @@ namespace {
 
 using tasks::Task;
 using tasks::TaskResult;
+
+const auto lg = core::logger("test.jobs");
 
 std::string test_dir()
 {
@@ -91,6 +94,7 @@ bool wanted(const std::string& job)
 TaskResult ignore(const Task& t)
 {
     note("ignore", "run", t.args.required_string("id"), getpid());
+    LOG4CPLUS_INFO(lg, "test_ignore: ignoring " << t.args.required_string("id"));  // its own line
     return TaskResult::ignore;
 }
 
@@ -109,8 +113,12 @@ void add_test_jobs(tasks::Cron& c)
     using tasks::Schedule;
     if (wanted("test_tick"))
         c.add(
-            "test_tick", Schedule::every(1), [] { note("tick", "tick", "-", getpid()); },
-            "Notes each run in tick.");
+            "test_tick", Schedule::every(1),
+            [] {
+                note("tick", "tick", "-", getpid());
+                LOG4CPLUS_INFO(lg, "test_tick: ticked");  // a line of its own
+            },
+            "Notes each run in tick, and logs a line.");
     if (wanted("test_stuck"))
         c.add(
             "test_stuck", Schedule::every(1),

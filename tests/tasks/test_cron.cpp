@@ -92,6 +92,8 @@ BOOST_AUTO_TEST_CASE(timer_runs_every_second_while_a_stuck_job_is_killed_at_its_
     BOOST_TEST(count_in_log(") crashed: signal Aborted") >= 2u);
     BOOST_TEST(count_in_log("job test_crash (pid ") >= 2u);
     BOOST_TEST(count_in_log("INFO  cron@- test_jobs.cpp JOB test_tick -> ok ") >= 6u);
+    // The job's own lines name its file too, as the request line names the route's.
+    BOOST_TEST(count_in_log("INFO  cron@- test_jobs.cpp test_tick: ticked") >= 6u);
 }
 
 BOOST_AUTO_TEST_CASE(one_server_guard_lets_one_of_two_cron_processes_run_the_job)

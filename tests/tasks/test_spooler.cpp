@@ -263,6 +263,8 @@ BOOST_AUTO_TEST_CASE(ignore_result_drops_the_task_and_counts_it)
     BOOST_TEST(in(queue.dir()) + in(queue.running_dir()) + in(queue.failed_dir()) == 0u);
     BOOST_TEST(count_in_log("TASK test_ignore:") == 1u);
     BOOST_TEST(count_in_log(" -> ignore ") == 1u);
+    // The task's own line names its file too, as the request line names the route's.
+    BOOST_TEST(count_in_log("@- test_jobs.cpp test_ignore: ignoring i1") == 1u);
 }
 
 BOOST_AUTO_TEST_CASE(a_failed_task_moved_back_runs_again_with_its_count_of_failed_runs)

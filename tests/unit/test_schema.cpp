@@ -89,6 +89,33 @@ BOOST_AUTO_TEST_CASE(write_refers_to_named_objects_once)
                std::string::npos);
 }
 
+BOOST_AUTO_TEST_CASE(multiline_text_takes_line_breaks_and_nothing_else)
+{
+    // clang-format off: one member a line, with its limits
+    const Schema review =
+        Schema::object("Review").multiline_text("text", 12).required().text("title", 12);
+    // clang-format on
+    BOOST_TEST(problem(review, R"({"text":"one\ntwo\r\n\tx"})") == "");
+    BOOST_TEST(problem(review, R"({"text":"line\r"})") ==
+               "text must not contain control characters but line breaks");
+    BOOST_TEST(problem(review, R"({"text":"a\u0007"})") ==
+               "text must not contain control characters but line breaks");
+    BOOST_TEST(problem(review, R"({"text":"a\u0085"})") ==
+               "text must not contain control characters but line breaks");
+    BOOST_TEST(problem(review, R"({"text":"1234567890\n\n"})") == "");  // 12 characters
+    BOOST_TEST(problem(review, R"({"text":"1234567890\r\n\n"})") ==
+               "text must be at most 12 characters");
+    BOOST_TEST(problem(review, R"({"text":"x","title":"a\nb"})") ==  // one-line stays so
+               "title must not contain control characters");
+    rapidjson::StringBuffer sb;
+    core::JsonWriter w(sb);
+    std::vector<const Schema*> refs;
+    review.write(w, refs, true);
+    BOOST_TEST(std::string(sb.GetString())
+                   .find(R"("text":{"type":"string","maxLength":12,"x-multiline":true})") !=
+               std::string::npos);
+}
+
 BOOST_AUTO_TEST_CASE(operation_ids_are_named_or_derived)
 {
     core::Router r;

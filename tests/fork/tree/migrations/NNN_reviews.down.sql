@@ -1,0 +1,2 @@
+-- NNN_reviews.down.sql: undoes NNN_reviews.sql.
+DROP TABLE reviews;
