@@ -147,6 +147,8 @@ std::string connect_master(const RedisSettings& cfg)
         if (err.empty() &&
             !(r = call(s.get(), {"SENTINEL", "get-master-addr-by-name", cfg.master_name})))
             err = s->errstr;
+        else if (err.empty() && r->type == REDIS_REPLY_ERROR)
+            err = text(r.get());  // e.g. NOAUTH: a Sentinel with a password of its own
         else if (err.empty() && (r->type != REDIS_REPLY_ARRAY || r->elements != 2))
             err = "no master named " + cfg.master_name;
         if (!err.empty()) {
