@@ -175,7 +175,10 @@ std::string connect_master(const RedisSettings& cfg)
         }
         why += "; master " + where + " from sentinel " + sentinel + ": " + err;
     }
-    fail("no master " + cfg.master_name + " reachable through redis_sentinels" + why);
+    // The addresses and reasons go to the log (once per outage), not to the client.
+    if (!conn.down)
+        LOG4CPLUS_WARN(lg, "no redis master " << cfg.master_name << " reachable" << why);
+    fail("no master " + cfg.master_name + " from the Sentinels");
 }
 
 // With Sentinels, at most once a second: true when the Sentinel that named the master now names

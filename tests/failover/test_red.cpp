@@ -2,7 +2,8 @@
 // (redis_sentinels) and no redis_host: a forced failover (SENTINEL FAILOVER), then the new
 // master killed. Requests during each switch get 503s, never a 500, and every request after it
 // reaches the new master; a key written before is still there (replicated), and cron's
-// run_once_per guard answers as on one server.
+// run_once_per guard answers as on one server. A write that a replica refuses (READONLY) is a
+// 503 too.
 #include <boost/test/unit_test.hpp>
 
 #include <map>
@@ -109,6 +110,18 @@ BOOST_AUTO_TEST_CASE(every_request_reaches_the_master_the_sentinels_name_and_non
     for (const auto* s : {&seen, &seen2})
         for (const auto& [status, count] : *s)
             BOOST_TEST((status == 200 || status == 503), status << " x " << count);
+}
+
+BOOST_AUTO_TEST_CASE(a_write_refused_as_readonly_is_a_503_not_a_500)
+{
+    RedisServers redis;
+    failover::ConfigScope scope(configure);
+    red::set_endpoint("127.0.0.1", failover::ports().replica);  // as a demoted master would be
+    BOOST_TEST(count_once() == 503);
+    BOOST_TEST(failover::status_of([] { red::get_keyval("failover:count"); }, "GET") == 200);
+    BOOST_TEST(count_once() == 503);  // a reused connection: tried once more, still a replica
+    red::set_endpoint("", 0);
+    BOOST_TEST(count_once() == 200);  // the Sentinels name the master
 }
 
 BOOST_AUTO_TEST_SUITE_END()
