@@ -69,9 +69,9 @@ ensure_node() {
 nginx_render() {
     local servers='    server unix:/run/restpie/app.sock;' a
     if [ -n "${APP_SERVERS:-}" ]; then
-        # A server that failed is left alone for 10 s, then tried again with one request.
+        # 3 failures within 10 s: the server is left alone for 10 s (nginx/http.conf.in).
         servers=$(for a in ${APP_SERVERS//,/ }; do
-            printf '    server %s max_fails=1 fail_timeout=10s;\n' "$a"
+            printf '    server %s max_fails=3 fail_timeout=10s;\n' "$a"
         done)
     fi
     sed -e "s|@HTTP_PORT@|${HTTP_PORT:-}|g" -e "s|@HTTPS_PORT@|${HTTPS_PORT:-}|g" \

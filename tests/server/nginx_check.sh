@@ -153,7 +153,7 @@ render "$TMP/lb" 80 443 _ "" "" 9117 10.0.0.2:9000,10.0.0.3:9000
 main_conf "$TMP/lb"
 nginx -t -q -e "$TMP/lb/log/error.log" -p "$TMP/lb" -c "$TMP/lb/nginx.conf" ||
     fail "nginx -t, the site in front of two app servers"
-[ "$(grep -c '^ *server 10\.0\.0\.[23]:9000 max_fails=1 fail_timeout=10s;$' "$TMP/lb/conf.d/restpie.conf")" = 2 ] &&
+[ "$(grep -c '^ *server 10\.0\.0\.[23]:9000 max_fails=3 fail_timeout=10s;$' "$TMP/lb/conf.d/restpie.conf")" = 2 ] &&
     ! grep -q 'app.sock' "$TMP/lb/conf.d/restpie.conf" || fail "the upstream is not the two app servers"
 ok "nginx -t, the site in front of two app servers (--app-servers)"
 render "$TMP/tls" 28080 28443 example.com "$TMP/test.crt" "$TMP/test.key" 29117
