@@ -19,6 +19,7 @@ LOADGEN=$(realpath "${1:-build/tests/api_loadgen}")
 is_root || die "the booted-server test needs root (debootstrap, systemd-nspawn)"
 
 HTTP_PORT=18080 HTTPS_PORT=18443 METRICS_PORT=19117 DB_PORT=15432 REDIS_PORT=16379 SSH_PORT=18022
+FCGI_PORT=18090
 WORK=$ROOT/var/server-test
 CT=$WORK/root
 BASE=http://127.0.0.1:$HTTP_PORT
@@ -26,7 +27,7 @@ PROVISION=(bash /root/src/deploy/provision.sh --http-port "$HTTP_PORT" --https-p
     --metrics-port "$METRICS_PORT" --db-port "$DB_PORT" --redis-port "$REDIS_PORT")
 SUMMARY=()
 
-for p in $HTTP_PORT $HTTPS_PORT $METRICS_PORT $DB_PORT $REDIS_PORT $SSH_PORT; do
+for p in $HTTP_PORT $HTTPS_PORT $METRICS_PORT $DB_PORT $REDIS_PORT $SSH_PORT $FCGI_PORT; do
     if (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
         die "port $p of 127.0.0.1 is taken: the booted-server test needs it"
     fi
@@ -190,6 +191,32 @@ sent="send_email to ops@example.com: $marker"  # the task's own line (the spoole
 poll 120 log_has "$sent" 1 || fail "the task spooled before provisioning never ran"
 sleep 4  # a second run would log within the task's 3 s
 [ "$(log_count "$sent")" = 1 ] || fail "the task ran $(log_count "$sent") times"
+ok
+
+step "the web and app roles over TCP (--listen, --app-servers, --web-servers), then back"
+# As on two machines (README "Scaling out"), with this one playing both: the app's FastCGI on
+# TCP, nginx's upstream pointing there, only nginx's address let in.
+inside "${PROVISION[@]}" --listen "127.0.0.1:$FCGI_PORT" --app-servers "127.0.0.1:$FCGI_PORT" \
+    --web-servers 127.0.0.1 /root/src >"$WORK/provision-tcp.log" 2>&1 || {
+    tail -n 40 "$WORK/provision-tcp.log" >&2
+    fail "provision.sh with --listen, --app-servers and --web-servers failed"
+}
+ss -Hltn "sport = :$FCGI_PORT" | grep -q . || fail "nothing listens on 127.0.0.1:$FCGI_PORT"
+grep -q "^ *server 127.0.0.1:$FCGI_PORT max_fails=3 fail_timeout=10s;" \
+    "$CT/etc/nginx/conf.d/restpie.conf" || fail "nginx's upstream is not 127.0.0.1:$FCGI_PORT"
+[ "$(inside jq -c .fcgi_web_server_addrs /etc/restpie/server-config.json)" = '["127.0.0.1"]' ] ||
+    fail "fcgi_web_server_addrs is not set"
+[ "$(http_code "$BASE/api/movies/")" = 200 ] || fail "no 200 through the TCP upstream"
+grep -q '"Across provisioning"' <<<"$(curl -s --max-time 10 "$BASE/api/movies/?search=Kept")" ||
+    fail "the data is not there through the TCP upstream"
+inside "${PROVISION[@]}" /root/src >"$WORK/provision-unix.log" 2>&1 || {
+    tail -n 40 "$WORK/provision-unix.log" >&2
+    fail "provision.sh back to the unix socket failed"
+}
+! ss -Hltn "sport = :$FCGI_PORT" | grep -q . || fail "127.0.0.1:$FCGI_PORT still listens"
+[ "$(inside stat -c '%U:%G %a' /run/restpie/app.sock)" = "restpie:www-data 660" ] ||
+    fail "the unix socket is not back"
+[ "$(http_code "$BASE/api/health")" = 200 ] || fail "no 200 through the unix socket again"
 ok
 
 # load NAME PATH [post]: api_loadgen from the host, 4 connections, at least 1,000 requests; its
