@@ -425,6 +425,8 @@ bring_up() {
     if [ "$ENV_NAME" = test ]; then  # the openapi test's client; the format check
         ensure_node
         ensure_packages clang-format
+        # The cluster test (tests/cluster/run.sh): network namespaces, etcd, Patroni, Sentinel.
+        ensure_packages iproute2 etcd-server patroni redis-sentinel
     fi
     build
     mkdir -p "$RUN" "$LOG" "$SPOOL"
