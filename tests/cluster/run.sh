@@ -68,6 +68,13 @@ figure() {
 }
 now_ms() { date +%s%3N; }
 
+# figures RC: the block of figures the run has gathered (deploy/local.sh test shows it too).
+figures() {
+    printf '\n==== cluster test (tests/cluster/run.sh): %s in %d s ====\n' \
+        "$([ "$1" = 0 ] && echo passed || echo FAILED)" $((SECONDS - START))
+    [ ${#FIGURES[@]} -eq 0 ] || printf '  %s\n' "${FIGURES[@]}"
+}
+
 # poll SECONDS CMD...: CMD every 0.2 s until it succeeds; false after SECONDS.
 poll() { wait_until "$@"; }
 
@@ -104,6 +111,9 @@ cleanup() {
     local rc=$?
     trap '' INT TERM
     set +e
+    mkdir -p "$VAR"
+    figures "$rc" >"$VAR/figures.txt"
+    cat "$VAR/figures.txt" >&2
     { exec 7>&-; } 2>/dev/null
     note "stopping: every process in the $PREFIX* namespaces, then the namespaces"
     ns_remove_all
@@ -501,6 +511,7 @@ step5_cron() {
     sleep 5
     for h in app1 app2; do
         kill -s KILL "$(<"$VAR/$h/guard-cron.pid")"
+        wait "$(<"$VAR/$h/guard-cron.pid")" 2>/dev/null || true  # reaped, without bash's "Killed"
         skips+="$h $(grep -c '^skip' "$VAR/$h/guard-$RUN_ID/guard" 2>/dev/null || true) "
     done
     ran=$(cat "$VAR"/app*/guard-"$RUN_ID"/guard 2>/dev/null | grep -c '^ran' || true)
@@ -640,6 +651,3 @@ else
     figure "steps 3 and 4 SKIPPED: this server has no redis_sentinels key (the client side of issue 13)"
 fi
 
-printf '\n==== cluster test: figures ====\n' >&2
-printf '  %s\n' "${FIGURES[@]}" >&2
-printf '  total time %d s\n' $((SECONDS - START)) >&2
