@@ -48,7 +48,7 @@ int run_worker(int n)
                                 life.begin(method, path);
                             },
                             [&] { return life.end(); }};
-    return core::serve_fcgi(dispatcher, server.max_body_bytes, hooks);
+    return core::serve_fcgi(dispatcher, server.max_body_bytes, hooks, server.web_servers);
 }
 
 int run_master(int argc, char** argv)

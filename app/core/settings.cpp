@@ -10,27 +10,27 @@ namespace core {
 
 Key Key::flag(std::string name, bool fallback)
 {
-    return Key{std::move(name), fallback};
+    return Key{std::move(name), fallback, false, 0, 0, ""};
 }
 
 Key Key::integer(std::string name, std::int64_t fallback, std::int64_t min, std::int64_t max)
 {
-    return Key{std::move(name), fallback, false, min, max};
+    return Key{std::move(name), fallback, false, min, max, ""};
 }
 
 Key Key::text(std::string name, std::string fallback)
 {
-    return Key{std::move(name), std::move(fallback)};
+    return Key{std::move(name), std::move(fallback), false, 0, 0, ""};
 }
 
 Key Key::list(std::string name, std::vector<std::string> fallback)
 {
-    return Key{std::move(name), std::move(fallback)};
+    return Key{std::move(name), std::move(fallback), false, 0, 0, ""};
 }
 
-Key Key::required_text(std::string name)
+Key Key::required_text(std::string name, std::string unless)
 {
-    return Key{std::move(name), std::string(), true};
+    return Key{std::move(name), std::string(), true, 0, 0, std::move(unless)};
 }
 
 const char* type_name(const Config::Value& v)
@@ -59,9 +59,14 @@ void SettingsSchema::complete(std::map<std::string, Config::Value>& values,
     for (const Key& k : keys_) {
         const auto it = values.find(k.name);
         if (it == values.end()) {
-            if (k.required)
+            const auto other = k.unless.empty() ? values.end() : values.find(k.unless);
+            const auto* list = other == values.end()
+                                   ? nullptr
+                                   : std::get_if<std::vector<std::string>>(&other->second);
+            if (k.required && !(list && !list->empty()))
                 throw ConfigError(file + ": config key " + k.name +
-                                  " is missing (it has no default)");
+                                  " is missing (it has no default" +
+                                  (k.unless.empty() ? "" : "; or give " + k.unless) + ")");
             values.emplace(k.name, k.fallback);
             continue;
         }

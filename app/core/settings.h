@@ -22,12 +22,15 @@ struct Key {
     Config::Value fallback;         // the default (a required key's is only its type)
     bool required = false;          // no sensible default: every config must give it
     std::int64_t min = 0, max = 0;  // integers only: the allowed range
+    std::string unless;             // a required key: not required when this list key is given
 
     static Key flag(std::string name, bool fallback);
     static Key integer(std::string name, std::int64_t fallback, std::int64_t min, std::int64_t max);
     static Key text(std::string name, std::string fallback);
     static Key list(std::string name, std::vector<std::string> fallback);
-    static Key required_text(std::string name);
+    // unless: the name of a list key that, when given and not empty, stands in for this one
+    // (redis_sentinels for redis_host); the key's default is then "".
+    static Key required_text(std::string name, std::string unless = "");
 };
 
 // "true or false", "an integer", "a string" or "a list of strings": the type of v, for messages.

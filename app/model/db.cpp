@@ -38,6 +38,15 @@ std::string quoted(const std::string& v)
     return out + "'";
 }
 
+// SQLSTATEs that mean this server cannot serve us any more: read_only_sql_transaction (a
+// standby, or a primary being demoted), admin/crash shutdown, cannot connect now, and the
+// connection exceptions (class 08).
+bool server_gone(const std::string& state)
+{
+    return state == "25006" || state == "57P01" || state == "57P02" || state == "57P03" ||
+           state.rfind("08", 0) == 0;
+}
+
 std::string trimmed(std::string s)
 {
     while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back())))
@@ -59,6 +68,10 @@ std::string conninfo(const DbSettings& s, const std::string& extra_options)
     if (!s.password.empty())
         ci += " password=" + quoted(s.password);
     ci += " connect_timeout=" + quoted(std::to_string(s.connect_timeout_s));
+    // Of several servers (a replicated cluster), the one that takes writes: after a failover a
+    // new connection finds the new primary.
+    if (s.several_hosts())
+        ci += " target_session_attrs=read-write";
     // The server kills a runaway query before the worker's harakiri would kill the worker.
     std::string options = "-c statement_timeout=" + std::to_string(s.statement_timeout_ms);
     if (!extra_options.empty())
@@ -198,9 +211,16 @@ void rethrow_db_error(const pqxx::connection_base& c)
         g_lost = g_lost || ours;
         throw fail("database connection lost during commit", e, false);
     } catch (const pqxx::sql_error& e) {
-        if (e.sqlstate() != "57014")
+        const std::string state = e.sqlstate();
+        if (state == "57014")  // statement_timeout: given up before harakiri
+            throw fail("database timeout", e, false);
+        if (!server_gone(state))
             throw;
-        throw fail("database timeout", e, false);  // statement_timeout: given up before harakiri
+        // The server shuts down, or no longer takes writes (a failover demoted it): the
+        // statement was refused and the transaction rolls back; the next request reconnects,
+        // to the new primary when db_host lists several servers.
+        g_lost = g_lost || ours;
+        throw fail("database unavailable", e, false);
     }
 }
 }  // namespace detail

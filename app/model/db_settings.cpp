@@ -3,6 +3,8 @@
 
 #include <climits>
 
+#include "app/core/errors.h"
+
 namespace model {
 
 std::vector<core::Key> DbSettings::keys()
@@ -19,9 +21,34 @@ std::vector<core::Key> DbSettings::keys()
             Key::text("migrations_dir", "migrations")};
 }
 
+namespace {
+
+// "a, b,c" as "a,b,c"; ConfigError on an empty entry ("a,,b"), which libpq would take as its
+// default host.
+std::string host_list(const std::string& text)
+{
+    std::string out, host;
+    for (std::size_t i = 0; i <= text.size(); ++i) {
+        if (i < text.size() && text[i] != ',') {
+            if (text[i] != ' ')
+                host += text[i];
+            continue;
+        }
+        if (host.empty())
+            throw core::ConfigError("config key db_host: an empty host in the list \"" + text +
+                                    "\"");
+        out += (out.empty() ? "" : ",") + host;
+        host.clear();
+    }
+    return out;
+}
+
+}  // namespace
+
 DbSettings DbSettings::from(const core::Config& c)
 {
-    return {c.str("db_host"),
+    const std::string host = c.str("db_host");
+    return {host.find(',') == std::string::npos ? host : host_list(host),
             static_cast<int>(c.integer("db_port")),
             c.str("db_name"),
             c.str("db_user"),

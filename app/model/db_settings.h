@@ -8,7 +8,9 @@
 namespace model {
 
 struct DbSettings {
-    std::string host;            // db_host; a path: the directory of its unix socket; "": libpq's
+    // db_host; a path: the directory of its unix socket; "": libpq's; "a,b,c": several servers
+    // (spaces removed), of which each process uses the one that takes writes now (db.h)
+    std::string host;
     int port;                    // db_port
     std::string name, user;      // db_name, db_user
     std::string password;        // db_password; "": none (peer or trust auth, ~/.pgpass)
@@ -16,7 +18,8 @@ struct DbSettings {
     int statement_timeout_ms;    // db_statement_timeout_ms: the server kills a slower statement
     std::string migrations_dir;  // migrations_dir, relative to the working directory
     static std::vector<core::Key> keys();
-    static DbSettings from(const core::Config& c);
+    bool several_hosts() const { return host.find(',') != std::string::npos; }
+    static DbSettings from(const core::Config& c);  // ConfigError on an empty host in a list
 };
 
 }  // namespace model

@@ -19,6 +19,7 @@
 #include <cstring>
 #include <cstdint>
 #include <cstdlib>
+#include <algorithm>
 #include <functional>
 #include <optional>
 #include <stdexcept>
@@ -26,6 +27,7 @@
 #include <vector>
 
 #include "app/prefork/conn_table.h"
+#include "app/prefork/listen.h"
 #include "app/core/log.h"
 
 namespace core {
@@ -312,10 +314,22 @@ bool listening_on_tcp()
 }
 
 // A new connection from the listening socket (non-blocking: another worker may have taken it):
-// its fd, -1 when there is none now, -2 when the socket is broken.
-int accept_connection(bool tcp)
+// its fd, -1 when there is none now (or it came from a peer not in web_servers: closed), -2 when
+// the socket is broken.
+int accept_connection(bool tcp, const std::vector<std::string>& web_servers)
 {
     const int fd = accept4(0, nullptr, nullptr, SOCK_CLOEXEC);
+    if (fd >= 0 && tcp && !web_servers.empty()) {
+        // libfcgi's own FCGI_WEB_SERVER_ADDRS check sits in its accept, which we do not use.
+        const std::string peer = peer_ip(fd);
+        if (std::find(web_servers.begin(), web_servers.end(), peer) == web_servers.end()) {
+            LOG4CPLUS_WARN(lg, "refused a FastCGI connection from "
+                                   << (peer.empty() ? "?" : peer)
+                                   << ": not in fcgi_web_server_addrs");
+            close(fd);
+            return -1;
+        }
+    }
     if (fd >= 0) {
         const int one = 1;  // no Nagle: the reply goes out whole at once
         if (tcp)
@@ -410,7 +424,8 @@ bool serve_one(FCGX_Request& rq, const Dispatcher& dispatcher, std::size_t max_b
 
 }  // namespace
 
-int serve_fcgi(const Dispatcher& dispatcher, std::size_t max_body_bytes, const WorkerHooks& hooks)
+int serve_fcgi(const Dispatcher& dispatcher, std::size_t max_body_bytes, const WorkerHooks& hooks,
+               const std::vector<std::string>& web_servers)
 {
     const sigset_t waiting = install_signals();  // before FCGX_Init, so libfcgi leaves them alone
     if (FCGX_Init() != 0) {
@@ -456,7 +471,7 @@ int serve_fcgi(const Dispatcher& dispatcher, std::size_t max_body_bytes, const W
             continue;
         }
         if (ev->tag == kListenTag) {
-            const int fd = accept_connection(tcp);
+            const int fd = accept_connection(tcp, web_servers);
             if (fd == -2) {
                 // The listening socket is gone: a failure, so the master's crash-loop brake
                 // applies.

@@ -5,6 +5,7 @@
 #include <cstddef>
 #include <functional>
 #include <string>
+#include <vector>
 
 #include "app/core/dispatcher.h"
 
@@ -23,9 +24,11 @@ struct WorkerHooks {
 // then leave; the kept connections stay open in the other workers and the master), then serves
 // until told to stop (or the master is gone). Returns the process exit code. The stop signals
 // are blocked except while the worker waits for a request, so a stop or reload never cuts
-// a request short (libfcgi would drop a request whose read() a signal interrupts).
+// a request short (libfcgi would drop a request whose read() a signal interrupts). On a TCP
+// socket, a connection from a peer not in web_servers (canonical addresses; empty: any) is closed
+// at once with a warning.
 int serve_fcgi(const Dispatcher& dispatcher, std::size_t max_body_bytes,
-               const WorkerHooks& hooks = {});
+               const WorkerHooks& hooks = {}, const std::vector<std::string>& web_servers = {});
 
 // True once a stop signal arrived, even while it is held back during a request (long handlers
 // may check it).

@@ -4,6 +4,7 @@
 
 #include <arpa/inet.h>
 #include <fcntl.h>
+#include <netinet/in.h>
 #include <netdb.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -130,6 +131,37 @@ bool is_local_address(const std::string& spec)
     }
     const auto* in6 = reinterpret_cast<const sockaddr_in6*>(&a.addr);
     return a.family == AF_INET6 && IN6_IS_ADDR_LOOPBACK(&in6->sin6_addr);
+}
+
+std::string canonical_ip(const std::string& text)
+{
+    char out[INET6_ADDRSTRLEN] = "";
+    in_addr v4{};
+    in6_addr v6{};
+    if (inet_pton(AF_INET, text.c_str(), &v4) == 1)
+        return inet_ntop(AF_INET, &v4, out, sizeof out) ? out : "";
+    if (inet_pton(AF_INET6, text.c_str(), &v6) != 1)
+        return "";
+    if (IN6_IS_ADDR_V4MAPPED(&v6)) {
+        std::memcpy(&v4, &v6.s6_addr[12], sizeof v4);
+        return inet_ntop(AF_INET, &v4, out, sizeof out) ? out : "";
+    }
+    return inet_ntop(AF_INET6, &v6, out, sizeof out) ? out : "";
+}
+
+std::string peer_ip(int fd)
+{
+    sockaddr_storage a{};
+    socklen_t len = sizeof a;
+    if (getpeername(fd, reinterpret_cast<sockaddr*>(&a), &len) != 0)
+        return "";
+    char text[INET6_ADDRSTRLEN] = "";
+    if (a.ss_family == AF_INET)
+        inet_ntop(AF_INET, &reinterpret_cast<const sockaddr_in*>(&a)->sin_addr, text, sizeof text);
+    else if (a.ss_family == AF_INET6)
+        inet_ntop(AF_INET6, &reinterpret_cast<const sockaddr_in6*>(&a)->sin6_addr, text,
+                  sizeof text);
+    return canonical_ip(text);
 }
 
 }  // namespace core

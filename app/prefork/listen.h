@@ -3,6 +3,7 @@
 // fd 0, or one bound here) is reload.h's server_socket: reload builds on listen, not the reverse.
 #pragma once
 #include <string>
+#include <vector>
 
 namespace core {
 
@@ -22,5 +23,13 @@ std::string unix_socket_path(const std::string& spec);
 
 // True for a unix socket or an address on the loopback interface (127.0.0.0/8, ::1, localhost).
 bool is_local_address(const std::string& spec);
+
+// An IPv4 or IPv6 address in its canonical text ("10.0.0.5", "fd00::5"); an IPv4-mapped IPv6
+// address ("::ffff:10.0.0.5", how a socket bound to :: sees an IPv4 peer) as its IPv4 form;
+// "" when text is no address.
+std::string canonical_ip(const std::string& text);
+
+// The canonical address of a TCP socket's peer; "" for a unix socket or when it cannot be told.
+std::string peer_ip(int fd);
 
 }  // namespace core

@@ -14,8 +14,13 @@ struct ServerSettings {
     std::size_t max_body_bytes;   // a bigger request body is refused with 413
     std::string metrics_listen;   // the master's GET /metrics: loopback only; "": off
     std::string test_crash_file;  // test mode only ("" otherwise): workers exit while it exists
+    // fcgi_web_server_addrs, canonical (listen.h canonical_ip): the only peers a TCP listener
+    // serves; empty: any. libfcgi's FCGI_WEB_SERVER_ADDRS does not apply: the workers accept
+    // connections themselves.
+    std::vector<std::string> web_servers;
     static std::vector<Key> keys();
-    static ServerSettings from(const Config& c);  // ConfigError on a metrics_listen not local
+    static ServerSettings from(const Config& c);  // ConfigError on a metrics_listen not
+                                                  // local or a web server that is no address
 };
 
 }  // namespace core

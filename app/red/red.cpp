@@ -3,6 +3,7 @@
 #include "app/red/red.h"
 
 #include <cerrno>
+#include <cstdlib>
 #include <stdexcept>
 #include <unordered_map>
 
@@ -31,7 +32,8 @@ struct Connection {
     pid_t pid = 0;     // the process that opened ctx
     std::string host;  // set_endpoint override; empty: the config
     int port = 0;
-    bool down = false;  // log an outage once, not on every failing call
+    bool down = false;   // log an outage once, not on every failing call
+    std::string master;  // with Sentinels: the master last connected to, "host:port"
 };
 Connection conn;
 
@@ -90,43 +92,107 @@ bool alive()
     return conn.ctx && conn.pid == getpid();
 }
 
+// One command on context c, for connecting (AUTH, ROLE, SENTINEL): nullptr when c failed.
+RawReply call(redisContext* c, const std::vector<std::string>& args)
+{
+    std::vector<const char*> argv;
+    std::vector<size_t> lens;
+    for (const auto& a : args) {
+        argv.push_back(a.c_str());
+        lens.push_back(a.size());
+    }
+    return RawReply{static_cast<redisReply*>(
+        redisCommandArgv(c, static_cast<int>(args.size()), argv.data(), lens.data()))};
+}
+
+// A new context for host (a path: a unix socket) and port with our timeouts, AUTHed when
+// password is given; "" when it is ready, else why not (then ctx may be null).
+std::string open_context(std::unique_ptr<redisContext, void (*)(redisContext*)>& ctx,
+                         const std::string& host, int port, const std::string& password)
+{
+    const auto& cfg = core::settings<RedisSettings>();
+    const bool unix_socket = !host.empty() && host[0] == '/';
+    const auto timeout = to_timeval(cfg.connect_timeout_ms);
+    ctx.reset(unix_socket ? redisConnectUnixWithTimeout(host.c_str(), timeout)
+                          : redisConnectWithTimeout(host.c_str(), port, timeout));
+    if (!ctx)
+        return "cannot allocate a context";
+    if (ctx->err || redisSetTimeout(ctx.get(), to_timeval(cfg.timeout_ms)) != REDIS_OK)
+        return ctx->errstr;
+    if (password.empty())
+        return "";
+    const auto r = call(ctx.get(), {"AUTH", password});
+    if (!r)
+        return std::string("AUTH: ") + ctx->errstr;
+    // A wrong password is an outage, not a bug.
+    return r->type == REDIS_REPLY_ERROR ? "AUTH: " + text(r.get()) : "";
+}
+
+// The master the Sentinels name now (asked in turn until one answers, and checked with ROLE: a
+// Sentinel may not have seen a failover yet), connected into conn.ctx; fails with the reasons.
+std::string connect_master(const RedisSettings& cfg)
+{
+    std::string why;
+    for (const auto& [sentinel_host, sentinel_port] : cfg.sentinels) {
+        const auto sentinel = sentinel_host + ":" + std::to_string(sentinel_port);
+        std::unique_ptr<redisContext, void (*)(redisContext*)> s{nullptr, redisFree};
+        auto err = open_context(s, sentinel_host, sentinel_port, "");
+        RawReply r;
+        if (err.empty() &&
+            !(r = call(s.get(), {"SENTINEL", "get-master-addr-by-name", cfg.master_name})))
+            err = s->errstr;
+        else if (err.empty() && (r->type != REDIS_REPLY_ARRAY || r->elements != 2))
+            err = "no master named " + cfg.master_name;
+        if (!err.empty()) {
+            why += "; sentinel " + sentinel + ": " + err;
+            continue;
+        }
+        const auto host = text(r->element[0]);
+        const auto where = host + ":" + text(r->element[1]);
+        err = open_context(conn.ctx, host, std::atoi(r->element[1]->str), cfg.password);
+        RawReply role;
+        if (err.empty() && !(role = call(conn.ctx.get(), {"ROLE"})))
+            err = conn.ctx->errstr;
+        else if (err.empty() && (role->type != REDIS_REPLY_ARRAY || role->elements == 0 ||
+                                 text(role->element[0]) != "master"))
+            err = "not a master (yet)";
+        if (err.empty()) {
+            if (where != conn.master)
+                LOG4CPLUS_INFO(lg, "redis master " << cfg.master_name << " is " << where
+                                                   << " (sentinel " << sentinel << ")");
+            conn.master = where;
+            return where;
+        }
+        why += "; master " + where + " from sentinel " + sentinel + ": " + err;
+    }
+    fail("no master " + cfg.master_name + " reachable through redis_sentinels" + why);
+}
+
 redisContext* connect()
 {
     if (alive())
         return conn.ctx.get();
     // A context inherited across fork shares its socket with the parent: close our copy only.
     conn.ctx.reset();
-    const auto& cfg = core::settings<RedisSettings>();
-    const std::string host = conn.host.empty() ? cfg.host : conn.host;
-    const int port = conn.host.empty() ? cfg.port : conn.port;
-    // A host that is a path names a unix socket: cheaper than TCP when Redis is on this machine.
-    const bool unix_socket = !host.empty() && host[0] == '/';
-    const auto where = unix_socket ? host : host + ":" + std::to_string(port);
-    const auto timeout = to_timeval(cfg.connect_timeout_ms);
-    redisContext* c = unix_socket ? redisConnectUnixWithTimeout(host.c_str(), timeout)
-                                  : redisConnectWithTimeout(host.c_str(), port, timeout);
-    if (!c)
-        fail("cannot allocate a context for " + where);
-    conn.ctx.reset(c);
     conn.pid = getpid();
-    if (c->err)
-        fail(where + ": " + c->errstr);
-    set_timeout(c, cfg.timeout_ms);
-
-    const auto& password = cfg.password;
-    if (!password.empty()) {
-        const char* argv[] = {"AUTH", password.c_str()};
-        const size_t lens[] = {4, password.size()};
-        RawReply r{static_cast<redisReply*>(redisCommandArgv(c, 2, argv, lens))};
-        if (!r)
-            fail(where + ": AUTH: " + c->errstr);
-        if (r->type == REDIS_REPLY_ERROR)
-            fail(where + ": AUTH: " + text(r.get()));  // a wrong password is an outage, not a bug
+    const auto& cfg = core::settings<RedisSettings>();
+    std::string where;
+    if (conn.host.empty() && !cfg.sentinels.empty()) {
+        where = connect_master(cfg);
+    } else {
+        const std::string host = conn.host.empty() ? cfg.host : conn.host;
+        const int port = conn.host.empty() ? cfg.port : conn.port;
+        // A host that is a path names a unix socket: cheaper than TCP when Redis is on this
+        // machine.
+        where = !host.empty() && host[0] == '/' ? host : host + ":" + std::to_string(port);
+        const auto err = open_context(conn.ctx, host, port, cfg.password);
+        if (!err.empty())
+            fail(where + ": " + err);
     }
     if (conn.down)
         LOG4CPLUS_INFO(lg, "redis is back at " << where);
     conn.down = false;
-    return c;
+    return conn.ctx.get();
 }
 
 // An error reply, or an error inside an EXEC reply (a command of the transaction failed).
@@ -139,6 +205,15 @@ const redisReply* first_error(const redisReply* r)
             if (r->element[i] && r->element[i]->type == REDIS_REPLY_ERROR)
                 return r->element[i];
     return nullptr;
+}
+
+// The first READONLY error among replies (a write sent to a master that was demoted), or "".
+std::string demoted(const std::vector<RawReply>& replies)
+{
+    for (const auto& r : replies)
+        if (const auto* e = first_error(r.get()); e && text(e).rfind("READONLY", 0) == 0)
+            return text(e);
+    return "";
 }
 
 // Sends n commands in one round trip. wait_ms > 0 lengthens the socket timeout for this call
@@ -177,6 +252,16 @@ std::vector<Reply> run(const std::vector<std::string>* cmds, size_t n, std::int6
         if (replies.size() == n) {
             if (wait_ms > 0)
                 set_timeout(c, core::settings<RedisSettings>().timeout_ms);
+            if (const auto why = demoted(replies); !why.empty()) {
+                // A failover made this node a replica: it refused every write (and a MULTI it
+                // aborted whole), so what ran were reads; the Sentinels name the new master.
+                conn.ctx.reset();
+                if (reused) {
+                    LOG4CPLUS_WARN(lg, "redis node is a replica now (" << why << "), reconnecting");
+                    continue;
+                }
+                fail("the node is a replica: " + why);
+            }
             std::vector<Reply> out;
             out.reserve(n);
             for (const auto& r : replies) {

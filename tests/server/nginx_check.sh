@@ -144,6 +144,17 @@ main_conf "$TMP/plain"
 nginx -t -q -e "$TMP/plain/log/error.log" -p "$TMP/plain" -c "$TMP/plain/nginx.conf" ||
     fail "nginx -t, plain site"
 ok "nginx -t, plain site (site.conf.in)"
+# The several-app-hosts example (nginx/upstream-cluster.conf) in place of the one-host upstream.
+mkdir -p "$TMP/cluster"
+cp -r "$TMP/plain/." "$TMP/cluster/"
+main_conf "$TMP/cluster"
+sed -i '/^upstream restpie_app {/,/^}/d' "$TMP/cluster/conf.d/restpie.conf"
+cp "$SRC/nginx/upstream-cluster.conf" "$TMP/cluster/conf.d/restpie-upstream.conf"
+grep -q '^fastcgi_next_upstream error timeout;' "$TMP/cluster/conf.d/restpie-upstream.conf" ||
+    fail "upstream-cluster.conf names no fastcgi_next_upstream"
+nginx -t -q -e "$TMP/cluster/log/error.log" -p "$TMP/cluster" -c "$TMP/cluster/nginx.conf" ||
+    fail "nginx -t, plain site with nginx/upstream-cluster.conf"
+ok "nginx -t, plain site with the several-app-hosts upstream (nginx/upstream-cluster.conf)"
 render "$TMP/tls" 28080 28443 example.com "$TMP/test.crt" "$TMP/test.key" 29117
 main_conf "$TMP/tls"
 # Loopback only: never the host's other addresses, even on high ports.

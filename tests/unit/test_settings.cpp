@@ -172,7 +172,9 @@ BOOST_AUTO_TEST_CASE(bad_values_of_the_right_type_stop_the_start_by_name)
     for (const auto& [key, value] :
          std::map<std::string, std::string>{{"log_level", "\"LOUD\""},
                                             {"metrics_listen", "\"10.1.2.3:9117\""},
-                                            {"cron_stats_listen", "\"10.1.2.3:9000\""}}) {
+                                            {"cron_stats_listen", "\"10.1.2.3:9000\""},
+                                            {"fcgi_web_server_addrs", "[\"web1\"]"},
+                                            {"redis_sentinels", "[\"10.1.2.3\"]"}}) {
         auto keys = required_keys();
         keys[key] = value;
         core::set_config(core::Config::parse(json_of(keys), {}, "test.json", schema()));
@@ -183,6 +185,19 @@ BOOST_AUTO_TEST_CASE(bad_values_of_the_right_type_stop_the_start_by_name)
             BOOST_TEST(names(e.what(), key), e.what());
         }
     }
+}
+
+BOOST_AUTO_TEST_CASE(redis_host_is_required_unless_sentinels_are_listed)
+{
+    auto keys = required_keys();
+    keys.erase("redis_host");
+    BOOST_TEST(refusal(keys) ==
+               "test.json: config key redis_host is missing (it has no default; "
+               "or give redis_sentinels)");
+    keys["redis_sentinels"] = "[]";
+    BOOST_TEST(names(refusal(keys), "redis_host"));
+    keys["redis_sentinels"] = "[\"10.77.0.21:26379\", \"10.77.0.22:26379\"]";
+    BOOST_TEST(refusal(keys).empty());
 }
 
 BOOST_AUTO_TEST_CASE(the_committed_template_names_every_key)

@@ -123,6 +123,16 @@ BOOST_AUTO_TEST_CASE(stats_listen_must_be_local)
     BOOST_TEST(!core::is_local_address(":9191"));
 }
 
+BOOST_AUTO_TEST_CASE(web_server_addresses_compare_in_canonical_form)
+{
+    BOOST_TEST(core::canonical_ip("10.77.0.5") == "10.77.0.5");
+    BOOST_TEST(core::canonical_ip("::ffff:10.77.0.5") == "10.77.0.5");  // a peer on a :: socket
+    BOOST_TEST(core::canonical_ip("fd00:0:0::5") == "fd00::5");
+    BOOST_TEST(core::canonical_ip("web1").empty());
+    BOOST_TEST(core::canonical_ip("10.77.0.5:80").empty());
+    BOOST_TEST(core::canonical_ip("").empty());
+}
+
 BOOST_AUTO_TEST_CASE(file_hash_tells_binaries_apart)
 {
     std::ofstream(kFile) << "binary one";
