@@ -23,7 +23,7 @@
 #                                           tests/api_loadgen, tests/task_helper)
 #
 # Steps: 1. both app hosts serve, a session made on one is valid on the other, failed logins
-# count across both; 2. app1 killed and back (+ 5. the task spooled on it just before runs once
+# count across both, a FastCGI peer other than nginx is refused; 2. app1 killed and back (+ 5. the task spooled on it just before runs once
 # when it is back; a run_once_per job runs on one host); 3. the PostgreSQL primary's host killed:
 # Patroni promotes, writes get 503 only during the switch, no committed row lost; db1 comes back
 # as a replica; 4. the Redis master's host killed: Sentinel promotes, sessions survive, no 500.
@@ -86,18 +86,24 @@ on() {  # on HOST CMD...: CMD in HOST's namespace
 
 # ---- namespaces
 
-# ns_remove NS: SIGKILL every process in NS, then delete it.
-ns_remove() {
+# kill_all NS: SIGKILL to every process in NS, again until none is left (one may have forked
+# between the listing and the kill).
+kill_all() {
     local ns=$1 pids i
     for ((i = 0; i < 50; i++)); do
         pids=$(ip netns pids "$ns" 2>/dev/null || true)
-        [ -z "$pids" ] && break
+        [ -z "$pids" ] && return 0
         # shellcheck disable=SC2086  # a list of pids
         kill -s KILL $pids 2>/dev/null || true
         sleep 0.1
     done
-    [ -z "$pids" ] || warn "processes still in $ns: $pids"
-    ip netns del "$ns" 2>/dev/null || warn "cannot delete namespace $ns"
+    warn "processes still in $ns: $pids"
+}
+
+# ns_remove NS: every process in NS killed, then NS deleted.
+ns_remove() {
+    kill_all "$1"
+    ip netns del "$1" 2>/dev/null || warn "cannot delete namespace $1"
 }
 
 ns_remove_all() {
@@ -117,7 +123,12 @@ cleanup() {
     { exec 7>&-; } 2>/dev/null
     note "stopping: every process in the $PREFIX* namespaces, then the namespaces"
     ns_remove_all
-    [ "$rc" -eq 0 ] || note "logs: $VAR/"
+    if [ "$rc" -eq 0 ]; then  # the databases and etcd (hundreds of MB); a failed run keeps them
+        rm -rf "$VAR"/db*/etcd
+        [ -z "${PGROOT:-}" ] || rm -rf "$PGROOT"/db*/data
+    else
+        note "logs: $VAR/"
+    fi
     exit "$rc"
 }
 
@@ -143,12 +154,9 @@ link() { ip -n "${PREFIX}net" link set "v-$1" "$2"; }
 # kill_host HOST: SIGKILL to every process in its namespace (a machine that dies), then its link
 # down (nothing reaches it any more: connections to it time out instead of being refused).
 kill_host() {
-    local h=$1 pids
-    pids=$(ip netns pids "$PREFIX$h")
-    # shellcheck disable=SC2086  # a list of pids
-    [ -z "$pids" ] || kill -s KILL $pids
+    kill_all "$PREFIX$1"
     sleep 0.3
-    link "$h" down
+    link "$1" down
 }
 
 # start NAME HOST [env VAR=...] CMD...: CMD in HOST's namespace in the background, its output in
@@ -256,7 +264,7 @@ EOF
 
 patroni_start() { start patroni "$1" "${AS_POSTGRES[@]}" patroni "$PGROOT/$1/patroni.yml"; }
 
-# pg_role HOST: prints primary or replica from Patroni's REST API (fails when it does not answer).
+# pg_is HOST primary|replica: Patroni's REST API on HOST answers 200 for that role.
 pg_is() { [ "$(on lb curl -s -o /dev/null -w '%{http_code}' --max-time 2 "http://${IP[$1]}:8008/$2")" = 200 ]; }
 
 pg_primary() {
@@ -362,7 +370,7 @@ app_start() {
     done
 }
 
-# lb_get PORT PATH [CURL ARGS...]: from the load balancer's host.
+# lb_curl PORT PATH [CURL ARGS...]: curl to nginx, from the load balancer's host.
 lb_curl() {
     local port=$1 path=$2
     shift 2
