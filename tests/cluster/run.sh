@@ -164,8 +164,10 @@ kill_host() {
 start() {
     local name=$1 h=$2
     shift 2
-    on "$h" "$@" </dev/null >>"$VAR/$h/$name.out" 2>&1 7>&- &  # 7: a load's stdin (load_start)
+    # Not through on(): a function would run in a subshell, whose pid $! would be.
+    ip netns exec "$PREFIX$h" "$@" </dev/null >>"$VAR/$h/$name.out" 2>&1 7>&- &  # 7: load_start's
     echo $! >"$VAR/$h/$name.pid"
+    disown $!  # no "Killed" line from bash when a host dies
 }
 
 # as_postgres CMD...: CMD as the postgres user (PostgreSQL refuses root), exec'd: same pid.
@@ -412,7 +414,7 @@ load_start() {
     local name=$1
     rm -f "$VAR/$name.fifo" "$VAR/$name.load"
     mkfifo "$VAR/$name.fifo"
-    on lb env API_BASE_URL=http://127.0.0.1:$LB LOADGEN_RATE=600 "$LOADGEN" "$2" 8 "$3" 150 ${4:+post} \
+    ip netns exec "${PREFIX}lb" env API_BASE_URL=http://127.0.0.1:$LB LOADGEN_RATE=600 "$LOADGEN" "$2" 8 "$3" 150 ${4:+post} \
         <"$VAR/$name.fifo" >"$VAR/$name.load" 2>&1 &
     LOAD_PID=$!
     exec 7>"$VAR/$name.fifo"
@@ -503,7 +505,8 @@ step2() {
     note "step 5: the task spooled on app1 before it died runs there once"
     local ran
     count_task() { grep -c "send_email to $task" "$VAR/$1/app.log" 2>/dev/null || true; }
-    poll 30 test "$(count_task app1)" -ge 1 || fail "step 5: the task spooled on app1 never ran"
+    task_ran() { [ "$(count_task app1)" -ge 1 ]; }
+    poll 30 task_ran || fail "step 5: the task spooled on app1 never ran"
     sleep 5  # a second run would come within the spooler's scan and the task's 3 s
     ran="app1 $(count_task app1), app2 $(count_task app2)"
     [ "$ran" = "app1 1, app2 0" ] || fail "step 5: the spooled task ran: $ran (want app1 1, app2 0)"
@@ -525,7 +528,6 @@ step5_cron() {
     sleep 5
     for h in app1 app2; do
         kill -s KILL "$(<"$VAR/$h/guard-cron.pid")"
-        wait "$(<"$VAR/$h/guard-cron.pid")" 2>/dev/null || true  # reaped, without bash's "Killed"
         skips+="$h $(grep -c '^skip' "$VAR/$h/guard-$RUN_ID/guard" 2>/dev/null || true) "
     done
     ran=$(cat "$VAR"/app*/guard-"$RUN_ID"/guard 2>/dev/null | grep -c '^ran' || true)
