@@ -7,6 +7,9 @@
 #include <sstream>
 #include <thread>
 
+#include "app/core/dispatcher.h"
+#include "app/model/db_errors.h"
+
 extern char** environ;
 
 namespace test {
@@ -59,6 +62,22 @@ std::vector<std::string> environment_with(const std::map<std::string, std::strin
     for (const auto& [k, v] : overrides)
         out.push_back(k + "=" + v);
     return out;
+}
+
+core::Reply reply_to(const std::function<void()>& handler, const std::string& method)
+{
+    core::Router router;
+    router.add(
+        method, "/x", core::Role::visitor,
+        [&](core::Request&) -> core::Reply {
+            handler();
+            return core::raw_json_reply(200, "{}");
+        },
+        "");
+    core::Dispatcher d(router);
+    d.set_read_retry(model::retry_read_after_db_error);
+    core::Request req({{"REQUEST_METHOD", method}, {"DOCUMENT_URI", "/x"}}, "");
+    return d.handle(req);
 }
 
 }  // namespace test

@@ -5,6 +5,8 @@
 #include <string>
 #include <vector>
 
+#include "app/core/reply.h"
+
 namespace test {
 
 std::string read_text(const std::string& path);  // "" when it cannot be read
@@ -19,5 +21,9 @@ void sleep_for(double seconds);
 // This process's environment as "KEY=value" entries, with `overrides` replacing or adding keys:
 // what a child process of a test gets.
 std::vector<std::string> environment_with(const std::map<std::string, std::string>& overrides);
+
+// The reply of a dispatcher whose one route (`method` /x, open to visitors) runs handler, with the
+// read retry after a database error a worker has: the status and body a client would get.
+core::Reply reply_to(const std::function<void()>& handler, const std::string& method = "GET");
 
 }  // namespace test

@@ -3,6 +3,7 @@
 #include "app/red/red.h"
 
 #include <cerrno>
+#include <chrono>
 #include <cstdlib>
 #include <stdexcept>
 #include <unordered_map>
@@ -34,6 +35,11 @@ struct Connection {
     int port = 0;
     bool down = false;   // log an outage once, not on every failing call
     std::string master;  // with Sentinels: the master last connected to, "host:port"
+    // ... and the Sentinel that named it, asked again at most once a second whether the master
+    // moved: a master demoted by a failover keeps taking writes (lost then) until the Sentinels
+    // reconfigure it, which takes them about 10 s.
+    std::unique_ptr<redisContext, void (*)(redisContext*)> sentinel{nullptr, redisFree};
+    std::chrono::steady_clock::time_point checked;
 };
 Connection conn;
 
@@ -141,6 +147,8 @@ std::string connect_master(const RedisSettings& cfg)
         if (err.empty() &&
             !(r = call(s.get(), {"SENTINEL", "get-master-addr-by-name", cfg.master_name})))
             err = s->errstr;
+        else if (err.empty() && r->type == REDIS_REPLY_ERROR)
+            err = text(r.get());  // e.g. NOAUTH: a Sentinel with a password of its own
         else if (err.empty() && (r->type != REDIS_REPLY_ARRAY || r->elements != 2))
             err = "no master named " + cfg.master_name;
         if (!err.empty()) {
@@ -157,6 +165,8 @@ std::string connect_master(const RedisSettings& cfg)
                                  text(role->element[0]) != "master"))
             err = "not a master (yet)";
         if (err.empty()) {
+            conn.sentinel = std::move(s);
+            conn.checked = std::chrono::steady_clock::now();
             if (where != conn.master)
                 LOG4CPLUS_INFO(lg, "redis master " << cfg.master_name << " is " << where
                                                    << " (sentinel " << sentinel << ")");
@@ -165,19 +175,46 @@ std::string connect_master(const RedisSettings& cfg)
         }
         why += "; master " + where + " from sentinel " + sentinel + ": " + err;
     }
-    fail("no master " + cfg.master_name + " reachable through redis_sentinels" + why);
+    // The addresses and reasons go to the log (once per outage), not to the client.
+    if (!conn.down)
+        LOG4CPLUS_WARN(lg, "no redis master " << cfg.master_name << " reachable" << why);
+    fail("no master " + cfg.master_name + " from the Sentinels");
+}
+
+// With Sentinels, at most once a second: true when the Sentinel that named the master now names
+// another. A Sentinel that does not answer is dropped and changes nothing: the next connect asks
+// them all.
+bool master_moved(const RedisSettings& cfg)
+{
+    const auto now = std::chrono::steady_clock::now();
+    if (!conn.sentinel || now - conn.checked < std::chrono::seconds(1))
+        return false;
+    conn.checked = now;
+    const auto r =
+        call(conn.sentinel.get(), {"SENTINEL", "get-master-addr-by-name", cfg.master_name});
+    if (!r || r->type != REDIS_REPLY_ARRAY || r->elements != 2) {
+        conn.sentinel.reset();
+        return false;
+    }
+    const auto where = text(r->element[0]) + ":" + text(r->element[1]);
+    if (where == conn.master)
+        return false;
+    LOG4CPLUS_WARN(lg, "redis master " << cfg.master_name << " moved from " << conn.master << " to "
+                                       << where << ": reconnecting");
+    return true;
 }
 
 redisContext* connect()
 {
-    if (alive())
+    const auto& cfg = core::settings<RedisSettings>();
+    const bool sentinels = conn.host.empty() && !cfg.sentinels.empty();
+    if (alive() && !(sentinels && master_moved(cfg)))
         return conn.ctx.get();
     // A context inherited across fork shares its socket with the parent: close our copy only.
     conn.ctx.reset();
     conn.pid = getpid();
-    const auto& cfg = core::settings<RedisSettings>();
     std::string where;
-    if (conn.host.empty() && !cfg.sentinels.empty()) {
+    if (sentinels) {
         where = connect_master(cfg);
     } else {
         const std::string host = conn.host.empty() ? cfg.host : conn.host;
@@ -365,13 +402,14 @@ std::vector<Reply> pipeline(const std::vector<std::vector<std::string>>& command
 void reset_connection()
 {
     conn.ctx.reset();
+    conn.sentinel.reset();
 }
 
 void set_endpoint(const std::string& host, int port)
 {
     conn.host = host;
     conn.port = port;
-    conn.ctx.reset();
+    reset_connection();
 }
 
 void set_keyval(const std::string& key, const std::string& json, int expire_seconds)

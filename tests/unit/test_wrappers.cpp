@@ -5,26 +5,9 @@
 #include "app/core/dispatcher.h"
 #include "app/model/db_errors.h"
 #include "app/red/red.h"
+#include "tests/support.h"
 
-namespace {
-
-core::Reply reply_to(const std::function<void()>& handler, const std::string& method = "GET")
-{
-    core::Router router;
-    router.add(
-        method, "/x", core::Role::visitor,
-        [&](core::Request&) -> core::Reply {
-            handler();
-            return core::raw_json_reply(200, "{}");
-        },
-        "");
-    core::Dispatcher d(router);
-    d.set_read_retry(model::retry_read_after_db_error);
-    core::Request req({{"REQUEST_METHOD", method}, {"DOCUMENT_URI", "/x"}}, "");
-    return d.handle(req);
-}
-
-}  // namespace
+using test::reply_to;
 
 BOOST_AUTO_TEST_SUITE(wrappers)
 
