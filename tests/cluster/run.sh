@@ -558,7 +558,7 @@ failover() {
             n++; if (!f || $1 < f) f = $1; if ($2 > l) l = $2 }
         END { if (n) printf "%d %d %d\n", f - k, l - k, n; else print "0 0 0" }' "$VAR/$step.log")"
     figure "$label: $CODES"
-    figure "$label: $n requests failed, from +$first ms to +$last ms after the kill"
+    figure "$label: $n requests failed, from $first ms to $last ms after the kill"
     [ "$(code_count "$step" sent)" -ge 2000 ] || fail "$label: fewer than 2,000 requests"
     [ $(($(code_count "$step" 2xx) + $(code_count "$step" 503))) = "$(code_count "$step" sent)" ] ||
         fail "$label: replies other than $ok and 503: $CODES"
