@@ -484,6 +484,8 @@ step2() {
         --in 2 >/dev/null || fail "step 5: admin spool failed on app1"
     t_kill=$(load_done step2)
     kill_host app1
+    count_task() { grep -c "send_email to $task" "$VAR/$1/app.log" 2>/dev/null || true; }
+    [ "$(count_task app1)" = 0 ] || fail "step 5: the task ran before app1's kill"
     note "step 2: app1 killed and its link down after $t_kill requests"
     # Down for 5 s: past nginx's fail_timeout (2 s), so it tries app1 again while it is gone.
     sleep 5
@@ -504,7 +506,6 @@ step2() {
 
     note "step 5: the task spooled on app1 before it died runs there once"
     local ran
-    count_task() { grep -c "send_email to $task" "$VAR/$1/app.log" 2>/dev/null || true; }
     task_ran() { [ "$(count_task app1)" -ge 1 ]; }
     poll 30 task_ran || fail "step 5: the task spooled on app1 never ran"
     sleep 5  # a second run would come within the spooler's scan and the task's 3 s
