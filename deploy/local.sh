@@ -428,6 +428,8 @@ bring_up() {
     if [ "$ENV_NAME" = test ]; then  # the openapi test's client; the format check
         ensure_node
         ensure_packages clang-format
+        # The cluster test (tests/cluster/run.sh): network namespaces, etcd, Patroni, Sentinel.
+        ensure_packages iproute2 etcd-server patroni python3-etcd redis-sentinel
     fi
     build
     mkdir -p "$RUN" "$LOG" "$SPOOL"
@@ -558,8 +560,10 @@ cmd_test() {
     clean_slate  # when a `stack test` left something
     app_start
 
+    rm -f var/cluster/figures.txt  # the cluster test's figures, shown when it ran
     if [ "${#focus[@]}" -gt 0 ]; then  # a focused run: those suites only
         stage "tests (build/, ctest ${focus[*]})" run_ctest build --no-tests=error "${focus[@]}"
+        if [ -f var/cluster/figures.txt ]; then cat var/cluster/figures.txt >&2; fi
         STAGES+=("skipped         sanitizers and fuzz (a focused run)")
         say "summary"
         printf '    %s\n' "${STAGES[@]}" >&2
@@ -568,6 +572,8 @@ cmd_test() {
     stage "tests (build/, every suite)" run_ctest build
     # The booted-server test's steps and their times (tests/server/run.sh).
     if [ -f var/server-test/summary.txt ]; then cat var/server-test/summary.txt >&2; fi
+    # The cluster test's failover times and failed requests (tests/cluster/run.sh).
+    if [ -f var/cluster/figures.txt ]; then cat var/cluster/figures.txt >&2; fi
     if [ "$sanitize" = 1 ]; then
         stage "sanitizers (build-san/, unit and api suites)" sanitized_tests
     else
