@@ -298,7 +298,8 @@ BOOST_AUTO_TEST_CASE(old_workers_finish_their_requests_within_the_reload_mercy_p
     const double took =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     BOOST_TEST(took >= 3.0);
-    BOOST_TEST(took < 6.0);
+    BOOST_TEST(took <
+               12.0);  // long before the stuck request's 20 s, with room for a loaded machine
     BOOST_TEST(inst.log().find("still busy after the reload mercy period: SIGKILL") !=
                std::string::npos);
     BOOST_TEST(poll_until([&] { return inst.stats().pids(true).empty(); }, 5));
