@@ -102,7 +102,9 @@ BOOST_AUTO_TEST_CASE(a_fast_request_never_waits_behind_a_slow_one_on_a_kept_conn
     BOOST_TEST(sleep_max >= 2.0);
     BOOST_TEST(fast.count(200) > 200, fast.summary());  // not vacuous: many ran beside the sleeps
     BOOST_TEST(fast.failed([](int s) { return s == 200; }) == 0, fast.summary());
-    BOOST_TEST(fast.slowest() < 0.7, fast.summary());  // none waited for a 2 s sleep
+    // None waited for a 2 s sleep: a request sent to a sleeping worker would wait the rest of its
+    // sleep, and among thousands some would wait nearly all of it; 1.2 s leaves room for load.
+    BOOST_TEST(fast.slowest() < 1.2, fast.summary());
     BOOST_TEST(inst.stats().num("requests") >= fast.count(200) + 9);
 }
 
@@ -271,7 +273,7 @@ BOOST_AUTO_TEST_CASE(stats_count_every_request_once_and_reload_and_stop_end_in_t
             const auto t = inst.stats();
             return t.num("reloads_done") == 1 && t.pids(true).empty() && t.pids().size() == 4u;
         },
-        10);
+        15);
     const double reload_took = seconds_since(reload_start);
     BOOST_TEST(reloaded);
     for (pid_t old : pids)
@@ -296,9 +298,9 @@ BOOST_AUTO_TEST_CASE(stats_count_every_request_once_and_reload_and_stop_end_in_t
     const int status = inst.stop(15);
     const double stop_took = seconds_since(stop_start);
     BOOST_TEST_MESSAGE("reload took " << reload_took << " s, stop " << stop_took << " s");
-    BOOST_TEST(reload_took < 5.0);  // old workers gone too
+    BOOST_TEST(reload_took < 10.0);  // old workers gone too, long before a 60 s mercy period
     BOOST_TEST((WIFEXITED(status) && WEXITSTATUS(status) == 0));
-    BOOST_TEST(stop_took < 5.0);  // well within the 20 s grace: nothing was busy
+    BOOST_TEST(stop_took < 10.0);  // well within the 20 s grace: nothing was busy
     BOOST_TEST(test::instance_connections().empty());
 }
 
