@@ -373,8 +373,7 @@ BOOST_AUTO_TEST_CASE(reloads_leak_no_descriptor)
         }
         return out;
     };
-    // Settled: the old worker of a reload gone, and with it what the master held for it for a
-    // moment (on a loaded machine it may still be exiting when the reload command returns).
+    // Settled: the old worker of a reload gone, and with it whatever the master held for it.
     const auto settled = [&] { return inst.stats().pids(true).empty(); };
     BOOST_TEST(reload_command(inst).find("exit 0") != std::string::npos);  // the steady state
     BOOST_REQUIRE(poll_until(settled, 10));
@@ -383,7 +382,8 @@ BOOST_AUTO_TEST_CASE(reloads_leak_no_descriptor)
         BOOST_TEST(reload_command(inst).find("exit 0") != std::string::npos);
     BOOST_REQUIRE(poll_until(settled, 10));
     // A leak stays (the log and its lock file went along, one more each time, before the fix);
-    // a descriptor of the moment goes.
+    // a socket of the moment goes (beside a CPU hog, 2 runs in 12 saw one more socket just after
+    // the reloads, none a moment later).
     const auto lines = [](const std::string& s) { return test::occurrences(s, "\n"); };
     std::string after;
     BOOST_TEST(poll_until(
