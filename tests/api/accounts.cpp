@@ -73,6 +73,7 @@ HttpReply login(const std::string& email, const std::string& pw, const std::stri
 
 std::string login_id(const Account& a)
 {
+    clear_login_throttle();  // a test that needs a session is not locked out by tests before it
     const auto r = login(a.email, a.password);
     BOOST_REQUIRE_MESSAGE(r.status == 200,
                           "login of " << a.email << ": " << r.status << " " << r.body);

@@ -28,7 +28,9 @@ std::string session_cookie(const HttpReply& r);  // its Set-Cookie value, "" whe
 std::string session_id(const HttpReply& r);      // the id in it, "" when none
 HttpReply login(const std::string& email, const std::string& pw, const std::string& extra_json = "",
                 const std::map<std::string, std::string>& headers = {});
-std::string login_id(const Account& a);  // logs in; REQUIREs success
+// Logs in and REQUIREs success, after clearing the local IP's throttle counters, which every
+// test shares (so the failed logins and signups of tests before it cannot lock it out).
+std::string login_id(const Account& a);
 // A request that carries the session cookie (sid "" = none).
 HttpReply with_session(const std::string& sid, const std::string& method, const std::string& target,
                        const std::string& body = "",

@@ -1,6 +1,8 @@
 // test_api_core.cpp: routing, error shapes, CORS and self-description, over HTTP through nginx.
 #include <boost/test/unit_test.hpp>
 
+#include <unistd.h>
+
 #include <algorithm>
 #include <cctype>
 #include <cstdint>
@@ -13,6 +15,7 @@
 #include "app/api/routes.h"
 #include "app/core/config.h"
 #include "tests/api/http.h"
+#include "tests/api/instance.h"
 
 using test::get;
 using test::http;
@@ -163,12 +166,35 @@ BOOST_AUTO_TEST_CASE(preflight_is_open_and_echoes_local_origins)
     BOOST_TEST(other.header("access-control-allow-origin") != "http://evil.example:3000");
 }
 
-BOOST_AUTO_TEST_CASE(dbtruncate_exists_in_local_dev_and_answers_empty_object)
+BOOST_AUTO_TEST_CASE(dbtruncate_exists_in_local_dev_and_empties_the_tables)
 {
-    auto r = test::post_json("/apitest/dbtruncate", "");
-    BOOST_TEST(r.status == 200);
-    BOOST_TEST(r.body == "{}");
-    BOOST_TEST(get("/apitest/dbtruncate").status == 405);
+    // On a server instance with a scratch database of its own: emptying the stack's database
+    // would take the rows of every other test (they make their own and need no wipe).
+    const std::string db = "restpie_scratch_" + std::to_string(getpid());
+    const auto psql = [](const std::string& database, const std::string& sql) {
+        return test::command_output(
+            "psql -X -q -tA -v ON_ERROR_STOP=1 -h \"$APP_DB_HOST\" -p "
+            "\"$APP_DB_PORT\" -U postgres -d " +
+            database + " -c \"" + sql + "\"; echo \"exit $?\"");
+    };
+    const auto made = psql("postgres", "CREATE DATABASE " + db + " OWNER \\\"$APP_DB_USER\\\"");
+    BOOST_REQUIRE_MESSAGE(made.find("exit 0") != std::string::npos, made);
+    const auto migrated = test::command_output("timeout 60 env APP_DB_NAME=" + db +
+                                               " " MIGRATE_BIN "; echo \"exit $?\"");
+    BOOST_TEST(migrated.find("exit 0") != std::string::npos, migrated);
+    BOOST_TEST(psql(db, "INSERT INTO movies (title) VALUES ('Kept until the wipe')") == "exit 0\n");
+    {
+        test::Instance inst("dbtruncate", {{"APP_DB_NAME", db}, {"APP_WORKERS", "1"}});
+        BOOST_TEST(get(test::Instance::url("/api/movies/")).body != "[]");
+        const auto r = test::post_json(test::Instance::url("/apitest/dbtruncate"), "");
+        BOOST_TEST(r.status == 200);
+        BOOST_TEST(r.body == "{}");
+        BOOST_TEST(get(test::Instance::url("/apitest/dbtruncate")).status == 405);
+        BOOST_TEST(psql(db, "SELECT count(*) FROM movies") == "0\nexit 0\n");
+        BOOST_TEST(get(test::Instance::url("/api/movies/")).body == "[]");
+    }
+    const auto dropped = psql("postgres", "DROP DATABASE " + db + " WITH (FORCE)");
+    BOOST_TEST(dropped.find("exit 0") != std::string::npos, dropped);
 }
 
 BOOST_AUTO_TEST_CASE(examplehtml_renders_the_time)

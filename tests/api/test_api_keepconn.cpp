@@ -10,6 +10,7 @@
 #include <sys/wait.h>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <future>
 #include <set>
@@ -18,6 +19,7 @@
 #include "tests/api/accounts.h"
 #include "tests/api/http.h"
 #include "tests/api/instance.h"
+#include "tests/db/raw_sql.h"
 #include "tests/api/traffic.h"
 
 using test::all_idle;
@@ -100,7 +102,9 @@ BOOST_AUTO_TEST_CASE(a_fast_request_never_waits_behind_a_slow_one_on_a_kept_conn
     BOOST_TEST(sleep_max >= 2.0);
     BOOST_TEST(fast.count(200) > 200, fast.summary());  // not vacuous: many ran beside the sleeps
     BOOST_TEST(fast.failed([](int s) { return s == 200; }) == 0, fast.summary());
-    BOOST_TEST(fast.slowest() < 0.7, fast.summary());  // none waited for a 2 s sleep
+    // None waited for a 2 s sleep: a request sent to a sleeping worker would wait the rest of its
+    // sleep, and among thousands some would wait nearly all of it; 1.2 s leaves room for load.
+    BOOST_TEST(fast.slowest() < 1.2, fast.summary());
     BOOST_TEST(inst.stats().num("requests") >= fast.count(200) + 9);
 }
 
@@ -117,9 +121,11 @@ BOOST_AUTO_TEST_CASE(recycling_a_reload_and_a_killed_idle_worker_fail_no_get_and
                                     {"APP_RELOAD_ON_REBUILD", "false"}});
     const auto first = inst.stats().pids();
     // Threads 0 and 1 GET, 2 and 3 POST a movie each time.
+    std::atomic<long> posts{0};
     Traffic load(4, 5000, 120, [&](int thread, long n) {
         if (thread < 2)
             return status_of(Instance::url(kFast));
+        ++posts;
         try {
             const std::string title =
                 "keepconn " + std::to_string(thread) + "-" + std::to_string(n);
@@ -162,7 +168,9 @@ BOOST_AUTO_TEST_CASE(recycling_a_reload_and_a_killed_idle_worker_fail_no_get_and
         },
         30);
     const long at_reload = load.done();
-    load.wait_for(std::max(2400L, at_reload + 600), 60);
+    // Enough of each kind: on a quiet machine the GETs outrun the POSTs (a write each).
+    poll_until(
+        [&] { return load.done() >= std::max(2400L, at_reload + 600) && posts.load() >= 600; }, 60);
     load.finish();
     BOOST_TEST_MESSAGE("GET and POST load: " << load.summary());
 
@@ -184,8 +192,10 @@ BOOST_AUTO_TEST_CASE(recycling_a_reload_and_a_killed_idle_worker_fail_no_get_and
     for (pid_t p : first)
         BOOST_TEST((std::find(now.begin(), now.end(), p) == now.end()));
     BOOST_TEST(inst.log().find("retired (served its max requests)") != std::string::npos);
-    // Up to 10,000 movies: gone, as the movie suites count theirs (the stack's dev-only route).
-    BOOST_TEST(test::post_json("/apitest/dbtruncate", "").status == 200);
+    // Up to 10,000 movies: this test's own are removed (no wipe, which other tests' rows would
+    // not survive).
+    test::sql_row("DELETE FROM movies WHERE creator = $1::uuid", {editor.id});
+    BOOST_TEST(movies_of(editor.id) == 0);
 }
 
 // A SIGKILLed busy worker: nginx answers its request with a 502 at once (not after
@@ -263,7 +273,7 @@ BOOST_AUTO_TEST_CASE(stats_count_every_request_once_and_reload_and_stop_end_in_t
             const auto t = inst.stats();
             return t.num("reloads_done") == 1 && t.pids(true).empty() && t.pids().size() == 4u;
         },
-        10);
+        15);
     const double reload_took = seconds_since(reload_start);
     BOOST_TEST(reloaded);
     for (pid_t old : pids)
@@ -288,9 +298,9 @@ BOOST_AUTO_TEST_CASE(stats_count_every_request_once_and_reload_and_stop_end_in_t
     const int status = inst.stop(15);
     const double stop_took = seconds_since(stop_start);
     BOOST_TEST_MESSAGE("reload took " << reload_took << " s, stop " << stop_took << " s");
-    BOOST_TEST(reload_took < 5.0);  // old workers gone too
+    BOOST_TEST(reload_took < 10.0);  // old workers gone too, long before a 60 s mercy period
     BOOST_TEST((WIFEXITED(status) && WEXITSTATUS(status) == 0));
-    BOOST_TEST(stop_took < 5.0);  // well within the 20 s grace: nothing was busy
+    BOOST_TEST(stop_took < 10.0);  // well within the 20 s grace: nothing was busy
     BOOST_TEST(test::instance_connections().empty());
 }
 

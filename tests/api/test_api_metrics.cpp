@@ -152,7 +152,7 @@ BOOST_AUTO_TEST_CASE(a_silent_client_stalls_neither_the_page_nor_the_master)
     BOOST_TEST(status_of("/api/list") == 200);
     const double took =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    BOOST_TEST(took < 1.0);
+    BOOST_TEST(took < 1.6);       // not held until the silent client is dropped (2 s)
     pollfd p{silent, POLLIN, 0};  // dropped after its 2 s
     char c;
     BOOST_TEST(poll(&p, 1, 5000) == 1);

@@ -14,6 +14,7 @@
 
 #include "app/core/build_id.h"
 #include "app/core/config.h"
+#include "tests/api/accounts.h"
 #include "tests/api/http.h"
 #include "tests/api/instance.h"
 #include "tests/db/raw_sql.h"
@@ -93,6 +94,7 @@ BOOST_AUTO_TEST_CASE(a_database_restart_costs_no_request)
         5));
     // A write is never retried, so each worker must see before the request that the server
     // closed its idle connection: a login (a read in a POST) is a 400, never a 503.
+    test::clear_login_throttle();  // nor a 429 after the failed logins of tests before it
     for (int i = 0; i < 8; ++i) {
         const auto r = test::post_json("/api/login", R"({"email":"nobody-)" + std::to_string(i) +
                                                          R"(@example.com","password":"x"})");
@@ -159,10 +161,20 @@ BOOST_AUTO_TEST_CASE(redis_away_is_a_fast_503_and_back_by_itself)
     BOOST_REQUIRE(test::get("/apitest/counter").status == 200);
     {
         PausedRedis paused;
-        int status = 0;
-        const double took = seconds_for([&] { status = test::get("/apitest/counter").status; });
-        BOOST_TEST(status == 503);
-        BOOST_TEST(took < 4.0, "a request waited " << took << " s on a stalled Redis");
+        // Each request waits out redis_timeout_ms once; a retry after the timeout (or none at
+        // all) would take twice that or more. The fastest of three is the one a loaded machine
+        // delayed least.
+        const double timeout = core::config().integer("redis_timeout_ms") / 1000.0;
+        double fastest = 1e9;
+        for (int i = 0; i < 3; ++i) {
+            int status = 0;
+            fastest = std::min(fastest,
+                               seconds_for([&] { status = test::get("/apitest/counter").status; }));
+            BOOST_TEST(status == 503);
+        }
+        BOOST_TEST(fastest >= timeout - 0.1);
+        BOOST_TEST(fastest < 2 * timeout - 0.1,
+                   "a request waited " << fastest << " s on a stalled Redis");
         // Routes that do not need Redis go on serving.
         BOOST_TEST(test::get("/api/movies/").status == 200);
     }

@@ -298,7 +298,8 @@ BOOST_AUTO_TEST_CASE(old_workers_finish_their_requests_within_the_reload_mercy_p
     const double took =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     BOOST_TEST(took >= 3.0);
-    BOOST_TEST(took < 6.0);
+    BOOST_TEST(took <
+               12.0);  // long before the stuck request's 20 s, with room for a loaded machine
     BOOST_TEST(inst.log().find("still busy after the reload mercy period: SIGKILL") !=
                std::string::npos);
     BOOST_TEST(poll_until([&] { return inst.stats().pids(true).empty(); }, 5));
@@ -361,16 +362,39 @@ BOOST_AUTO_TEST_CASE(reload_command_waits_for_the_new_workers_and_exits_0)
 BOOST_AUTO_TEST_CASE(reloads_leak_no_descriptor)
 {
     Instance inst("reload_fds", {{"APP_WORKERS", "1"}, {"APP_RELOAD_ON_REBUILD", "false"}});
+    // What the master holds open, one "fd -> target" a line.
     const auto open_fds = [&] {
+        std::string out;
         const auto dir = "/proc/" + std::to_string(inst.pid()) + "/fd";
-        return std::distance(std::filesystem::directory_iterator(dir),
-                             std::filesystem::directory_iterator{});
+        for (const auto& e : std::filesystem::directory_iterator(dir)) {
+            std::error_code ec;
+            out += e.path().filename().string() + " -> " +
+                   std::filesystem::read_symlink(e.path(), ec).string() + "\n";
+        }
+        return out;
     };
+    // Settled: the old worker of a reload gone, and with it whatever the master held for it.
+    const auto settled = [&] { return inst.stats().pids(true).empty(); };
     BOOST_TEST(reload_command(inst).find("exit 0") != std::string::npos);  // the steady state
+    BOOST_REQUIRE(poll_until(settled, 10));
     const auto before = open_fds();
     for (int i = 0; i < 3; ++i)
         BOOST_TEST(reload_command(inst).find("exit 0") != std::string::npos);
-    BOOST_TEST(open_fds() <= before);
+    BOOST_REQUIRE(poll_until(settled, 10));
+    // A leak stays (the log and its lock file went along, one more each time, before the fix);
+    // a socket of the moment goes (beside a CPU hog, 2 runs in 12 saw one more socket just after
+    // the reloads, none a moment later).
+    const auto lines = [](const std::string& s) { return test::occurrences(s, "\n"); };
+    std::string after;
+    BOOST_TEST(poll_until(
+                   [&] {
+                       after = open_fds();
+                       return lines(after) <= lines(before);
+                   },
+                   5),
+               "before:\n"
+                   << before << "after:\n"
+                   << after);
 }
 
 BOOST_AUTO_TEST_CASE(reload_command_fails_when_the_check_fails_and_the_old_workers_serve_on)

@@ -162,6 +162,7 @@ BOOST_AUTO_TEST_CASE(no_recycling_before_the_min_worker_lifetime)
     BOOST_TEST(successes(Instance::url(kSleep + "?ms=1"), 1, 10) == 10);
     const auto s = inst.stats();
     BOOST_TEST(s.num("retired") == 0);
+    BOOST_REQUIRE(s.ok && s.workers().Size() == 1);
     BOOST_TEST(s.workers()[0]["requests"].GetInt() == 10);
 }
 

@@ -67,16 +67,19 @@ BOOST_AUTO_TEST_CASE(timer_runs_every_second_while_a_stuck_job_is_killed_at_its_
     const auto ticks = notes("tick");
     BOOST_TEST(ticks.size() >= 7u);
     // On time, stuck job or not: a scheduler held up by the stuck run (its cap is 2 s) would
-    // space ticks 2 s apart. Each tick is started by a fork and an exec, which a loaded 2-core
-    // machine may delay, so single gaps get room and the mean gap is held to the second.
+    // space every tick 2 s or more apart. Each tick is started by a fork and an exec, which a
+    // loaded 2-core machine may delay now and then: one late tick is allowed a long gap (and the
+    // short one after it), most gaps must be short and the mean gap is held near the second.
+    std::size_t long_gaps = 0;
     for (std::size_t i = 1; i < ticks.size(); ++i) {
-        BOOST_TEST(ticks[i].ms - ticks[i - 1].ms >= 300);
-        BOOST_TEST(ticks[i].ms - ticks[i - 1].ms < 1900);
+        BOOST_TEST(ticks[i].ms - ticks[i - 1].ms >= 100);  // no tick run twice
+        long_gaps += ticks[i].ms - ticks[i - 1].ms >= 1900;
     }
+    BOOST_TEST(long_gaps <= 1u);
     const double mean = static_cast<double>(ticks.back().ms - ticks.front().ms) /
                         static_cast<double>(ticks.size() - 1);
     BOOST_TEST(mean >= 900.0);
-    BOOST_TEST(mean <= 1300.0);
+    BOOST_TEST(mean <= 1500.0);
     const auto stuck = notes("stuck");
     BOOST_TEST(stuck.size() >= 2u);  // killed at the cap, so the schedule goes on
     std::set<pid_t> pids;
@@ -314,7 +317,8 @@ BOOST_AUTO_TEST_CASE(an_at_schedule_skips_the_start_minute_and_makes_up_no_misse
 BOOST_AUTO_TEST_CASE(sigterm_stops_the_runs_in_progress_and_cron)
 {
     env["TEST_CRON_JOBS"] = "test_stuck";
-    env["APP_CRON_TIME_CAP_SECONDS"] = "30";  // stop_grace_seconds is 3 (the fixture's)
+    env["APP_CRON_TIME_CAP_SECONDS"] = "30";
+    env["APP_STOP_GRACE_SECONDS"] = "10";  // far from the few seconds a SIGTERMed run takes
     test::Helper cron({"cron"}, env);
     BOOST_REQUIRE(test::poll_until([&] { return !notes("stuck").empty(); }, 10));
     const pid_t run = notes("stuck").at(0).pid;
@@ -324,7 +328,7 @@ BOOST_AUTO_TEST_CASE(sigterm_stops_the_runs_in_progress_and_cron)
         std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     BOOST_TEST((WIFEXITED(status) && WEXITSTATUS(status) == 0), "status " << status);
     // The run got SIGTERM at once: cron did not have to wait out the grace and SIGKILL it.
-    BOOST_TEST(took < 2.5);
+    BOOST_TEST(took < 6.0);
     BOOST_TEST(count_in_log("stopping; 1 jobs running") == 1u);
     BOOST_TEST(count_in_log("killed: still running at stop") == 0u);
     BOOST_TEST(count_in_log("cron stopped") == 1u);

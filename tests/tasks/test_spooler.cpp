@@ -285,8 +285,8 @@ BOOST_AUTO_TEST_CASE(a_failed_task_moved_back_runs_again_with_its_count_of_faile
     BOOST_REQUIRE(
         test::poll_until([&] { return in(queue.failed_dir()) == 1 && in(queue.dir()) == 0; }, 10));
     BOOST_TEST(queue.list(queue.failed_dir()).at(0).failures == 3);
-    BOOST_TEST(
-        !test::poll_until([&] { return only(notes("fails"), "run", "back").size() > 3; }, 3));
+    BOOST_TEST(!test::poll_until([&] { return only(notes("fails"), "run", "back").size() > 3; },
+                                 kDuplicateWindow));
     BOOST_TEST(count_in_log("run 3 failed, no retries left: moved to failed/") == 1u);
 }
 
