@@ -7,6 +7,9 @@
 #include <sstream>
 #include <thread>
 
+#include <boost/test/unit_test.hpp>
+#include <rapidjson/pointer.h>
+
 #include "app/core/dispatcher.h"
 #include "app/model/db_errors.h"
 
@@ -78,6 +81,22 @@ core::Reply reply_to(const std::function<void()>& handler, const std::string& me
     d.set_read_retry(model::retry_read_after_db_error);
     core::Request req({{"REQUEST_METHOD", method}, {"DOCUMENT_URI", "/x"}}, "");
     return d.handle(req);
+}
+
+const rapidjson::Value& json_at(const rapidjson::Value& root, const std::string& pointer)
+{
+    const rapidjson::Pointer p(pointer.c_str());
+    BOOST_REQUIRE_MESSAGE(p.IsValid(), "not a JSON pointer: " << pointer);
+    const rapidjson::Value* v = p.Get(root);
+    BOOST_REQUIRE_MESSAGE(v != nullptr, "nothing at " << pointer);
+    return *v;
+}
+
+std::string json_text(const rapidjson::Value& root, const std::string& pointer)
+{
+    const auto& v = json_at(root, pointer);
+    BOOST_REQUIRE_MESSAGE(v.IsString(), pointer << " is not a string");
+    return {v.GetString(), v.GetStringLength()};
 }
 
 }  // namespace test
