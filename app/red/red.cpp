@@ -98,17 +98,26 @@ bool alive()
     return conn.ctx && conn.pid == getpid();
 }
 
-// One command on context c, for connecting (AUTH, ROLE, SENTINEL): nullptr when c failed.
-RawReply call(redisContext* c, const std::vector<std::string>& args)
+// Queues one command on c, its arguments binary-safe; false when c failed.
+bool append(redisContext* c, const std::vector<std::string>& args)
 {
     std::vector<const char*> argv;
     std::vector<size_t> lens;
     for (const auto& a : args) {
-        argv.push_back(a.c_str());
+        argv.push_back(a.data());
         lens.push_back(a.size());
     }
-    return RawReply{static_cast<redisReply*>(
-        redisCommandArgv(c, static_cast<int>(args.size()), argv.data(), lens.data()))};
+    return redisAppendCommandArgv(c, static_cast<int>(argv.size()), argv.data(), lens.data()) ==
+           REDIS_OK;
+}
+
+// One command on context c, for connecting (AUTH, ROLE, SENTINEL): nullptr when c failed.
+RawReply call(redisContext* c, const std::vector<std::string>& args)
+{
+    void* r = nullptr;
+    if (append(c, args))
+        redisGetReply(c, &r);  // r stays null when c failed
+    return RawReply{static_cast<redisReply*>(r)};
 }
 
 // A new context for host (a path: a unix socket) and port with our timeouts, AUTHed when
@@ -263,19 +272,9 @@ std::vector<Reply> run(const std::vector<std::string>* cmds, size_t n, std::int6
         if (wait_ms > 0)
             set_timeout(c, core::settings<RedisSettings>().timeout_ms + wait_ms);
 
-        std::vector<const char*> argv;
-        std::vector<size_t> lens;
-        for (size_t i = 0; i < n; ++i) {
-            argv.clear();
-            lens.clear();
-            for (const auto& a : cmds[i]) {
-                argv.push_back(a.data());
-                lens.push_back(a.size());
-            }
-            if (redisAppendCommandArgv(c, static_cast<int>(argv.size()), argv.data(),
-                                       lens.data()) != REDIS_OK)
+        for (size_t i = 0; i < n; ++i)
+            if (!append(c, cmds[i]))
                 fail(std::string("cannot queue a command: ") + c->errstr);
-        }
 
         std::vector<RawReply> replies;
         replies.reserve(n);
