@@ -3,6 +3,7 @@
 // each under the configured timeouts), and never cached by a client (Cache-Control: no-store).
 #include "app/api/routes.h"
 #include "app/core/build_id.h"
+#include "app/prefork/release.h"
 #include "app/core/json.h"
 #include "app/core/log.h"
 #include "app/model/db.h"
@@ -31,9 +32,10 @@ core::Reply health(core::Request&)
     const auto db = probe("database", [] { model::ping(); });
     const auto redis = probe("redis", [] { red::command({"PING"}); });
     // This worker's image: after a reload the new build and release show here.
-    static const std::string build = core::build_id(), release = core::release_id(),
-                             commit = core::release_record("commit"),
-                             by = core::release_record("by"), at = core::release_record("time");
+    static const std::string build = core::build_id(), release = prefork::release_id(),
+                             commit = prefork::release_record("commit"),
+                             by = prefork::release_record("by"),
+                             at = prefork::release_record("time");
     const bool ok = db == "ok" && redis == "ok";
     rapidjson::StringBuffer sb;
     core::JsonWriter w(sb);

@@ -25,9 +25,9 @@ const core::SettingsSchema& settings_schema()
     static const core::SettingsSchema schema = [] {
         core::SettingsSchema s;
         s.add<core::ModeSettings>()
-            .add<core::SupervisorOptions>()
-            .add<core::RecycleLimits>()
-            .add<core::ServerSettings>()
+            .add<prefork::SupervisorOptions>()
+            .add<prefork::RecycleLimits>()
+            .add<prefork::ServerSettings>()
             .add<core::TemplateSettings>()
             .add<model::DbSettings>()
             .add<red::RedisSettings>()

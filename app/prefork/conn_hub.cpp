@@ -13,10 +13,10 @@
 
 #include "app/core/log.h"
 
-namespace core {
+namespace prefork {
 namespace {
 
-const auto lg = logger("master");
+const auto lg = core::logger("master");
 // An epoll tag: a connection's slot, or a channel's pid with this bit.
 constexpr std::uint64_t kChannelTag = 1ull << 32;
 
@@ -321,4 +321,4 @@ void ConnHub::set_out(pid_t pid, Channel& ch, bool want)
     epoll_ctl(ep_, EPOLL_CTL_MOD, ch.fd, &ev);
 }
 
-}  // namespace core
+}  // namespace prefork

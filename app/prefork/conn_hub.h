@@ -16,7 +16,7 @@
 
 #include "app/prefork/conn_table.h"
 
-namespace core {
+namespace prefork {
 
 class ConnHub {
 public:
@@ -75,4 +75,4 @@ private:
     std::map<pid_t, Channel> channels_;
 };
 
-}  // namespace core
+}  // namespace prefork

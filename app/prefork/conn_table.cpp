@@ -13,7 +13,7 @@
 #include <stdexcept>
 #include <string>
 
-namespace core {
+namespace prefork {
 
 const char* const kConnTableEnv = "SUPERVISOR_CONNECTIONS";
 
@@ -196,4 +196,4 @@ bool recv_conns(int channel, ConnMsg& kind, std::vector<ConnEntry>& entries)
     return true;
 }
 
-}  // namespace core
+}  // namespace prefork

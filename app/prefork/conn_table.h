@@ -24,7 +24,7 @@
 #include <cstdint>
 #include <vector>
 
-namespace core {
+namespace prefork {
 
 struct ConnSlot {
     std::atomic<std::uint32_t> serial;  // odd: in use
@@ -110,4 +110,4 @@ bool send_conns(int channel, ConnMsg kind, const ConnEntry* entries, std::size_t
 // (EAGAIN) or the other end is gone (errno 0 for EOF).
 bool recv_conns(int channel, ConnMsg& kind, std::vector<ConnEntry>& entries);
 
-}  // namespace core
+}  // namespace prefork

@@ -30,10 +30,10 @@
 #include "app/prefork/listen.h"
 #include "app/core/log.h"
 
-namespace core {
+namespace prefork {
 namespace {
 
-const auto lg = logger("fcgi");
+const auto lg = core::logger("fcgi");
 volatile sig_atomic_t g_stop = 0;
 const int kStopSignals[] = {SIGTERM, SIGUSR1, SIGQUIT};
 
@@ -343,9 +343,9 @@ int accept_connection(bool tcp, const std::vector<std::string>& web_servers)
 }
 
 // Views into envp, which libfcgi frees in FCGX_Finish_r: the Request made of them must end first.
-CgiParams read_params(FCGX_ParamArray envp)
+core::CgiParams read_params(FCGX_ParamArray envp)
 {
-    CgiParams params;
+    core::CgiParams params;
     params.reserve(40);  // nginx's fastcgi_params plus the request's headers
     for (; envp && *envp; ++envp) {
         const char* eq = std::strchr(*envp, '=');
@@ -389,11 +389,11 @@ bool stop_requested()
 namespace {
 
 // Reads the request accepted on `rq`, dispatches it and replies; false when the hooks say leave.
-bool serve_one(FCGX_Request& rq, const Dispatcher& dispatcher, std::size_t max_body_bytes,
+bool serve_one(FCGX_Request& rq, const core::Dispatcher& dispatcher, std::size_t max_body_bytes,
                const WorkerHooks& hooks, const std::function<void()>& finished)
 {
     // Reused from request to request, so their buffers keep their capacity.
-    static AccessLine access;
+    static core::AccessLine access;
     static std::string head;
     access.level = log4cplus::NOT_SET_LOG_LEVEL;
     {
@@ -401,13 +401,14 @@ bool serve_one(FCGX_Request& rq, const Dispatcher& dispatcher, std::size_t max_b
         std::string body;
         const bool fits =
             read_body(rq.in, FCGX_GetParam("CONTENT_LENGTH", rq.envp), max_body_bytes, body);
-        auto req = Request::borrowing(read_params(rq.envp), std::move(body));
+        auto req = core::Request::borrowing(read_params(rq.envp), std::move(body));
         if (hooks.before_request)
             hooks.before_request(req.method(), req.path());
-        const Reply reply = fits ? dispatcher.handle(req, &access)
-                                 : dispatcher.refuse(req, 413, "request body too large", &access);
+        const core::Reply reply =
+            fits ? dispatcher.handle(req, &access)
+                 : dispatcher.refuse(req, 413, "request body too large", &access);
         head.clear();
-        append_cgi_head(reply, head);
+        core::append_cgi_head(reply, head);
         // A failed write means the client went away: nothing to do but finish the request (which
         // then closes the connection).
         if (FCGX_PutStr(head.data(), static_cast<int>(head.size()), rq.out) < 0 ||
@@ -418,14 +419,14 @@ bool serve_one(FCGX_Request& rq, const Dispatcher& dispatcher, std::size_t max_b
     }
     FCGX_Finish_r(&rq);  // keeps the connection open when nginx asked for it (FCGI_KEEP_CONN)
     finished();          // another worker may take the next request on this connection now
-    write_access_line(access);  // after the reply has gone: the client does not wait for it
+    core::write_access_line(access);  // after the reply has gone: the client does not wait for it
     return !hooks.after_request || hooks.after_request();
 }
 
 }  // namespace
 
-int serve_fcgi(const Dispatcher& dispatcher, std::size_t max_body_bytes, const WorkerHooks& hooks,
-               const std::vector<std::string>& web_servers)
+int serve_fcgi(const core::Dispatcher& dispatcher, std::size_t max_body_bytes,
+               const WorkerHooks& hooks, const std::vector<std::string>& web_servers)
 {
     const sigset_t waiting = install_signals();  // before FCGX_Init, so libfcgi leaves them alone
     if (FCGX_Init() != 0) {
@@ -513,4 +514,4 @@ int serve_fcgi(const Dispatcher& dispatcher, std::size_t max_body_bytes, const W
     return exit_code;
 }
 
-}  // namespace core
+}  // namespace prefork

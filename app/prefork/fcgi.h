@@ -9,7 +9,7 @@
 
 #include "app/core/dispatcher.h"
 
-namespace core {
+namespace prefork {
 
 struct WorkerHooks {
     // Called once a request is accepted, with its method and path (the scoreboard).
@@ -27,11 +27,11 @@ struct WorkerHooks {
 // a request short (libfcgi would drop a request whose read() a signal interrupts). On a TCP
 // socket, a connection from a peer not in web_servers (canonical addresses; empty: any) is closed
 // at once with a warning.
-int serve_fcgi(const Dispatcher& dispatcher, std::size_t max_body_bytes,
+int serve_fcgi(const core::Dispatcher& dispatcher, std::size_t max_body_bytes,
                const WorkerHooks& hooks = {}, const std::vector<std::string>& web_servers = {});
 
 // True once a stop signal arrived, even while it is held back during a request (long handlers
 // may check it).
 bool stop_requested();
 
-}  // namespace core
+}  // namespace prefork

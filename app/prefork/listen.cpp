@@ -16,14 +16,14 @@
 
 #include "app/core/errors.h"
 
-namespace core {
+namespace prefork {
 namespace {
 
 constexpr int kBacklog = 1024;
 
 [[noreturn]] void fail(const std::string& spec, const char* what)
 {
-    throw ConfigError(spec + ": " + what + ": " + std::strerror(errno));
+    throw core::ConfigError(spec + ": " + what + ": " + std::strerror(errno));
 }
 
 struct Address {
@@ -42,7 +42,7 @@ Address resolve(const std::string& spec)
         sockaddr_un un{};
         un.sun_family = AF_UNIX;
         if (a.path.empty() || a.path.size() >= sizeof un.sun_path)
-            throw ConfigError(spec + ": socket path empty or too long");
+            throw core::ConfigError(spec + ": socket path empty or too long");
         std::memcpy(un.sun_path, a.path.c_str(), a.path.size() + 1);
         std::memcpy(&a.addr, &un, sizeof un);
         a.len = sizeof un;
@@ -51,7 +51,7 @@ Address resolve(const std::string& spec)
     }
     const auto colon = spec.rfind(':');
     if (colon == std::string::npos)
-        throw ConfigError(spec + ": expected unix:/path or host:port");
+        throw core::ConfigError(spec + ": expected unix:/path or host:port");
     a.host = spec.substr(0, colon);
     const std::string port = spec.substr(colon + 1);
     addrinfo hints{}, *res = nullptr;
@@ -60,7 +60,7 @@ Address resolve(const std::string& spec)
     hints.ai_flags = AI_PASSIVE;
     if (getaddrinfo(a.host.empty() ? nullptr : a.host.c_str(), port.c_str(), &hints, &res) != 0 ||
         !res)
-        throw ConfigError(spec + ": cannot resolve");
+        throw core::ConfigError(spec + ": cannot resolve");
     std::memcpy(&a.addr, res->ai_addr, res->ai_addrlen);
     a.len = res->ai_addrlen;
     a.family = res->ai_family;
@@ -164,4 +164,4 @@ std::string peer_ip(int fd)
     return canonical_ip(text);
 }
 
-}  // namespace core
+}  // namespace prefork

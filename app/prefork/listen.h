@@ -5,7 +5,7 @@
 #include <string>
 #include <vector>
 
-namespace core {
+namespace prefork {
 
 // True when fd is a listening socket (spawn-fcgi hands one over on fd 0).
 bool is_listening_socket(int fd);
@@ -32,4 +32,4 @@ std::string canonical_ip(const std::string& text);
 // The canonical address of a TCP socket's peer; "" for a unix socket or when it cannot be told.
 std::string peer_ip(int fd);
 
-}  // namespace core
+}  // namespace prefork

@@ -18,7 +18,7 @@
 #include "app/prefork/stats.h"
 #include "app/prefork/supervisor.h"
 
-namespace core {
+namespace prefork {
 
 using Clock = std::chrono::steady_clock;
 
@@ -94,4 +94,4 @@ private:
     Clock::time_point stop_deadline_{}, old_deadline_{}, next_tick_{}, reload_started_{};
 };
 
-}  // namespace core
+}  // namespace prefork

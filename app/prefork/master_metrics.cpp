@@ -7,10 +7,10 @@
 #include "app/core/log.h"
 #include "app/prefork/master.h"
 
-namespace core {
+namespace prefork {
 namespace {
 
-const auto lg = logger("master");
+const auto lg = core::logger("master");
 
 }  // namespace
 
@@ -61,4 +61,4 @@ std::string Master::metrics_text() const
     return out;
 }
 
-}  // namespace core
+}  // namespace prefork

@@ -15,10 +15,10 @@
 #include "app/prefork/notify.h"
 #include "app/prefork/process.h"
 
-namespace core {
+namespace prefork {
 namespace {
 
-const auto lg = logger("master");
+const auto lg = core::logger("master");
 
 }  // namespace
 
@@ -126,4 +126,4 @@ void Master::retire_old_when_new_ready(Clock::time_point now)
                  std::to_string(counters_.reloads));
 }
 
-}  // namespace core
+}  // namespace prefork

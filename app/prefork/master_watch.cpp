@@ -6,10 +6,10 @@
 #include "app/prefork/master.h"
 #include "app/prefork/worker_life.h"
 
-namespace core {
+namespace prefork {
 namespace {
 
-const auto lg = logger("master");
+const auto lg = core::logger("master");
 
 void kill_all(Generation& g, const char* why)
 {
@@ -120,4 +120,4 @@ std::string Master::snapshot() const
     return stats_json(s);
 }
 
-}  // namespace core
+}  // namespace prefork

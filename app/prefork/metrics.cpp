@@ -20,7 +20,7 @@
 
 #include "app/core/router.h"
 
-namespace core {
+namespace prefork {
 
 const char* const kMetricsEnv = "SUPERVISOR_METRICS";
 
@@ -151,7 +151,7 @@ std::string master_text(const MasterCounters& c, std::int64_t busy, std::int64_t
     return out;
 }
 
-std::vector<std::pair<std::string, std::string>> route_labels(const Router& r)
+std::vector<std::pair<std::string, std::string>> route_labels(const core::Router& r)
 {
     std::vector<std::pair<std::string, std::string>> out;
     for (const auto& route : r.routes())
@@ -269,7 +269,7 @@ RequestCounts MetricsTable::read() const
     return c;
 }
 
-MetricsWriter::MetricsWriter(const Router& r)
+MetricsWriter::MetricsWriter(const core::Router& r)
 {
     const char* env = std::getenv(kMetricsEnv);
     if (!env || std::strcmp(env, "1") != 0 || r.routes().empty())
@@ -281,7 +281,7 @@ MetricsWriter::MetricsWriter(const Router& r)
     slots_ = table_.slots_for(labels);
 }
 
-void MetricsWriter::record(const Route* matched, int status, double seconds)
+void MetricsWriter::record(const core::Route* matched, int status, double seconds)
 {
     if (!table_)
         return;
@@ -290,4 +290,4 @@ void MetricsWriter::record(const Route* matched, int status, double seconds)
     table_.record(i < slots_.size() ? slots_[i] : -1, status, seconds);
 }
 
-}  // namespace core
+}  // namespace prefork

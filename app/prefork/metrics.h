@@ -13,9 +13,11 @@
 #include "app/prefork/stats.h"
 
 namespace core {
-
 struct Route;
 class Router;
+}  // namespace core
+
+namespace prefork {
 
 // Upper bounds in seconds of the latency histogram's buckets; one more bucket is +Inf.
 constexpr std::array<double, 12> kLatencyBounds{0.001, 0.005, 0.01, 0.025, 0.05, 0.1,
@@ -42,7 +44,7 @@ std::string requests_text(const RequestCounts& c);
 std::string master_text(const MasterCounters& c, std::int64_t busy, std::int64_t idle);
 
 // A (method, route pattern) pair per route, as the router lists them.
-std::vector<std::pair<std::string, std::string>> route_labels(const Router& r);
+std::vector<std::pair<std::string, std::string>> route_labels(const core::Router& r);
 
 class MetricsTable {
 public:
@@ -74,16 +76,16 @@ private:
 // A worker's end: the table on fd 4 when the master said so (SUPERVISOR_METRICS), else nothing.
 class MetricsWriter {
 public:
-    explicit MetricsWriter(const Router& r);
-    void record(const Route* matched, int status, double seconds);
+    explicit MetricsWriter(const core::Router& r);
+    void record(const core::Route* matched, int status, double seconds);
 
 private:
     MetricsTable table_;
-    const Route* first_ = nullptr;
+    const core::Route* first_ = nullptr;
     std::vector<int> slots_;  // by route index
 };
 
 extern const char* const kMetricsEnv;
 constexpr int kMetricsFd = 4;
 
-}  // namespace core
+}  // namespace prefork

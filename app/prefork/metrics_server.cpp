@@ -9,7 +9,7 @@
 #include <algorithm>
 #include <cerrno>
 
-namespace core {
+namespace prefork {
 namespace {
 
 constexpr std::size_t kMaxHead = 8192;
@@ -112,4 +112,4 @@ bool MetricsServer::step(Client& c, const std::function<std::string()>& text)
     return false;
 }
 
-}  // namespace core
+}  // namespace prefork

@@ -11,7 +11,7 @@
 
 #include "app/prefork/stats.h"
 
-namespace core {
+namespace prefork {
 
 class MetricsServer {
 public:
@@ -42,4 +42,4 @@ private:
 // HEAD of /metrics, else 404. A plain function, so a unit test can call it.
 std::string metrics_reply(const std::string& head, const std::function<std::string()>& text);
 
-}  // namespace core
+}  // namespace prefork

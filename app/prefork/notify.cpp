@@ -5,7 +5,7 @@
 
 #include <systemd/sd-daemon.h>
 
-namespace core {
+namespace prefork {
 namespace {
 
 void send(const std::string& state, const std::string& status)
@@ -35,4 +35,4 @@ void notify_status(const std::string& status)
     send("", status);
 }
 
-}  // namespace core
+}  // namespace prefork

@@ -4,11 +4,11 @@
 #pragma once
 #include <string>
 
-namespace core {
+namespace prefork {
 
 void notify_ready(const std::string& status);
 void notify_reloading(const std::string& status);
 void notify_stopping(const std::string& status);
 void notify_status(const std::string& status);  // STATUS= alone: what `systemctl status` shows
 
-}  // namespace core
+}  // namespace prefork

@@ -15,7 +15,7 @@
 #include <cstring>
 #include <fstream>
 
-namespace core {
+namespace prefork {
 
 pid_t spawn_process(const std::string& exec_path, const std::vector<std::string>& argv,
                     const std::vector<FdMove>& fds, const sigset_t& mask, bool own_group)
@@ -112,4 +112,4 @@ bool use_batch_scheduling()
     return sched_setscheduler(0, SCHED_BATCH, &param) == 0;
 }
 
-}  // namespace core
+}  // namespace prefork

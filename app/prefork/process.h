@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-namespace core {
+namespace prefork {
 
 struct FdMove {
     int from, to;  // `from` is dup2'ed onto `to` in the child, without close-on-exec
@@ -47,4 +47,4 @@ bool use_batch_scheduling();
 // cloexec_from). Returns only on failure, with errno set.
 void exec_program(const std::string& program, const std::vector<std::string>& args);
 
-}  // namespace core
+}  // namespace prefork

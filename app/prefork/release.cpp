@@ -1,12 +1,12 @@
-// release.cpp: the deployed release of the running binary (see build_id.h). Resolved through
+// release.cpp: the deployed release of the running binary (see release.h). Resolved through
 // /proc/self/exe, so after `current` moves on it still names the release this image came from.
 #include <fstream>
 #include <string>
 
-#include "app/core/build_id.h"
+#include "app/prefork/release.h"
 #include "app/prefork/supervisor.h"  // self_path
 
-namespace core {
+namespace prefork {
 
 namespace {
 
@@ -47,4 +47,4 @@ std::string release_record(const std::string& key)
     return "";
 }
 
-}  // namespace core
+}  // namespace prefork

@@ -15,7 +15,7 @@
 #include "app/prefork/listen.h"
 #include "app/prefork/process.h"
 
-namespace core {
+namespace prefork {
 namespace {
 
 const char* const kHandoverEnv = "SUPERVISOR_HANDOVER";
@@ -171,7 +171,8 @@ bool FileWatch::changed()
 
 ReloadCheck::ReloadCheck(const std::string& log_name, std::function<void()> on_passed,
                          std::function<void(const std::string&)> on_failed)
-    : lg_(logger(log_name)), on_passed_(std::move(on_passed)), on_failed_(std::move(on_failed))
+    : lg_(core::logger(log_name)), on_passed_(std::move(on_passed)),
+      on_failed_(std::move(on_failed))
 {
 }
 
@@ -250,8 +251,9 @@ int server_socket(const std::string& spec)
     if (is_listening_socket(0))
         return 0;
     if (spec.empty())
-        throw ConfigError("no listening socket on fd 0 (spawn-fcgi) and no 'listen' in the config");
+        throw core::ConfigError(
+            "no listening socket on fd 0 (spawn-fcgi) and no 'listen' in the config");
     return listen_on(spec);
 }
 
-}  // namespace core
+}  // namespace prefork

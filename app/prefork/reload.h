@@ -18,7 +18,7 @@
 
 #include "app/prefork/stats.h"
 
-namespace core {
+namespace prefork {
 
 // What one master image hands the next through its environment.
 struct Handover {
@@ -97,4 +97,4 @@ private:
     sigset_t mask_{};
 };
 
-}  // namespace core
+}  // namespace prefork

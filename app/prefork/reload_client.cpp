@@ -17,7 +17,7 @@
 
 #include "app/prefork/stats.h"
 
-namespace core {
+namespace prefork {
 namespace {
 
 struct ReloadView {
@@ -107,4 +107,4 @@ int reload_and_wait(const std::string& program, const std::string& spec, const s
     return fail("gave no result within " + std::to_string(max_seconds) + " s");
 }
 
-}  // namespace core
+}  // namespace prefork

@@ -13,7 +13,7 @@
 #include <cstring>
 #include <stdexcept>
 
-namespace core {
+namespace prefork {
 
 const char* const kScoreboardEnv = "SUPERVISOR_SCOREBOARD";
 
@@ -177,4 +177,4 @@ void ScoreWriter::leaving(LeaveReason why)
     write(WorkerState::leaving, nullptr, nullptr, 0, requests_);
 }
 
-}  // namespace core
+}  // namespace prefork

@@ -9,7 +9,7 @@
 #include <cstdint>
 #include <string>
 
-namespace core {
+namespace prefork {
 
 enum class WorkerState : std::uint8_t { starting, idle, busy, leaving };
 // Why a worker left on its own, read by the master when it reaps the worker.
@@ -86,4 +86,4 @@ private:
 extern const char* const kScoreboardEnv;
 constexpr int kScoreboardFd = 3;
 
-}  // namespace core
+}  // namespace prefork

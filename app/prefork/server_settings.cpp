@@ -7,19 +7,19 @@
 #include "app/prefork/listen.h"
 #include "app/prefork/stats.h"
 
-namespace core {
+namespace prefork {
 
-std::vector<Key> ServerSettings::keys()
+std::vector<core::Key> ServerSettings::keys()
 {
-    return {Key::text("listen", ""),
-            Key::integer("max_body_bytes", 1048576, 0, INT_MAX),
-            Key::text("metrics_listen", "127.0.0.1:9117"),
-            Key::text("test_crash_file", ""),
-            Key::list("fcgi_web_server_addrs", {}),
-            Key::flag("worker_batch_scheduling", true)};
+    return {core::Key::text("listen", ""),
+            core::Key::integer("max_body_bytes", 1048576, 0, INT_MAX),
+            core::Key::text("metrics_listen", "127.0.0.1:9117"),
+            core::Key::text("test_crash_file", ""),
+            core::Key::list("fcgi_web_server_addrs", {}),
+            core::Key::flag("worker_batch_scheduling", true)};
 }
 
-ServerSettings ServerSettings::from(const Config& c)
+ServerSettings ServerSettings::from(const core::Config& c)
 {
     ServerSettings s{c.str("listen"),
                      static_cast<std::size_t>(c.integer("max_body_bytes")),
@@ -31,10 +31,10 @@ ServerSettings ServerSettings::from(const Config& c)
     for (const auto& a : c.list("fcgi_web_server_addrs")) {
         s.web_servers.push_back(canonical_ip(a));
         if (s.web_servers.back().empty())
-            throw ConfigError("config key fcgi_web_server_addrs: \"" + a +
-                              "\" is not an IPv4 or IPv6 address");
+            throw core::ConfigError("config key fcgi_web_server_addrs: \"" + a +
+                                    "\" is not an IPv4 or IPv6 address");
     }
     return s;
 }
 
-}  // namespace core
+}  // namespace prefork

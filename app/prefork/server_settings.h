@@ -7,7 +7,7 @@
 
 #include "app/core/settings.h"
 
-namespace core {
+namespace prefork {
 
 struct ServerSettings {
     std::string listen;           // "unix:/path" or "host:port", when fd 0 is no listening socket
@@ -19,9 +19,9 @@ struct ServerSettings {
     // connections themselves.
     std::vector<std::string> web_servers;
     bool batch_scheduling;  // workers run under SCHED_BATCH (README "Benchmark")
-    static std::vector<Key> keys();
-    static ServerSettings from(const Config& c);  // ConfigError on a metrics_listen not
-                                                  // local or a web server that is no address
+    static std::vector<core::Key> keys();
+    static ServerSettings from(const core::Config& c);  // ConfigError on a metrics_listen not
+                                                        // local or a web server that is no address
 };
 
-}  // namespace core
+}  // namespace prefork

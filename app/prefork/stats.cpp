@@ -13,26 +13,27 @@
 #include <iostream>
 
 #include "app/core/build_id.h"
+#include "app/prefork/release.h"
 #include "app/core/errors.h"
 #include "app/core/json.h"
 #include "app/prefork/listen.h"
 
-namespace core {
+namespace prefork {
 namespace {
 
-void member(JsonWriter& w, const char* key, std::int64_t value)
+void member(core::JsonWriter& w, const char* key, std::int64_t value)
 {
     w.Key(key);
     w.Int64(value);
 }
 
-void member(JsonWriter& w, const char* key, const std::string& value)
+void member(core::JsonWriter& w, const char* key, const std::string& value)
 {
     w.Key(key);
     w.String(value);
 }
 
-void write_worker(JsonWriter& w, const WorkerStats& ws)
+void write_worker(core::JsonWriter& w, const WorkerStats& ws)
 {
     w.StartObject();
     member(w, "id", ws.id);
@@ -54,7 +55,7 @@ void write_worker(JsonWriter& w, const WorkerStats& ws)
 std::string stats_json(const StatsSnapshot& s)
 {
     rapidjson::StringBuffer sb;
-    JsonWriter w(sb);
+    core::JsonWriter w(sb);
     const auto& c = s.counters;
     std::int64_t requests = c.requests_done, busy = 0, idle = 0;
     for (const auto& ws : s.workers) {
@@ -65,7 +66,7 @@ std::string stats_json(const StatsSnapshot& s)
     w.StartObject();
     member(w, "name", s.name);
     member(w, "build_id", s.build_id);
-    member(w, "build", build_id());
+    member(w, "build", core::build_id());
     member(w, "release", release_id());
     member(w, "deployed_by", release_record("by"));
     const std::pair<const char*, std::int64_t> numbers[] = {
@@ -99,8 +100,8 @@ std::string stats_json(const StatsSnapshot& s)
 void require_local(const char* key, const std::string& spec)
 {
     if (!spec.empty() && !is_local_address(spec))
-        throw ConfigError(std::string(key) + " " + spec +
-                          ": must be a unix socket or a loopback address (127.0.0.1:port)");
+        throw core::ConfigError(std::string(key) + " " + spec +
+                                ": must be a unix socket or a loopback address (127.0.0.1:port)");
 }
 
 StatsServer::StatsServer(const std::string& spec, const char* key)
@@ -164,4 +165,4 @@ std::string fetch_stats(const std::string& spec)
     return out;
 }
 
-}  // namespace core
+}  // namespace prefork

@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-namespace core {
+namespace prefork {
 
 struct MasterCounters {
     std::int64_t started = 0;  // unix time of the first start, kept across reloads
@@ -79,4 +79,4 @@ std::string fetch_stats(const std::string& spec);
 int reload_and_wait(const std::string& program, const std::string& spec, const std::string& pid,
                     int max_seconds = 120);
 
-}  // namespace core
+}  // namespace prefork

@@ -22,10 +22,10 @@
 #include "app/prefork/notify.h"
 #include "app/prefork/process.h"
 
-namespace core {
+namespace prefork {
 namespace {
 
-const auto lg = logger("master");
+const auto lg = core::logger("master");
 const int kMasterSignals[] = {SIGCHLD, SIGTERM, SIGINT, SIGQUIT, SIGHUP};
 
 // "/run/restpie" of "/run/restpie/stats.sock"; "" for "" or a name without a directory.
@@ -325,20 +325,20 @@ void Master::on_exit(Generation& g, Worker& w, int status)
     }
 }
 
-std::vector<Key> SupervisorOptions::keys()
+std::vector<core::Key> SupervisorOptions::keys()
 {
     constexpr std::int64_t kDay = 86400;
-    return {Key::integer("workers", 4, 1, 1024),
-            Key::integer("stop_grace_seconds", 30, 0, kDay),
-            Key::integer("harakiri_seconds", 20, 0, kDay),
-            Key::integer("max_worker_lifetime_seconds", 36000, 0, 365 * kDay),
-            Key::integer("reload_mercy_seconds", 60, 0, kDay),
-            Key::text("reload_file", "RESTART"),
-            Key::flag("reload_on_rebuild", true),
-            Key::text("stats_listen", "")};
+    return {core::Key::integer("workers", 4, 1, 1024),
+            core::Key::integer("stop_grace_seconds", 30, 0, kDay),
+            core::Key::integer("harakiri_seconds", 20, 0, kDay),
+            core::Key::integer("max_worker_lifetime_seconds", 36000, 0, 365 * kDay),
+            core::Key::integer("reload_mercy_seconds", 60, 0, kDay),
+            core::Key::text("reload_file", "RESTART"),
+            core::Key::flag("reload_on_rebuild", true),
+            core::Key::text("stats_listen", "")};
 }
 
-SupervisorOptions SupervisorOptions::from(const Config& c)
+SupervisorOptions SupervisorOptions::from(const core::Config& c)
 {
     SupervisorOptions o;
     o.workers = static_cast<int>(c.integer("workers"));
@@ -354,7 +354,7 @@ SupervisorOptions SupervisorOptions::from(const Config& c)
 
 SupervisorOptions supervisor_options(int argc, char** argv)
 {
-    SupervisorOptions o = settings<SupervisorOptions>();
+    SupervisorOptions o = core::settings<SupervisorOptions>();
     o.program = self_path(argv[0]);
     o.args.assign(argv + 1, argv + argc);
     return o;
@@ -397,4 +397,4 @@ std::string self_path(const char* argv0)
     return std::string(buf, static_cast<std::size_t>(n));
 }
 
-}  // namespace core
+}  // namespace prefork

@@ -14,7 +14,7 @@
 
 #include "app/core/settings.h"
 
-namespace core {
+namespace prefork {
 
 // The defaults below are for callers that fill the options themselves (the spooler); the
 // config's defaults are in keys().
@@ -41,8 +41,8 @@ struct SupervisorOptions {
     // The server's keys: workers, stop_grace_seconds (the spooler's and cron's too),
     // harakiri_seconds, max_worker_lifetime_seconds, reload_mercy_seconds, reload_file,
     // reload_on_rebuild (only with local_dev), stats_listen.
-    static std::vector<Key> keys();
-    static SupervisorOptions from(const Config& c);
+    static std::vector<core::Key> keys();
+    static SupervisorOptions from(const core::Config& c);
 };
 
 // The server's options (settings<SupervisorOptions>()) with `program` this binary and `args`
@@ -67,4 +67,4 @@ std::optional<std::string> flag_value(int argc, char** argv, const char* flag);
 // a reload runs).
 std::string self_path(const char* argv0 = nullptr);
 
-}  // namespace core
+}  // namespace prefork

@@ -8,16 +8,16 @@
 
 #include "app/core/config.h"
 
-namespace core {
+namespace prefork {
 
-std::vector<Key> RecycleLimits::keys()
+std::vector<core::Key> RecycleLimits::keys()
 {
-    return {Key::integer("max_requests", 100000, 0, INT64_MAX),
-            Key::integer("reload_on_rss_mb", 0, 0, 1 << 20),
-            Key::integer("min_worker_lifetime_seconds", 10, 0, 86400)};
+    return {core::Key::integer("max_requests", 100000, 0, INT64_MAX),
+            core::Key::integer("reload_on_rss_mb", 0, 0, 1 << 20),
+            core::Key::integer("min_worker_lifetime_seconds", 10, 0, 86400)};
 }
 
-RecycleLimits RecycleLimits::from(const Config& c)
+RecycleLimits RecycleLimits::from(const core::Config& c)
 {
     RecycleLimits l;
     l.max_requests = static_cast<std::uint64_t>(c.integer("max_requests"));
@@ -68,4 +68,4 @@ long rss_kb(pid_t pid)
     return resident * (sysconf(_SC_PAGESIZE) / 1024);
 }
 
-}  // namespace core
+}  // namespace prefork

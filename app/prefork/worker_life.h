@@ -11,15 +11,15 @@
 #include "app/prefork/scoreboard.h"
 #include "app/core/settings.h"
 
-namespace core {
+namespace prefork {
 
 // The server's limits: max_requests, reload_on_rss_mb, min_worker_lifetime_seconds.
 struct RecycleLimits {
     std::uint64_t max_requests = 0;  // 0: no limit
     long rss_limit_kb = 0;           // 0: no limit
     int min_lifetime_seconds = 0;    // no recycling before this age
-    static std::vector<Key> keys();
-    static RecycleLimits from(const Config& c);
+    static std::vector<core::Key> keys();
+    static RecycleLimits from(const core::Config& c);
 };
 
 class WorkerLife {
@@ -42,4 +42,4 @@ bool crash_at_start(const std::string& crash_file);
 // Resident memory of a process in KiB from /proc/<pid>/statm; 0 when it cannot be read.
 long rss_kb(pid_t pid);
 
-}  // namespace core
+}  // namespace prefork

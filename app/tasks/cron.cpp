@@ -135,7 +135,7 @@ CronSettings CronSettings::from(const core::Config& c)
     s.cap_seconds = static_cast<int>(c.integer("cron_time_cap_seconds"));
     s.grace_seconds = static_cast<int>(c.integer("stop_grace_seconds"));
     s.stats_listen = c.str("cron_stats_listen");
-    core::require_local("cron_stats_listen", s.stats_listen);
+    prefork::require_local("cron_stats_listen", s.stats_listen);
     s.minute_seconds =
         c.flag("test_mode") ? static_cast<int>(c.integer("test_cron_minute_seconds")) : 60;
     return s;

@@ -104,7 +104,8 @@ void Scheduler::adopt()
 
 void Scheduler::open_stats()
 {
-    const auto dir = std::filesystem::path(core::unix_socket_path(s_.stats_listen)).parent_path();
+    const auto dir =
+        std::filesystem::path(prefork::unix_socket_path(s_.stats_listen)).parent_path();
     if (!dir.empty() && !std::filesystem::exists(dir)) {
         LOG4CPLUS_WARN(lg,
                        "no stats view (cron --stats, --reload): the directory of "
@@ -137,7 +138,7 @@ void Scheduler::request_reload(const std::string& why)
     }
     reload_pending_ = false;
     ++counters_.reloads_started;
-    core::notify_reloading("cron: reload (" + why + ")");
+    prefork::notify_reloading("cron: reload (" + why + ")");
     check_.start(why, program_, args_, child_mask_);
 }
 
@@ -160,9 +161,9 @@ void Scheduler::hand_over()
     }
     LOG4CPLUS_INFO(lg, "reload: re-executing " << program_ << "; " << handed
                                                << " runs in progress go on under the new image");
-    core::cloexec_from(3);  // the new image needs no descriptor of this one
+    prefork::cloexec_from(3);  // the new image needs no descriptor of this one
     setenv(kCronHandoverEnv, out.str().c_str(), 1);
-    core::exec_program(program_, args_);
+    prefork::exec_program(program_, args_);
     const int saved = errno;
     unsetenv(kCronHandoverEnv);
     reload_failed("exec " + program_ + ": " + std::strerror(saved));
@@ -173,7 +174,7 @@ void Scheduler::reload_failed(const std::string& error)
     ++counters_.reloads_failed;
     last_reload_error_ = error;
     LOG4CPLUS_ERROR(lg, "reload aborted: " << error << "; the old image keeps running");
-    core::notify_ready("cron: running; the last reload was aborted: " + error);
+    prefork::notify_ready("cron: running; the last reload was aborted: " + error);
     if (reload_pending_)
         request_reload("one that waited");
 }
@@ -183,14 +184,14 @@ void Scheduler::serve_stats() const
     if (!stats_)
         return;
     stats_->serve([this] {
-        core::StatsSnapshot s{"cron", build_id_, getpid(), counters_, last_reload_error_, 0, {}};
+        prefork::StatsSnapshot s{"cron", build_id_, getpid(), counters_, last_reload_error_, 0, {}};
         const auto now = Steady::now();
         int id = 0;
         for (const auto& r : runs_) {  // the runs in progress stand as the workers
             ++id;
             if (r.pid <= 0)
                 continue;
-            core::WorkerStats w;
+            prefork::WorkerStats w;
             w.id = id;
             w.pid = r.pid;
             w.state = "busy";
@@ -200,7 +201,7 @@ void Scheduler::serve_stats() const
             w.age_s = w.request_ms / 1000;
             s.workers.push_back(w);
         }
-        return core::stats_json(s);
+        return prefork::stats_json(s);
     });
 }
 

@@ -42,7 +42,7 @@ std::string describe(int status)
 }  // namespace
 
 Scheduler::Scheduler(const Cron& cron, const CronSettings& s, int argc, char** argv)
-    : s_(s), program_(core::self_path(argv[0])), args_(argv + 1, argv + argc)
+    : s_(s), program_(prefork::self_path(argv[0])), args_(argv + 1, argv + argc)
 {
     const auto now = Steady::now();
     for (const auto& job : cron.jobs()) {
@@ -62,7 +62,7 @@ Scheduler::Scheduler(const Cron& cron, const CronSettings& s, int argc, char** a
     sfd_ = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
     if (sfd_ < 0)
         throw std::runtime_error(std::string("signalfd: ") + std::strerror(errno));
-    build_id_ = core::file_hash("/proc/self/exe");
+    build_id_ = prefork::file_hash("/proc/self/exe");
     counters_.started = std::time(nullptr);
     // Entries due in the minute cron starts in wait for their next time: a restart within a
     // minute must not run them twice. A reload goes on from the minute the image before reached.
@@ -76,10 +76,10 @@ int Scheduler::loop()
     const auto jobs = std::to_string(
         std::count_if(runs_.begin(), runs_.end(), [](const CronRun& r) { return r.job; }));
     if (adopted_)  // the reload is over: systemd heard RELOADING=1 from the image before
-        core::notify_ready("cron: " + jobs + " jobs scheduled after reload " +
-                           std::to_string(counters_.reloads));
+        prefork::notify_ready("cron: " + jobs + " jobs scheduled after reload " +
+                              std::to_string(counters_.reloads));
     else
-        core::notify_ready("cron: " + jobs + " jobs scheduled");
+        prefork::notify_ready("cron: " + jobs + " jobs scheduled");
     if (reload_pending_)  // a SIGHUP came while the image before was checking the binary
         request_reload("one that waited");
     while (true) {
@@ -142,7 +142,7 @@ void Scheduler::start(CronRun& r)
         return;
     }
     // This image, as the supervisor's workers: new code only comes with a checked reload.
-    const pid_t pid = core::spawn_process("/proc/self/exe", r.argv, {}, child_mask_, true);
+    const pid_t pid = prefork::spawn_process("/proc/self/exe", r.argv, {}, child_mask_, true);
     if (pid < 0) {
         LOG4CPLUS_ERROR(lg, "job " << r.name << ": fork failed: " << std::strerror(errno));
         return;
@@ -207,7 +207,7 @@ void Scheduler::on_signal(int sig)
     }
     LOG4CPLUS_INFO(lg, "got " << strsignal(sig) << ": stopping; " << running() << " jobs running");
     stopping_ = true;
-    core::notify_stopping(std::string("stopping: ") + strsignal(sig));
+    prefork::notify_stopping(std::string("stopping: ") + strsignal(sig));
     stop_deadline_ = Steady::now() + seconds(s_.grace_seconds);
     check_.cancel();
     for (const auto& r : runs_)
@@ -268,15 +268,16 @@ int cron_main(int argc, char** argv, const core::SettingsSchema& schema,
 {
     return core::run_main(argc, argv, "cron", schema, [&] {
         const auto settings = core::settings<CronSettings>();
-        if (core::has_flag(argc, argv, "--stats"))
-            return core::print_stats(settings.stats_listen);
-        if (const auto pid = core::flag_value(argc, argv, "--reload"))
-            return core::reload_and_wait("cron", settings.stats_listen, *pid);
+        if (prefork::has_flag(argc, argv, "--stats"))
+            return prefork::print_stats(settings.stats_listen);
+        if (const auto pid = prefork::flag_value(argc, argv, "--reload"))
+            return prefork::reload_and_wait("cron", settings.stats_listen, *pid);
         Cron cron;
         add_jobs(cron);
-        if (core::has_flag(argc, argv, "--check"))  // a reload (SIGHUP) asks first: can it start?
+        if (prefork::has_flag(argc, argv,
+                              "--check"))  // a reload (SIGHUP) asks first: can it start?
             return 0;
-        if (const auto name = core::flag_value(argc, argv, "--job"); name && !name->empty())
+        if (const auto name = prefork::flag_value(argc, argv, "--job"); name && !name->empty())
             return run_job(cron, *name);
         init_task_logging("cron");
         core::log_to_journal_too();

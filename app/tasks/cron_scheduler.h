@@ -59,10 +59,10 @@ private:
     bool stopping_ = false;
     Steady::time_point stop_deadline_{};
     std::int64_t last_minute_ = 0;  // the last minute whose entries were started
-    core::MasterCounters counters_;
-    std::optional<core::StatsServer> stats_;
-    core::ReloadCheck check_{"tasks.cron", [this] { hand_over(); },
-                             [this](const std::string& e) { reload_failed(e); }};
+    prefork::MasterCounters counters_;
+    std::optional<prefork::StatsServer> stats_;
+    prefork::ReloadCheck check_{"tasks.cron", [this] { hand_over(); },
+                                [this](const std::string& e) { reload_failed(e); }};
     std::string last_reload_error_, build_id_;
     bool reload_pending_ = false, adopted_ = false;
 };

@@ -151,7 +151,7 @@ std::string spool_metrics(const std::string& spool_dir)
     }
     std::string out;
     const auto one = [&](const char* name, const char* type, const char* help, std::int64_t v) {
-        core::write_family(out, name, type, help, {{"", static_cast<double>(v)}});
+        prefork::write_family(out, name, type, help, {{"", static_cast<double>(v)}});
     };
     one("restpie_spool_queue", "gauge", "Spooled tasks due and waiting for a spooler process.",
         t.ready);

@@ -30,11 +30,11 @@ int run_master(const Registry& registry, const SpoolerSettings& s, int argc, cha
     for (const auto& d : registry.all())
         names += " " + d.name;
     LOG4CPLUS_INFO(lg, "spool directory " << s.dir << "; tasks:" << names);
-    core::SupervisorOptions opt;
+    prefork::SupervisorOptions opt;
     opt.name = "spooler";
     opt.workers = s.processes;
-    opt.stop_grace_seconds = core::settings<core::SupervisorOptions>().stop_grace_seconds;
-    opt.program = core::self_path(argv[0]);
+    opt.stop_grace_seconds = core::settings<prefork::SupervisorOptions>().stop_grace_seconds;
+    opt.program = prefork::self_path(argv[0]);
     opt.args.assign(argv + 1, argv + argc);
     // Spooler processes publish no requests on the scoreboard: the task time cap is theirs
     // (spooler_time_cap_seconds), and the server's reload file is the server's. The master's
@@ -42,7 +42,7 @@ int run_master(const Registry& registry, const SpoolerSettings& s, int argc, cha
     // spooler_stats_listen, which `spooler --reload PID` reads.
     opt.harakiri_seconds = 0;
     opt.stats_listen = s.stats_listen;
-    return core::run_supervisor(opt);
+    return prefork::run_supervisor(opt);
 }
 
 }  // namespace
@@ -100,17 +100,18 @@ int spooler_main(int argc, char** argv, const core::SettingsSchema& schema,
 {
     return core::run_main(argc, argv, "spooler", schema, [&] {
         const auto s = core::settings<SpoolerSettings>();
-        if (core::has_flag(argc, argv, "--stats")) {
+        if (prefork::has_flag(argc, argv, "--stats")) {
             std::cout << stats_json(s.dir);
             return 0;
         }
-        if (const auto pid = core::flag_value(argc, argv, "--reload"))
-            return core::reload_and_wait("spooler", s.stats_listen, *pid);
+        if (const auto pid = prefork::flag_value(argc, argv, "--reload"))
+            return prefork::reload_and_wait("spooler", s.stats_listen, *pid);
         Registry registry;
         add_jobs(registry);
-        if (core::has_flag(argc, argv, "--check"))  // a reload (SIGHUP) asks first: can it start?
+        if (prefork::has_flag(argc, argv,
+                              "--check"))  // a reload (SIGHUP) asks first: can it start?
             return 0;
-        const int n = core::worker_number(argc, argv);
+        const int n = prefork::worker_number(argc, argv);
         return n > 0 ? run_spooler_process(registry, s, n) : run_master(registry, s, argc, argv);
     });
 }

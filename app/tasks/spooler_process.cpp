@@ -321,7 +321,7 @@ int run_spooler_process(const Registry& registry, const SpoolerSettings& s, int 
     install_handlers();
     // Marks this process up in the master's scoreboard: the master tells systemd READY, and a
     // reload lets the old processes go, once every process is.
-    core::ScoreWriter up(n);
+    prefork::ScoreWriter up(n);
     Worker(registry, s, n).loop();
     return 0;
 }

@@ -27,7 +27,7 @@ namespace {
 std::string scrape(const std::string& spec,
                    const std::string& request = "GET /metrics HTTP/1.0\r\n\r\n")
 {
-    const int fd = core::connect_to(spec);
+    const int fd = prefork::connect_to(spec);
     std::string out;
     if (send(fd, request.data(), request.size(), MSG_NOSIGNAL) ==
         static_cast<ssize_t>(request.size())) {
@@ -145,7 +145,7 @@ BOOST_AUTO_TEST_CASE(histogram_buckets_are_cumulative_and_count_is_the_route_cou
 
 BOOST_AUTO_TEST_CASE(a_silent_client_stalls_neither_the_page_nor_the_master)
 {
-    const int silent = core::connect_to(test::env_or("APP_METRICS_LISTEN", ""));
+    const int silent = prefork::connect_to(test::env_or("APP_METRICS_LISTEN", ""));
     BOOST_REQUIRE(send(silent, "GET /met", 8, MSG_NOSIGNAL) == 8);  // and then nothing
     const auto start = std::chrono::steady_clock::now();
     BOOST_TEST(test::get("/metrics").status == 200);

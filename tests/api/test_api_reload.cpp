@@ -120,7 +120,7 @@ private:
 std::string new_build(const Instance& inst, const std::string& marker)
 {
     inst.replace_binary(test::read_text(SERVER_BINARY) + "\nbuild " + marker + "\n");
-    return core::file_hash(inst.binary());
+    return prefork::file_hash(inst.binary());
 }
 
 // Runs `trigger` (which returns the build id expected after the reload) under a load of at least

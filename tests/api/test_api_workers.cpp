@@ -290,7 +290,7 @@ BOOST_AUTO_TEST_CASE(stats_command_shows_the_right_counts)
         BOOST_TEST(s.num(zero) == 0, zero);
     BOOST_TEST(s.num("idle") == 2);
     BOOST_TEST(s.num("uptime_s") >= 0);
-    BOOST_TEST(s.str("build_id") == core::file_hash(inst.binary()));
+    BOOST_TEST(s.str("build_id") == prefork::file_hash(inst.binary()));
     const auto children = test::children_of(inst.pid());
     const auto pids = s.pids();
     BOOST_TEST(std::set<pid_t>(pids.begin(), pids.end()) == children);

@@ -28,9 +28,9 @@ BOOST_AUTO_TEST_SUITE(metrics)
 
 BOOST_AUTO_TEST_CASE(request_families_have_help_type_and_cumulative_buckets)
 {
-    core::RequestCounts c;
+    prefork::RequestCounts c;
     c.classes = {0, 7, 0, 2, 1};
-    core::RouteCounts r;
+    prefork::RouteCounts r;
     r.method = "GET";
     r.route = "/api/movies/{id}";
     r.buckets[0] = 2;   // <= 1 ms
@@ -38,7 +38,7 @@ BOOST_AUTO_TEST_CASE(request_families_have_help_type_and_cumulative_buckets)
     r.buckets[12] = 1;  // over 10 s
     r.sum_seconds = 10.5;
     c.routes = {r};
-    const std::string t = core::requests_text(c);
+    const std::string t = prefork::requests_text(c);
     BOOST_TEST(t.find("# HELP restpie_http_requests_total ") != std::string::npos);
     BOOST_TEST(t.find("# TYPE restpie_http_requests_total counter\n") != std::string::npos);
     BOOST_TEST(t.find("# TYPE restpie_route_request_duration_seconds histogram\n") !=
@@ -60,16 +60,16 @@ BOOST_AUTO_TEST_CASE(request_families_have_help_type_and_cumulative_buckets)
 
 BOOST_AUTO_TEST_CASE(label_values_are_escaped)
 {
-    BOOST_TEST(core::label_value("a\"b\\c\nd") == "\"a\\\"b\\\\c\\nd\"");
+    BOOST_TEST(prefork::label_value("a\"b\\c\nd") == "\"a\\\"b\\\\c\\nd\"");
 }
 
 BOOST_AUTO_TEST_CASE(master_families)
 {
-    core::MasterCounters c;
+    prefork::MasterCounters c;
     c.reloads = 2;
     c.respawns = 3;
     c.harakiri = 1;
-    const std::string t = core::master_text(c, 1, 3);
+    const std::string t = prefork::master_text(c, 1, 3);
     BOOST_TEST(t.find("# TYPE restpie_workers_busy gauge\nrestpie_workers_busy 1\n") !=
                std::string::npos);
     BOOST_TEST(sample(t, "restpie_workers_idle") == 3);
@@ -80,7 +80,7 @@ BOOST_AUTO_TEST_CASE(master_families)
 
 BOOST_AUTO_TEST_CASE(table_counts_by_slot_and_keeps_slots_across_a_rebind)
 {
-    auto table = core::MetricsTable::create();
+    auto table = prefork::MetricsTable::create();
     const std::vector<std::pair<std::string, std::string>> v1{{"GET", "/a"}, {"POST", "/a"}};
     BOOST_TEST(table.bind(v1) == 0);
     const auto slots = table.slots_for(v1);
@@ -109,33 +109,34 @@ BOOST_AUTO_TEST_CASE(table_counts_by_slot_and_keeps_slots_across_a_rebind)
     BOOST_TEST(std::abs(get_a.sum_seconds - 0.006) < 1e-9);
     BOOST_TEST(c.routes[static_cast<std::size_t>(slots[1])].buckets[12] == 1u);  // +Inf only
     // The same memory seen through another mapping, as a worker or the next image sees it.
-    core::MetricsTable other(dup(table.fd()));
+    prefork::MetricsTable other(dup(table.fd()));
     BOOST_TEST(other.read().routes[static_cast<std::size_t>(slots[0])].count() == 2u);
 }
 
 BOOST_AUTO_TEST_CASE(http_reply_is_the_text_for_get_metrics_and_404_for_the_rest)
 {
     const auto text = [] { return std::string("restpie_x 1\n"); };
-    const auto ok = core::metrics_reply("GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n", text);
+    const auto ok = prefork::metrics_reply("GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n", text);
     BOOST_TEST(ok.rfind("HTTP/1.0 200 OK\r\n", 0) == 0);
     BOOST_TEST(ok.find("\r\nContent-Type: text/plain; version=0.0.4") != std::string::npos);
     BOOST_TEST(ok.find("\r\nContent-Length: 12\r\n") != std::string::npos);
     BOOST_TEST(ok.substr(ok.size() - 12) == "restpie_x 1\n");
     BOOST_TEST(
-        core::metrics_reply("GET /metrics?x=1 HTTP/1.0\n\n", text).rfind("HTTP/1.0 200", 0) == 0);
-    const auto head = core::metrics_reply("HEAD /metrics HTTP/1.0\r\n\r\n", text);
+        prefork::metrics_reply("GET /metrics?x=1 HTTP/1.0\n\n", text).rfind("HTTP/1.0 200", 0) ==
+        0);
+    const auto head = prefork::metrics_reply("HEAD /metrics HTTP/1.0\r\n\r\n", text);
     BOOST_TEST(head.substr(head.size() - 4) == "\r\n\r\n");
     for (const char* bad : {"GET / HTTP/1.0\r\n\r\n", "POST /metrics HTTP/1.0\r\n\r\n",
                             "GET /metricsx HTTP/1.0\r\n\r\n", "garbage\r\n\r\n", ""})
-        BOOST_TEST(core::metrics_reply(bad, text).rfind("HTTP/1.0 404 Not Found\r\n", 0) == 0);
+        BOOST_TEST(prefork::metrics_reply(bad, text).rfind("HTTP/1.0 404 Not Found\r\n", 0) == 0);
 }
 
 BOOST_AUTO_TEST_CASE(metrics_listen_must_be_on_loopback)
 {
-    BOOST_CHECK_NO_THROW(core::require_local("metrics_listen", "127.0.0.1:9117"));
-    BOOST_CHECK_NO_THROW(core::require_local("metrics_listen", ""));
+    BOOST_CHECK_NO_THROW(prefork::require_local("metrics_listen", "127.0.0.1:9117"));
+    BOOST_CHECK_NO_THROW(prefork::require_local("metrics_listen", ""));
     BOOST_CHECK_EXCEPTION(
-        core::MetricsServer("0.0.0.0:9117"), core::ConfigError, [](const core::ConfigError& e) {
+        prefork::MetricsServer("0.0.0.0:9117"), core::ConfigError, [](const core::ConfigError& e) {
             return std::string(e.what()).find("metrics_listen 0.0.0.0:9117: must be") == 0;
         });
 }

@@ -27,9 +27,9 @@ void set_mtime(const std::string& path, long seconds)
     utimensat(AT_FDCWD, path.c_str(), times, 0);
 }
 
-std::string state_of(const core::Scoreboard& board, int index)
+std::string state_of(const prefork::Scoreboard& board, int index)
 {
-    return core::state_name(board.read(index).state);
+    return prefork::state_name(board.read(index).state);
 }
 
 }  // namespace
@@ -38,32 +38,32 @@ BOOST_AUTO_TEST_SUITE(supervisor_parts)
 
 BOOST_AUTO_TEST_CASE(scoreboard_slot_shows_what_the_worker_wrote)
 {
-    auto board = core::Scoreboard::create(2);
-    core::ScoreWriter writer(board.slot(1));
+    auto board = prefork::Scoreboard::create(2);
+    prefork::ScoreWriter writer(board.slot(1));
     BOOST_TEST(state_of(board, 1) == "idle");
-    const auto before = core::steady_ms();
+    const auto before = prefork::steady_ms();
     writer.busy("POST", "/api/movies/" + std::string(500, 'x'));
     auto v = board.read(1);
-    BOOST_TEST(core::state_name(v.state) == std::string("busy"));
+    BOOST_TEST(prefork::state_name(v.state) == std::string("busy"));
     BOOST_TEST(v.method == "POST");
     BOOST_TEST(v.path.rfind("/api/movies/xxx", 0) == 0);
-    BOOST_TEST(v.path.size() == sizeof(core::ScoreSlot::path) - 1);  // cut, still terminated
+    BOOST_TEST(v.path.size() == sizeof(prefork::ScoreSlot::path) - 1);  // cut, still terminated
     BOOST_TEST(v.request_start_ms >= before);
     writer.idle(3);
     v = board.read(1);
-    BOOST_TEST(core::state_name(v.state) == std::string("idle"));
+    BOOST_TEST(prefork::state_name(v.state) == std::string("idle"));
     BOOST_TEST(v.requests == 3u);
     BOOST_TEST(v.path.empty());
-    writer.leaving(core::LeaveReason::rss);
-    BOOST_TEST(core::leave_reason_text(board.read(1).leave_reason) ==
+    writer.leaving(prefork::LeaveReason::rss);
+    BOOST_TEST(prefork::leave_reason_text(board.read(1).leave_reason) ==
                std::string("went over the memory limit"));
     BOOST_TEST(state_of(board, 0) == "starting");  // untouched
 }
 
 BOOST_AUTO_TEST_CASE(a_torn_slot_is_read_anyway_and_reset_by_the_master)
 {
-    auto board = core::Scoreboard::create(1);
-    core::ScoreWriter writer(board.slot(0));
+    auto board = prefork::Scoreboard::create(1);
+    prefork::ScoreWriter writer(board.slot(0));
     writer.busy("GET", "/slow");
     board.slot(0)->seq.fetch_add(1);  // a writer killed mid-write leaves seq odd for good
     const auto v = board.read(0);     // returns, with what is there
@@ -77,8 +77,8 @@ BOOST_AUTO_TEST_CASE(file_watch_sees_a_touch_once_and_waits_for_a_binary_to_sett
 {
     std::ofstream(kFile) << "v1";
     set_mtime(kFile, 1000);
-    core::FileWatch touch(kFile, false, core::file_stamp(kFile));
-    core::FileWatch binary(kFile, true, core::file_stamp(kFile));
+    prefork::FileWatch touch(kFile, false, prefork::file_stamp(kFile));
+    prefork::FileWatch binary(kFile, true, prefork::file_stamp(kFile));
     BOOST_TEST(!touch.changed());
     BOOST_TEST(!binary.changed());
     set_mtime(kFile, 2000);
@@ -88,16 +88,16 @@ BOOST_AUTO_TEST_CASE(file_watch_sees_a_touch_once_and_waits_for_a_binary_to_sett
     BOOST_TEST(binary.changed());   // the same again: settled
     std::remove(kFile.c_str());
     BOOST_TEST(!touch.changed());  // a missing file is no reason to reload
-    BOOST_TEST(!core::FileWatch().changed());
+    BOOST_TEST(!prefork::FileWatch().changed());
 }
 
 BOOST_AUTO_TEST_CASE(stats_json_adds_up_the_workers)
 {
-    core::StatsSnapshot s;
+    prefork::StatsSnapshot s;
     s.name = "server";
     s.counters.requests_done = 10;
     s.counters.reloads = 2;
-    core::WorkerStats a, b;
+    prefork::WorkerStats a, b;
     a.state = "busy";
     a.requests = 3;
     a.request = "GET /x";
@@ -105,7 +105,7 @@ BOOST_AUTO_TEST_CASE(stats_json_adds_up_the_workers)
     b.requests = 4;
     s.workers = {a, b};
     rapidjson::Document d;
-    d.Parse(core::stats_json(s).c_str());
+    d.Parse(prefork::stats_json(s).c_str());
     BOOST_REQUIRE(d.IsObject());
     BOOST_TEST(d["requests"].GetInt() == 17);
     BOOST_TEST(d["busy"].GetInt() == 1);
@@ -116,33 +116,33 @@ BOOST_AUTO_TEST_CASE(stats_json_adds_up_the_workers)
 
 BOOST_AUTO_TEST_CASE(stats_listen_must_be_local)
 {
-    BOOST_TEST(core::is_local_address("127.0.0.1:9191"));
-    BOOST_TEST(core::is_local_address("localhost:9191"));
-    BOOST_TEST(core::is_local_address("unix:/tmp/stats.sock"));
-    BOOST_TEST(!core::is_local_address("0.0.0.0:9191"));
-    BOOST_TEST(!core::is_local_address(":9191"));
+    BOOST_TEST(prefork::is_local_address("127.0.0.1:9191"));
+    BOOST_TEST(prefork::is_local_address("localhost:9191"));
+    BOOST_TEST(prefork::is_local_address("unix:/tmp/stats.sock"));
+    BOOST_TEST(!prefork::is_local_address("0.0.0.0:9191"));
+    BOOST_TEST(!prefork::is_local_address(":9191"));
 }
 
 BOOST_AUTO_TEST_CASE(web_server_addresses_compare_in_canonical_form)
 {
-    BOOST_TEST(core::canonical_ip("10.77.0.5") == "10.77.0.5");
-    BOOST_TEST(core::canonical_ip("::ffff:10.77.0.5") == "10.77.0.5");  // a peer on a :: socket
-    BOOST_TEST(core::canonical_ip("fd00:0:0::5") == "fd00::5");
-    BOOST_TEST(core::canonical_ip("web1").empty());
-    BOOST_TEST(core::canonical_ip("10.77.0.5:80").empty());
-    BOOST_TEST(core::canonical_ip("").empty());
+    BOOST_TEST(prefork::canonical_ip("10.77.0.5") == "10.77.0.5");
+    BOOST_TEST(prefork::canonical_ip("::ffff:10.77.0.5") == "10.77.0.5");  // a peer on a :: socket
+    BOOST_TEST(prefork::canonical_ip("fd00:0:0::5") == "fd00::5");
+    BOOST_TEST(prefork::canonical_ip("web1").empty());
+    BOOST_TEST(prefork::canonical_ip("10.77.0.5:80").empty());
+    BOOST_TEST(prefork::canonical_ip("").empty());
 }
 
 BOOST_AUTO_TEST_CASE(file_hash_tells_binaries_apart)
 {
     std::ofstream(kFile) << "binary one";
-    const auto one = core::file_hash(kFile);
+    const auto one = prefork::file_hash(kFile);
     std::ofstream(kFile, std::ios::app) << "\n";
     BOOST_TEST(one.size() == 16u);
-    BOOST_TEST(core::file_hash(kFile) != one);
+    BOOST_TEST(prefork::file_hash(kFile) != one);
     std::remove(kFile.c_str());
-    BOOST_TEST(core::file_hash(kFile).empty());
-    BOOST_TEST(core::describe_status(3 << 8) == "exit code 3");
+    BOOST_TEST(prefork::file_hash(kFile).empty());
+    BOOST_TEST(prefork::describe_status(3 << 8) == "exit code 3");
 }
 
 BOOST_AUTO_TEST_SUITE_END()
