@@ -33,6 +33,8 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd -P)
 # shellcheck source=deploy/lib.sh
 source "$ROOT/deploy/lib.sh"
+# shellcheck source=tests/cluster/netns.sh
+source "$ROOT/tests/cluster/netns.sh"
 cd "$ROOT"
 
 BUILD=$(realpath "${1:-build}")
@@ -84,34 +86,7 @@ on() {  # on HOST CMD...: CMD in HOST's namespace
     ip netns exec "$PREFIX$h" "$@"
 }
 
-# ---- namespaces
-
-# kill_all NS: SIGKILL to every process in NS, again until none is left (one may have forked
-# between the listing and the kill).
-kill_all() {
-    local ns=$1 pids i
-    for ((i = 0; i < 50; i++)); do
-        pids=$(ip netns pids "$ns" 2>/dev/null || true)
-        [ -z "$pids" ] && return 0
-        # shellcheck disable=SC2086  # a list of pids
-        kill -s KILL $pids 2>/dev/null || true
-        sleep 0.1
-    done
-    warn "processes still in $ns: $pids"
-}
-
-# ns_remove NS: every process in NS killed, then NS deleted.
-ns_remove() {
-    kill_all "$1"
-    ip netns del "$1" 2>/dev/null || warn "cannot delete namespace $1"
-}
-
-ns_remove_all() {
-    local ns
-    for ns in $(ip netns list | awk '{ print $1 }' | grep "^$PREFIX" || true); do
-        ns_remove "$ns"
-    done
-}
+# ---- namespaces: tests/cluster/netns.sh (kill_all, ns_remove_all, net_up, link)
 
 cleanup() {
     local rc=$?
@@ -131,25 +106,6 @@ cleanup() {
     fi
     exit "$rc"
 }
-
-net_up() {
-    ip netns add "${PREFIX}net"
-    ip -n "${PREFIX}net" link set lo up
-    ip -n "${PREFIX}net" link add br0 type bridge
-    ip -n "${PREFIX}net" link set br0 up
-    local h
-    for h in "${HOSTS[@]}"; do
-        ip netns add "$PREFIX$h"
-        ip -n "$PREFIX$h" link set lo up
-        # Both ends made in their namespaces: no interface of ours ever appears outside them.
-        ip link add "v-$h" netns "${PREFIX}net" type veth peer name eth0 netns "$PREFIX$h"
-        ip -n "${PREFIX}net" link set "v-$h" master br0 up
-        ip -n "$PREFIX$h" addr add "${IP[$h]}/24" dev eth0
-        ip -n "$PREFIX$h" link set eth0 up
-    done
-}
-
-link() { ip -n "${PREFIX}net" link set "v-$1" "$2"; }
 
 # kill_host HOST: SIGKILL to every process in its namespace (a machine that dies), then its link
 # down (nothing reaches it any more: connections to it time out instead of being refused).
@@ -584,7 +540,7 @@ EDITOR=editor-$RUN_ID@cluster.test
 PASSWORD=Cluster1pass
 
 note "network: ${PREFIX}net with br0 and ${HOSTS[*]}"
-net_up
+net_up "${HOSTS[@]}"
 pg_root
 note "db hosts: etcd, Patroni (db1 first: the primary), redis (db3: the master), sentinels"
 for d in "${DBS[@]}"; do etcd_start "$d"; done
