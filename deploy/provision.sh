@@ -199,7 +199,8 @@ elif [ ! -f "$SECRETS" ]; then
 fi
 if [ -n "$DB_CLUSTER" ] && ! jq -e '.db_superuser_password and .db_replication_password' "$SECRETS" >/dev/null; then
     # Patroni's two passwords: every db host must have the same, so only the first makes them.
-    [ -z "$SECRETS_FROM" ] || die "--secrets $SECRETS_FROM: no db_superuser_password and db_replication_password: give the secrets.json of the db host provisioned first"
+    [ -z "$SECRETS_FROM" ] || die "--secrets $SECRETS_FROM: no db_superuser_password and" \
+        "db_replication_password: give the secrets.json of the db host provisioned first"
     jq --arg su "$(new_password)" --arg repl "$(new_password)" \
         '.db_superuser_password = $su | .db_replication_password = $repl' "$SECRETS" |
         install -m 600 /dev/stdin "$SECRETS.tmp"
@@ -215,10 +216,11 @@ db_user=$(jq -r '.db_user // "restpie"' "$CONF" 2>/dev/null || echo restpie)
 if [ -n "$DB_CLUSTER" ]; then
     say "etcd and Patroni (PostgreSQL $PG_VERSION on port $DB_PORT), member $DB_ADDR of $DB_CLUSTER"
     taken=$(pg_lsclusters --no-header 2>/dev/null | awk -v p="$DB_PORT" '$3 == p { print $1 "/" $2 }')
-    [ -z "$taken" ] || die "Debian's PostgreSQL cluster $taken has port $DB_PORT: Patroni's cluster needs it; move its data away (pg_dump), then pg_dropcluster --stop ${taken/\// }"
+    [ -z "$taken" ] || die "Debian's PostgreSQL cluster $taken has port $DB_PORT, which Patroni's" \
+        "cluster needs: move its data away (pg_dump), then pg_dropcluster --stop ${taken/\// }"
     # etcd: a member of the db hosts' cluster; a data directory of its own, so that a single-node
     # etcd the package may have started before is no part of it.
-    etcd_conf=$( printf '# written by deploy/provision.sh --db-cluster (deploy/lib.sh ha_etcd_env)\n'
+    etcd_conf=$(printf '# written by deploy/provision.sh --db-cluster (deploy/lib.sh ha_etcd_env)\n'
         ha_etcd_env "$DB_ADDR" "$DB_CLUSTER" /var/lib/etcd/restpie restpie)
     # etcd tells systemd it is ready once a majority of the members runs: the first db host
     # provisioned waits for the others as long as they take.

@@ -215,7 +215,9 @@ PASSWORD=Ha1password
 
 step "three Debian 12 roots with the db and redis packages, booted in namespaces of their own"
 boot_packages_host
-ensure_packages zstd jq redis-tools nginx-light postgresql-client-15 curl
+ensure_packages jq redis-tools curl
+# nginx and psql: the ones deploy/local.sh installs (PACKAGES), whichever nginx package it is.
+command -v nginx >/dev/null && [ -x "$PSQL" ] || die "nginx and $PSQL are needed (deploy/local.sh installs them)"
 net_up "${DBS[@]}" app
 for d in "${DBS[@]}"; do
     ha_root "$WORK/$d"
