@@ -184,10 +184,13 @@ EOF
 # saw is on the replica Patroni promotes. bootstrap.dcs is read once, when the cluster is made
 # (later: patronictl edit-config).
 ha_patroni_yml() {
-    local etcd= hba= p
+    local etcd= hba= p m
     for p in ${HA_PEERS//,/ }; do
         etcd+="${etcd:+, }$p:2379"
-        hba+="  - host replication replicator $p/$([[ $p == *:* ]] && echo 128 || echo 32) scram-sha-256"$'\n'
+        m=$([[ $p == *:* ]] && echo 128 || echo 32)
+        # Replication; and Patroni's check, when a member comes back, of the leader's timeline.
+        hba+="  - host replication replicator $p/$m scram-sha-256"$'\n'
+        hba+="  - host postgres postgres $p/$m scram-sha-256"$'\n'
     done
     cat <<EOF
 scope: $HA_SCOPE
@@ -206,6 +209,8 @@ bootstrap:
     synchronous_mode: true
     postgresql:
       use_pg_rewind: false
+      # A former primary that comes back with changes the new one never got is cloned anew.
+      remove_data_directory_on_diverged_timelines: true
       parameters:
         max_connections: 100
         wal_keep_size: 128MB

@@ -13,13 +13,15 @@
 #                         --redis-sentinels is; not a container (the app role is the booted-server
 #                         test's)
 #
-# It checks what provisioning made under systemd: etcd healthy with 3 members, Patroni with one
-# leader and two replicas, the Sentinels agreeing on the master, a write through the app; then
-# db1 (the first leader and master) dies (every process in it SIGKILLed, then its link down), a
-# replica is promoted by Patroni and by Sentinel, and writes work again. The containers cannot reach the Debian mirror: their root
-# has provisioning's packages installed beforehand (with the host's network, cached in
-# BOOT_CACHE), so provision.sh installs nothing and configures everything. Whatever happens,
-# the containers are stopped, their roots removed and the namespaces deleted.
+# It checks what provisioning made under systemd: bad options refused, etcd healthy with 3
+# members, Patroni with one leader and two replicas, the Sentinels agreeing on the master, a
+# second provisioning changing nothing, a write through the app; then the Patroni leader's host
+# dies (every process in it SIGKILLed, then its link down; the Redis master db1 goes too), a
+# replica is promoted by Patroni and by Sentinel, and writes work again; then that host boots
+# again and rejoins as a replica. The containers cannot reach the Debian mirror: their root has
+# provisioning's packages installed beforehand (with the host's network, cached in BOOT_CACHE),
+# so provision.sh installs nothing and configures everything. Whatever happens, the containers
+# are stopped, their roots removed and the namespaces deleted.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd -P)
@@ -353,5 +355,22 @@ rows=$(on app env PGPASSWORD="$DB_PW" "$PSQL" -X -tA -h "$new" -U restpie -d res
     -c "SELECT count(*) FROM movies WHERE director = 'ha-$RUN_ID'")
 [ "$rows" = 2 ] || fail "$rows rows of this run on the new leader, want 2 (before and after)"
 ok "$dead died; Patroni leader $new after $t_pg ms, Redis master $SENTINEL_WANT after $t_redis ms, a write after $t_write ms"
+
+step "$dead boots again: etcd, Patroni and Redis rejoin, as replicas"
+link "$dead" up
+boot_start "$WORK/$dead" "$dead" "--network-namespace-path=/run/netns/$PREFIX$dead"
+NSPAWN_PID[$dead]=$BOOT_NSPAWN_PID CT_PID[$dead]=$BOOT_PID
+[ "$dead" = db1 ] || on_ct db1 systemctl start redis-server
+poll 60 etcd_healthy "$dead" || fail "etcd on $dead is not healthy"
+[ "$(etcd_members "$dead")" = 3 ] || fail "etcd on $dead knows $(etcd_members "$dead") members"
+poll 120 cluster_formed "$other" || fail "Patroni's members: $(patroni_roles "$other")"
+[ "$(patroni_leader "$other")" = "$new" ] || fail "the leader moved from $new to $(patroni_leader "$other")"
+# Sentinel makes the old master (db1) a replica of the new one.
+replicas() {
+    on app redis-cli -h "$SENTINEL_WANT" -a "$REDIS_PW" --no-auth-warning info replication |
+        tr -d '\r' | grep -qx 'connected_slaves:2'
+}
+poll 60 replicas || fail "the Redis master $SENTINEL_WANT has not 2 replicas"
+ok "$(patroni_roles "$other"); Redis master $SENTINEL_WANT with 2 replicas"
 
 steps_passed "booted HA test" "$WORK/summary.txt"
