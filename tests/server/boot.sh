@@ -1,7 +1,8 @@
 # shellcheck shell=bash
 # boot.sh: a Debian 12 booted with systemd as PID 1 in a systemd-nspawn container, for the
-# booted-server test (sourced by tests/server/run.sh, never run). The container shares the host's
-# network: apt inside reaches the mirror, and what it serves listens on the host's loopback.
+# booted tests (sourced by tests/server/run.sh and ha.sh, never run). The container shares the
+# host's network (apt inside reaches the mirror, and what it serves listens on the host's
+# loopback) unless boot_start is given a network namespace (ha.sh: one each, no mirror).
 #
 #   boot_prepare ROOT    a debootstrap'ed root in ROOT, unpacked from the cache when it has one
 #   boot_start ROOT [HOSTNAME [NSPAWN_ARGS...]]   boots it (hostname restpie-test unless given;
