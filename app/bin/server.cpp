@@ -2,6 +2,8 @@
 // execs the workers); with --worker N it is worker N serving requests one at a time. --check loads
 // the config and routes and exits (a reload runs it first); --stats prints the master's stats;
 // --reload PID reloads the master PID and waits for the result (systemd's ExecReload).
+#include <cerrno>
+#include <cstring>
 #include <ctime>
 #include <iostream>
 #include <string>
@@ -16,6 +18,7 @@
 #include "app/prefork/reload.h"
 #include "app/core/log.h"
 #include "app/prefork/metrics.h"
+#include "app/prefork/process.h"
 #include "app/core/program.h"
 #include "app/prefork/server_settings.h"
 #include "app/prefork/stats.h"
@@ -34,6 +37,9 @@ int run_worker(int n)
     core::init_logging(core::config(), "w" + std::to_string(n));
     if (core::crash_at_start(server.test_crash_file))
         return 3;
+    if (server.batch_scheduling && !core::use_batch_scheduling())
+        LOG4CPLUS_WARN(core::logger("server"),
+                       "SCHED_BATCH refused (" << std::strerror(errno) << "): normal scheduling");
     core::Router router;
     api::add_all_routes(router);
     core::Dispatcher dispatcher(router);

@@ -67,6 +67,12 @@ void append_cgi_head(const Reply& r, std::string& out)
     out += status_text(r.status);
     out += "\r\nContent-Type: ";
     out += r.content_type;
+    // The length lets nginx send the reply as it is, in one write, instead of chunked with the
+    // last chunk in a write of its own. A 204 or 304 must not carry one.
+    if (r.status != 204 && r.status != 304) {
+        out += "\r\nContent-Length: ";
+        out += std::to_string(r.body.size());
+    }
     out += "\r\n";
     for (const auto& [name, value] : r.headers) {
         out += name;

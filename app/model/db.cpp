@@ -68,6 +68,15 @@ std::string conninfo(const DbSettings& s, const std::string& extra_options)
     if (!s.password.empty())
         ci += " password=" + quoted(s.password);
     ci += " connect_timeout=" + quoted(std::to_string(s.connect_timeout_s));
+    // A host that went silent (powered off, cut off: no reset ever comes) is given up after about
+    // dead_host_s, so the request gets a 503 and the next one reconnects, instead of waiting on
+    // TCP's retries (minutes) until the harakiri: data sent and not acknowledged for that long
+    // (tcp_user_timeout), or no answer to keepalive probes while waiting for a reply (a busy
+    // server's kernel answers them, so a slow statement is not cut). Unix sockets ignore both.
+    const int idle = s.dead_host_s / 2;
+    ci += " keepalives=1 keepalives_idle=" + std::to_string(idle) + " keepalives_interval=1" +
+          " keepalives_count=" + std::to_string(s.dead_host_s - idle) +
+          " tcp_user_timeout=" + std::to_string(s.dead_host_s * 1000);
     // Of several servers (a replicated cluster), the one that takes writes: after a failover a
     // new connection finds the new primary.
     if (s.several_hosts())

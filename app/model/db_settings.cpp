@@ -18,6 +18,7 @@ std::vector<core::Key> DbSettings::keys()
             Key::text("db_password", ""),
             Key::integer("db_connect_timeout_s", 3, 1, 3600),  // 0 would mean: wait forever
             Key::integer("db_statement_timeout_ms", 15000, 0, INT_MAX),
+            Key::integer("db_dead_host_s", 5, 2, 3600),
             Key::text("migrations_dir", "migrations")};
 }
 
@@ -55,6 +56,7 @@ DbSettings DbSettings::from(const core::Config& c)
             c.str("db_password"),
             static_cast<int>(c.integer("db_connect_timeout_s")),
             static_cast<int>(c.integer("db_statement_timeout_ms")),
+            static_cast<int>(c.integer("db_dead_host_s")),
             c.str("migrations_dir")};
 }
 

@@ -16,6 +16,7 @@ struct DbSettings {
     std::string password;        // db_password; "": none (peer or trust auth, ~/.pgpass)
     int connect_timeout_s;       // db_connect_timeout_s: a dead database fails fast
     int statement_timeout_ms;    // db_statement_timeout_ms: the server kills a slower statement
+    int dead_host_s;             // db_dead_host_s: a TCP peer silent this long is given up
     std::string migrations_dir;  // migrations_dir, relative to the working directory
     static std::vector<core::Key> keys();
     bool several_hosts() const { return host.find(',') != std::string::npos; }

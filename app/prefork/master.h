@@ -67,8 +67,6 @@ private:
     // master_reload.cpp
     void adopt(Handover h);
     void request_reload(const std::string& why);
-    void start_check(const std::string& why);
-    void check_done(int status);
     void hand_over();
     void reload_failed(const std::string& error);
     void retire_old_when_new_ready(Clock::time_point now);
@@ -85,9 +83,9 @@ private:
     MetricsTable metrics_;              // none when metrics_listen is off
     std::optional<MetricsServer> metrics_server_;
     FileWatch reload_file_, binary_;
-    ReloadCheck check_;
+    ReloadCheck check_{"master", [this] { hand_over(); },
+                       [this](const std::string& e) { reload_failed(e); }};
     std::string build_id_;
-    std::string checked_stamp_;  // the binary the running check was started on
     std::string last_reload_error_;
     bool reload_pending_ = false;
     bool ready_told_ = false;  // READY=1 sent to systemd for the first start (or a previous image)

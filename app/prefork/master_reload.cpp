@@ -64,32 +64,7 @@ void Master::request_reload(const std::string& why)
     reload_pending_ = false;
     ++counters_.reloads_started;
     notify_reloading(opt_.name + ": reload (" + why + ")");
-    start_check(why);
-}
-
-void Master::start_check(const std::string& why)
-{
-    LOG4CPLUS_INFO(lg, "reload (" << why << "): checking " << opt_.program << " --check");
-    checked_stamp_ = file_stamp(opt_.program);
-    check_.start(opt_.program, opt_.args, child_mask_);
-    if (!check_.running())
-        reload_failed(std::string("cannot run the check: ") + std::strerror(errno));
-}
-
-void Master::check_done(int status)
-{
-    const std::string error = check_.finish(status);
-    if (stopping_)
-        return;
-    if (!error.empty()) {
-        reload_failed(opt_.program + " --check failed (" + error + ")");
-        return;
-    }
-    if (file_stamp(opt_.program) != checked_stamp_) {        // replaced while it was being checked
-        start_check("the binary changed during the check");  // the same reload, not a new one
-        return;
-    }
-    hand_over();
+    check_.start(why, opt_.program, opt_.args, child_mask_);
 }
 
 void Master::hand_over()

@@ -3,6 +3,7 @@
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <sched.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -103,6 +104,12 @@ void cloexec_from(int lowest)
             fcntl(fd, F_SETFD, fcntl(fd, F_GETFD) | FD_CLOEXEC);
     }
     closedir(d);
+}
+
+bool use_batch_scheduling()
+{
+    const sched_param param{};  // priority 0: the only one SCHED_BATCH takes
+    return sched_setscheduler(0, SCHED_BATCH, &param) == 0;
 }
 
 }  // namespace core

@@ -36,6 +36,12 @@ std::string file_hash(const std::string& path);
 // a library opened without it (log4cplus's log file: one more per reload otherwise).
 void cloexec_from(int lowest);
 
+// Puts this process under SCHED_BATCH (a worker's choice: worker_batch_scheduling): when it is
+// woken (a request on its connection, a database reply) it does not preempt the process that
+// woke it, so nginx goes on with the replies it has rather than switching per request. Unlike a
+// real-time policy it needs no privilege; false (errno set) when the kernel refuses.
+bool use_batch_scheduling();
+
 // Replaces this process with `program args...` (argv[0] = program): the re-exec of a reload (the
 // server, spooler and cron masters, which mark their descriptors close-on-exec first with
 // cloexec_from). Returns only on failure, with errno set.

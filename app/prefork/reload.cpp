@@ -11,6 +11,7 @@
 #include <sstream>
 
 #include "app/core/errors.h"
+#include "app/core/log.h"
 #include "app/prefork/listen.h"
 #include "app/prefork/process.h"
 
@@ -168,27 +169,42 @@ bool FileWatch::changed()
     return true;
 }
 
-void ReloadCheck::start(const std::string& program, const std::vector<std::string>& args,
-                        const sigset_t& mask)
+ReloadCheck::ReloadCheck(const std::string& log_name, std::function<void()> on_passed,
+                         std::function<void(const std::string&)> on_failed)
+    : lg_(logger(log_name)), on_passed_(std::move(on_passed)), on_failed_(std::move(on_failed))
 {
+}
+
+void ReloadCheck::start(const std::string& why, const std::string& program,
+                        const std::vector<std::string>& args, const sigset_t& mask)
+{
+    LOG4CPLUS_INFO(lg_, "reload (" << why << "): checking " << program << " --check");
+    program_ = program;
+    args_ = args;
+    mask_ = mask;
+    stamp_ = file_stamp(program);
+    deadline_ = std::chrono::steady_clock::now() + kCheckTimeout;
     int pipe_fds[2];
-    if (pipe2(pipe_fds, O_CLOEXEC | O_NONBLOCK) < 0)
+    if (pipe2(pipe_fds, O_CLOEXEC | O_NONBLOCK) < 0) {
+        on_failed_(std::string("cannot run the check: ") + std::strerror(errno));
         return;
+    }
     std::vector<std::string> argv{program};
     argv.insert(argv.end(), args.begin(), args.end());
     argv.push_back("--check");
     pid_ = spawn_process(program, argv, {{pipe_fds[1], 1}, {pipe_fds[1], 2}}, mask);
+    const int spawn_errno = errno;
     close(pipe_fds[1]);
     out_ = pipe_fds[0];
-    if (pid_ < 0) {
-        pid_ = 0;
-        close(out_);
-        out_ = -1;
-    }
-    deadline_ = std::chrono::steady_clock::now() + kCheckTimeout;
+    if (pid_ > 0)
+        return;
+    pid_ = 0;
+    close(out_);
+    out_ = -1;
+    on_failed_(std::string("cannot run the check: ") + std::strerror(spawn_errno));
 }
 
-std::string ReloadCheck::finish(int status)
+void ReloadCheck::finish(int status, bool stopping)
 {
     std::string output;
     char buf[2048];
@@ -198,11 +214,17 @@ std::string ReloadCheck::finish(int status)
     close(out_);
     out_ = -1;
     pid_ = 0;
+    if (stopping)
+        return;
     while (!output.empty() && (output.back() == '\n' || output.back() == ' '))
         output.pop_back();
-    if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
-        return "";
-    return describe_status(status) + (output.empty() ? "" : ": " + output);
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+        on_failed_(program_ + " --check failed (" + describe_status(status) +
+                   (output.empty() ? "" : ": " + output) + ")");
+    else if (file_stamp(program_) != stamp_)
+        start("the binary changed during the check", program_, args_, mask_);
+    else
+        on_passed_();
 }
 
 bool ReloadCheck::expire(std::chrono::steady_clock::time_point now)

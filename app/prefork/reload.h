@@ -7,11 +7,14 @@
 #include <sys/types.h>
 
 #include <chrono>
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
 #include <utility>
 #include <vector>
+
+#include <log4cplus/logger.h>
 
 #include "app/prefork/stats.h"
 
@@ -62,24 +65,36 @@ private:
     bool settle_ = false;
 };
 
-// `program --check`: the new binary loads its config and routes and exits 0, run as a child with
-// its output captured, so the master's loop goes on while it runs.
+// `program --check` for a reload: the new binary loads its config and routes and exits 0, run as a
+// child with its output captured, so the master's loop goes on while it runs. The server's master
+// and cron's scheduler each hold one, with what a passed and a failed check lead to.
 class ReloadCheck {
 public:
+    ReloadCheck(const std::string& log_name, std::function<void()> on_passed,
+                std::function<void(const std::string&)> on_failed);
     bool running() const { return pid_ > 0; }
     bool owns(pid_t pid) const { return pid == pid_ && pid_ > 0; }
-    void start(const std::string& program, const std::vector<std::string>& args,
-               const sigset_t& mask);
-    // The check child exited: "" when it passed, else what went wrong (status and its output).
-    std::string finish(int status);
+    // Starts `program args --check` for the reload `why` (logged); on_failed when it cannot run.
+    void start(const std::string& why, const std::string& program,
+               const std::vector<std::string>& args, const sigset_t& mask);
+    // The check child exited. Passed: on_passed, unless the binary was replaced meanwhile (a build
+    // or a deploy still writing it): then the same reload checks the new one. Failed: on_failed
+    // with the status and the check's output. While stopping: nothing but the reaping.
+    void finish(int status, bool stopping);
     // Kills a check that runs too long; true when it did.
     bool expire(std::chrono::steady_clock::time_point now);
     void cancel();  // kills it (a stop); its exit is still reaped through finish()
 
 private:
+    log4cplus::Logger lg_;
+    std::function<void()> on_passed_;
+    std::function<void(const std::string&)> on_failed_;
     pid_t pid_ = 0;
     int out_ = -1;
     std::chrono::steady_clock::time_point deadline_{};
+    std::string program_, stamp_;  // the binary checked, and its stamp when the check started
+    std::vector<std::string> args_;
+    sigset_t mask_{};
 };
 
 }  // namespace core

@@ -11,15 +11,22 @@ namespace core {
 
 std::vector<Key> ServerSettings::keys()
 {
-    return {Key::text("listen", ""), Key::integer("max_body_bytes", 1048576, 0, INT_MAX),
-            Key::text("metrics_listen", "127.0.0.1:9117"), Key::text("test_crash_file", ""),
-            Key::list("fcgi_web_server_addrs", {})};
+    return {Key::text("listen", ""),
+            Key::integer("max_body_bytes", 1048576, 0, INT_MAX),
+            Key::text("metrics_listen", "127.0.0.1:9117"),
+            Key::text("test_crash_file", ""),
+            Key::list("fcgi_web_server_addrs", {}),
+            Key::flag("worker_batch_scheduling", true)};
 }
 
 ServerSettings ServerSettings::from(const Config& c)
 {
-    ServerSettings s{c.str("listen"), static_cast<std::size_t>(c.integer("max_body_bytes")),
-                     c.str("metrics_listen"), c.flag("test_mode") ? c.str("test_crash_file") : ""};
+    ServerSettings s{c.str("listen"),
+                     static_cast<std::size_t>(c.integer("max_body_bytes")),
+                     c.str("metrics_listen"),
+                     c.flag("test_mode") ? c.str("test_crash_file") : "",
+                     {},
+                     c.flag("worker_batch_scheduling")};
     require_local("metrics_listen", s.metrics_listen);
     for (const auto& a : c.list("fcgi_web_server_addrs")) {
         s.web_servers.push_back(canonical_ip(a));

@@ -18,6 +18,7 @@ struct ServerSettings {
     // serves; empty: any. libfcgi's FCGI_WEB_SERVER_ADDRS does not apply: the workers accept
     // connections themselves.
     std::vector<std::string> web_servers;
+    bool batch_scheduling;  // workers run under SCHED_BATCH (README "Benchmark")
     static std::vector<Key> keys();
     static ServerSettings from(const Config& c);  // ConfigError on a metrics_listen not
                                                   // local or a web server that is no address

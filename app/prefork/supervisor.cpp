@@ -250,7 +250,7 @@ void Master::reap()
     pid_t pid;
     while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
         if (check_.owns(pid)) {
-            check_done(status);
+            check_.finish(status, stopping_);
             continue;
         }
         for (auto* g : {&current_, old_ ? &*old_ : nullptr}) {

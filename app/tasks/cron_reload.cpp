@@ -138,29 +138,7 @@ void Scheduler::request_reload(const std::string& why)
     reload_pending_ = false;
     ++counters_.reloads_started;
     core::notify_reloading("cron: reload (" + why + ")");
-    start_check(why);
-}
-
-void Scheduler::start_check(const std::string& why)
-{
-    LOG4CPLUS_INFO(lg, "reload (" << why << "): checking " << program_ << " --check");
-    checked_stamp_ = core::file_stamp(program_);
-    check_.start(program_, args_, child_mask_);
-    if (!check_.running())
-        reload_failed(std::string("cannot run the check: ") + std::strerror(errno));
-}
-
-void Scheduler::check_done(int status)
-{
-    const std::string error = check_.finish(status);
-    if (stopping_)
-        return;
-    if (!error.empty())
-        reload_failed(program_ + " --check failed (" + error + ")");
-    else if (core::file_stamp(program_) != checked_stamp_)   // replaced while it was being checked
-        start_check("the binary changed during the check");  // the same reload, not a new one
-    else
-        hand_over();
+    check_.start(why, program_, args_, child_mask_);
 }
 
 void Scheduler::hand_over()

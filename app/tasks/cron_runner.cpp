@@ -221,7 +221,7 @@ void Scheduler::reap()
     pid_t pid;
     while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
         if (check_.owns(pid)) {
-            check_done(status);
+            check_.finish(status, stopping_);
             continue;
         }
         auto it = std::find_if(runs_.begin(), runs_.end(),

@@ -46,8 +46,6 @@ private:
     void adopt();  // the handover of the image before, if this one is a reload
     void open_stats();
     void request_reload(const std::string& why);
-    void start_check(const std::string& why);
-    void check_done(int status);
     void hand_over();
     void reload_failed(const std::string& error);
     void serve_stats() const;
@@ -63,8 +61,9 @@ private:
     std::int64_t last_minute_ = 0;  // the last minute whose entries were started
     core::MasterCounters counters_;
     std::optional<core::StatsServer> stats_;
-    core::ReloadCheck check_;
-    std::string checked_stamp_, last_reload_error_, build_id_;
+    core::ReloadCheck check_{"tasks.cron", [this] { hand_over(); },
+                             [this](const std::string& e) { reload_failed(e); }};
+    std::string last_reload_error_, build_id_;
     bool reload_pending_ = false, adopted_ = false;
 };
 

@@ -6,6 +6,7 @@
 
 #include <arpa/inet.h>
 #include <fcntl.h>
+#include <sched.h>
 #include <netinet/in.h>
 #include <signal.h>
 #include <sys/socket.h>
@@ -228,6 +229,42 @@ BOOST_AUTO_TEST_CASE(listen_host_port_serves_fastcgi_on_tcp)
     BOOST_TEST(has(out, R"({"slept_ms":1,"pid":)"), out);
     BOOST_TEST(poll_until([&] { return inst.stats().num("requests") == 1; }, 5));
     BOOST_TEST(logged(inst, "GET /apitest/sleep {\"ms\":\"1\"} -> 200"), inst.log());
+}
+
+// worker_batch_scheduling: every worker of a default instance runs under SCHED_BATCH, and under
+// the normal policy when it is false (the master keeps the normal one either way).
+BOOST_AUTO_TEST_CASE(worker_batch_scheduling_sets_the_workers_policy)
+{
+    for (const bool batch : {true, false}) {
+        std::map<std::string, std::string> env{{"APP_WORKERS", "2"}};
+        if (!batch)
+            env["APP_WORKER_BATCH_SCHEDULING"] = "false";
+        Instance inst(batch ? "sched_batch" : "sched_other", env);
+        std::vector<pid_t> pids;
+        BOOST_TEST_REQUIRE(poll_until(
+            [&] {
+                pids = inst.stats().pids();
+                return pids.size() == 2;
+            },
+            10));
+        for (const pid_t pid : pids)
+            BOOST_TEST(sched_getscheduler(pid) == (batch ? SCHED_BATCH : SCHED_OTHER),
+                       "worker " << pid << " batch=" << batch);
+        BOOST_TEST(sched_getscheduler(inst.pid()) == SCHED_OTHER);
+    }
+}
+
+// Every app reply carries its length, so nginx passes it on as it is instead of chunked (one write
+// to the client, not two).
+BOOST_AUTO_TEST_CASE(replies_carry_content_length_and_are_not_chunked)
+{
+    for (const char* path : {"/api/list", "/apitest/counter", "/api/nosuchroute"}) {
+        const auto r = test::get(path);
+        BOOST_TEST(r.headers.count("content-length") == 1, path);
+        if (r.headers.count("content-length"))
+            BOOST_TEST(r.headers.at("content-length") == std::to_string(r.body.size()), path);
+        BOOST_TEST(r.headers.count("transfer-encoding") == 0, path);
+    }
 }
 
 BOOST_AUTO_TEST_CASE(harakiri_seconds_0_is_off)

@@ -13,8 +13,9 @@
 #                         redis (the first master), sentinel
 #
 # Traffic never leaves these namespaces: the load generator runs in rpc-lb against its own
-# loopback. Every process runs with `ip netns exec`; a host is killed by SIGKILL to every pid in
-# its namespace (`ip netns pids`), then its link goes down. Data: var/cluster/ (PostgreSQL's in
+# loopback. Every process runs with `ip netns exec`; an app host is killed by SIGKILL to every pid
+# in its namespace (`ip netns pids`), then its link goes down; a db host is powered off: its link
+# down first, so no reset or close reaches anyone, then its processes SIGKILLed. Data: var/cluster/ (PostgreSQL's in
 # /var/tmp when the postgres user cannot reach the tree). Whatever happens, the trap kills every
 # process in the rpc-* namespaces and deletes them; a run starts by removing what an interrupted
 # one left.
@@ -24,9 +25,9 @@
 #
 # Steps: 1. both app hosts serve, a session made on one is valid on the other, failed logins
 # count across both, a FastCGI peer other than nginx is refused; 2. app1 killed and back (+ 5. the task spooled on it just before runs once
-# when it is back; a run_once_per job runs on one host); 3. the PostgreSQL primary's host killed:
-# Patroni promotes, writes get 503 only during the switch, no committed row lost; db1 comes back
-# as a replica; 4. the Redis master's host killed: Sentinel promotes, sessions survive, no 500.
+# when it is back; a run_once_per job runs on one host); 3. the PostgreSQL primary's host powered
+# off: Patroni promotes, writes get 503 only during the switch, no committed row lost; db1 comes back
+# as a replica; 4. the Redis master's host powered off: Sentinel promotes, sessions survive, no 500.
 # Figures at the end.
 set -euo pipefail
 
@@ -113,6 +114,14 @@ kill_host() {
     kill_all "$PREFIX$1"
     sleep 0.3
     link "$1" down
+}
+
+# power_off HOST: its link down first, then SIGKILL to its processes: a machine that loses power or
+# the network, whose connections end with no reset or close ever reaching the others (they must
+# find out by their own timeouts: db_dead_host_s, redis_timeout_ms).
+power_off() {
+    link "$1" down
+    kill_all "$PREFIX$1"
 }
 
 # start NAME HOST [env VAR=...] CMD...: CMD in HOST's namespace in the background, its output in
@@ -450,7 +459,7 @@ step5_cron() {
 }
 
 # failover STEP HOST OK WHAT PROMOTED...: under the load STEP (load_start'ed, with LOADGEN_LOG
-# $VAR/STEP.log), kills HOST once 300 requests are done, waits until the command PROMOTED
+# $VAR/STEP.log), powers HOST off (power_off) once 300 requests are done, waits until the command PROMOTED
 # succeeds and 300 requests started after it got status OK, stops the load and checks it: 2,000
 # requests at least, every one OK or 503, and no failure before the kill. Prints the figures.
 failover() {
@@ -458,11 +467,11 @@ failover() {
     shift 4
     poll 30 load_at_least "$step" 300 || fail "$label: the load does not start"
     t_kill=$(now_ms)
-    kill_host "$host"
-    note "$label: $host killed"
+    power_off "$host"
+    note "$label: $host powered off (cut off, then killed)"
     poll 60 "$@" || fail "$label: no replica promoted within 60 s"
     t_new=$(now_ms)
-    figure "$label: $what promoted $((t_new - t_kill)) ms after $host's kill"
+    figure "$label: $what promoted $((t_new - t_kill)) ms after $host's power-off"
     ok_after() { [ "$(awk -v t="$t_new" -v s="$ok" '$1 > t && $3 == s' "$VAR/$step.log" | wc -l)" -ge 300 ]; }
     poll 90 ok_after || fail "$label: no success after the promotion"
     load_stop "$step"
@@ -481,7 +490,7 @@ failover() {
 }
 
 step3() {
-    note "step 3: the PostgreSQL primary's host killed under writes"
+    note "step 3: the PostgreSQL primary's host powered off under writes"
     local cookie lost
     [ "$(pg_primary)" = db1 ] || fail "step 3: the primary is not db1"
     cookie=$(login 8080 "$EDITOR" "$PASSWORD")
@@ -510,7 +519,7 @@ step3() {
 }
 
 step4() {
-    note "step 4: the Redis master's host killed under logged-in reads"
+    note "step 4: the Redis master's host powered off under logged-in reads"
     local master cookies=() i lost=0
     master=$(redis_master db1)
     [ "$master" = "${IP[db3]}" ] || fail "step 4: the Redis master is $master, not db3"

@@ -47,6 +47,16 @@ BOOST_AUTO_TEST_CASE(several_db_hosts_connect_to_the_one_that_takes_writes)
                           });
 }
 
+// db_dead_host_s 5: probes from 2 s of silence on, one a second, 3 of them unanswered; 5 s for
+// data not acknowledged.
+BOOST_AUTO_TEST_CASE(a_silent_db_host_is_given_up_after_db_dead_host_s)
+{
+    const auto ci = conninfo_for("\"10.77.0.11\"");
+    for (const char* part : {" keepalives=1 ", " keepalives_idle=2 ", " keepalives_interval=1 ",
+                             " keepalives_count=3 ", " tcp_user_timeout=5000 "})
+        BOOST_TEST(ci.find(part) != std::string::npos, part << " in " << ci);
+}
+
 BOOST_AUTO_TEST_CASE(sentinels_are_host_and_port)
 {
     const auto s = red::RedisSettings::from(

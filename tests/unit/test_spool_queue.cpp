@@ -1,10 +1,16 @@
 // test_spool_queue.cpp: the on-disk queue in a temporary folder: names and their order, atomic
 // writes, exclusive claims, orphans after a claimer lets go, retry and failed moves, and spool()'s
-// error reply when the spool directory is missing.
+// error reply when the spool directory is missing or full.
 #include <boost/test/unit_test.hpp>
+
+#include <sched.h>
+#include <sys/mount.h>
+#include <unistd.h>
 
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <stdexcept>
 #include <string>
 
@@ -136,6 +142,52 @@ BOOST_AUTO_TEST_CASE(spool_answers_503_when_the_directory_is_missing)
     BOOST_TEST(tasks::spool("send_email", R"({"to":"x@y"})").size() == 16u);
     BOOST_TEST(spool.list(dir).size() == 1u);
     core::set_config(saved);
+}
+
+// A full disk: the spool directory on a tmpfs of 64 KB, mounted in a mount namespace of this
+// process's own (nothing else sees it; it needs root, as CI runs). Once the tasks fill it, every
+// spool() is a 503 "spool directory full", and nothing is left half-written: each file in the
+// folder is a whole task, and no temporary file remains.
+BOOST_AUTO_TEST_CASE(spool_answers_503_when_the_disk_is_full)
+{
+    if (geteuid() != 0) {
+        BOOST_TEST_MESSAGE("skipped: mounting a small tmpfs needs root (CI runs as root)");
+        return;
+    }
+    BOOST_REQUIRE(unshare(CLONE_NEWNS) == 0);
+    BOOST_REQUIRE(mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) == 0);
+    BOOST_REQUIRE(mount("tmpfs", dir.c_str(), "tmpfs", 0, "size=64k") == 0);
+    spool.create();
+    const core::Config saved = core::config();
+    auto c = saved;
+    c.set("spool_dir", dir);
+    core::set_config(c);
+    const std::string args = R"({"text":")" + std::string(3000, 'x') + R"("})";
+    int spooled = 0;
+    std::string refusal;
+    for (int i = 0; i < 100 && refusal.empty(); ++i) {
+        try {
+            tasks::spool("send_email", args);
+            ++spooled;
+        } catch (const core::HttpError& e) {
+            BOOST_TEST(e.status == 503);
+            refusal = e.what();
+        }
+    }
+    core::set_config(saved);
+    BOOST_TEST(spooled > 0);
+    BOOST_TEST(refusal == "task not spooled: spool directory full");
+    BOOST_TEST(spool.list(dir).size() == static_cast<std::size_t>(spooled));
+    for (const auto& e : fs::directory_iterator(dir)) {
+        if (!e.is_regular_file())
+            continue;
+        BOOST_TEST(e.path().filename().string().rfind(".tmp-", 0) != 0, e.path());
+        std::ifstream in(e.path());
+        const std::string text((std::istreambuf_iterator<char>(in)), {});
+        BOOST_TEST(text.find(args) != std::string::npos, e.path());
+        BOOST_TEST(text.back() == '\n', e.path());
+    }
+    BOOST_TEST(umount2(dir.c_str(), MNT_DETACH) == 0);
 }
 
 BOOST_AUTO_TEST_CASE(retry_delay_doubles_up_to_a_day)
