@@ -52,3 +52,11 @@ net_up() {
 
 # link HOST up|down: HOST's link to the bridge.
 link() { ip -n "${PREFIX}net" link set "v-$1" "$2"; }
+
+# power_off HOST: its link down first, then SIGKILL to its processes: a machine that loses power or
+# the network, whose connections end with no reset or close ever reaching the others (they must
+# find out by their own timeouts: the app's db_dead_host_s and redis_timeout_ms).
+power_off() {
+    link "$1" down
+    kill_all "$PREFIX$1"
+}

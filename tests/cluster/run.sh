@@ -87,7 +87,7 @@ on() {  # on HOST CMD...: CMD in HOST's namespace
     ip netns exec "$PREFIX$h" "$@"
 }
 
-# ---- namespaces: tests/cluster/netns.sh (kill_all, ns_remove_all, net_up, link)
+# ---- namespaces: tests/cluster/netns.sh (kill_all, ns_remove_all, net_up, link, power_off)
 
 cleanup() {
     local rc=$?
@@ -114,14 +114,6 @@ kill_host() {
     kill_all "$PREFIX$1"
     sleep 0.3
     link "$1" down
-}
-
-# power_off HOST: its link down first, then SIGKILL to its processes: a machine that loses power or
-# the network, whose connections end with no reset or close ever reaching the others (they must
-# find out by their own timeouts: db_dead_host_s, redis_timeout_ms).
-power_off() {
-    link "$1" down
-    kill_all "$PREFIX$1"
 }
 
 # start NAME HOST [env VAR=...] CMD...: CMD in HOST's namespace in the background, its output in

@@ -16,7 +16,8 @@
 # It checks what provisioning made under systemd: bad options refused, etcd healthy with 3
 # members, Patroni with one leader and two replicas, the Sentinels agreeing on the master, a
 # second provisioning changing nothing, a write through the app; then the Patroni leader's host
-# dies (every process in it SIGKILLed, then its link down; the Redis master db1 goes too), a
+# is powered off (power_off: its link down, then every process in it SIGKILLed, so no reset
+# reaches the app; the Redis master db1 goes too), a
 # replica is promoted by Patroni and by Sentinel, and writes work again; then that host boots
 # again and rejoins as a replica. The containers cannot reach the Debian mirror: their root has
 # provisioning's packages installed beforehand (with the host's network, cached in BOOT_CACHE),
@@ -75,13 +76,6 @@ on_ct() {  # on_ct HOST CMD...: CMD in HOST's container
     local h=$1
     shift
     BOOT_PID=${CT_PID[$h]} inside "$@"
-}
-
-# kill_host HOST: the machine dies (every process SIGKILLed, as the cluster test's kill_host),
-# then its link goes down: nothing reaches its address any more.
-kill_host() {
-    kill_all "$PREFIX$1"
-    link "$1" down
 }
 
 cleanup() {
@@ -329,7 +323,7 @@ poll 30 app_healthy || fail "no health from the app: $(http /api/health)"
 write_ok before || fail "no 201 for a movie written through the app"
 ok
 
-step "the Patroni leader's host dies, and the Redis master: Patroni and Sentinel promote, writes work again"
+step "the Patroni leader's host powered off, and the Redis master: Patroni and Sentinel promote, writes work again"
 # The Redis master is db1 (the first of --redis-cluster); the first Patroni leader is whichever
 # member took the leader key first. When that is not db1, db1's redis-server is stopped too.
 old=$(patroni_leader db1)
@@ -340,7 +334,7 @@ done
 [ -n "$dead" ] || fail "no host has the leader's address '$old'"
 sleep 1  # the session and the rows replicated (Redis: asynchronously)
 t_down=$(date +%s%3N)
-kill_host "$dead"
+power_off "$dead"
 [ "$dead" = db1 ] || on_ct db1 systemctl stop redis-server
 # Sentinel first: it promotes within seconds, Patroni within its ttl (10 s).
 moved() { SENTINEL_WANT=$(sentinel_master "$other") && [ -n "$SENTINEL_WANT" ] && [ "$SENTINEL_WANT" != "${IP[db1]}" ]; }
@@ -357,7 +351,7 @@ new=$(patroni_leader "$other")
 rows=$(on app env PGPASSWORD="$DB_PW" "$PSQL" -X -tA -h "$new" -U restpie -d restpie \
     -c "SELECT count(*) FROM movies WHERE director = 'ha-$RUN_ID'")
 [ "$rows" = 2 ] || fail "$rows rows of this run on the new leader, want 2 (before and after)"
-ok "$dead died; Patroni leader $new after $t_pg ms, Redis master $SENTINEL_WANT after $t_redis ms, a write after $t_write ms"
+ok "$dead powered off; Patroni leader $new after $t_pg ms, Redis master $SENTINEL_WANT after $t_redis ms, a write after $t_write ms"
 
 step "$dead boots again: etcd, Patroni and Redis rejoin, as replicas"
 link "$dead" up
