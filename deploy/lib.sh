@@ -138,3 +138,145 @@ tail_log() {
     printf -- '--- last lines of %s ---\n' "$1" >&2
     tail -n "${2:-40}" "$1" >&2 || true
 }
+
+# ---- The high-availability layout (README "Scaling out"): etcd, Patroni/PostgreSQL, Redis and
+# Sentinel on the db and redis hosts. provision.sh writes these settings and tests/cluster/run.sh
+# runs its cluster with them, so the cluster test proves what provisioning writes. Members are
+# named after their addresses; the ports are fixed: etcd 2379 (clients) and 2380 (peers),
+# Patroni's REST API 8008, Sentinel 26379.
+
+# ha_quorum N: the majority of N members.
+ha_quorum() { echo $(($1 / 2 + 1)); }
+
+# ha_etcd_env ADDRESS PEERS DATA_DIR TOKEN: one etcd member's settings as the ETCD_* variables
+# etcd reads from its environment (Debian's etcd.service reads them from /etc/default/etcd), one
+# per line. PEERS: every member's address, comma-separated, ADDRESS among them.
+ha_etcd_env() {
+    local addr=$1 data=$3 token=$4 cluster= p
+    for p in ${2//,/ }; do cluster+="${cluster:+,}$p=http://$p:2380"; done
+    # Fast elections: a lost etcd leader is replaced within about a second.
+    cat <<EOF
+ETCD_NAME=$addr
+ETCD_DATA_DIR=$data
+ETCD_LISTEN_PEER_URLS=http://$addr:2380
+ETCD_INITIAL_ADVERTISE_PEER_URLS=http://$addr:2380
+ETCD_LISTEN_CLIENT_URLS=http://$addr:2379,http://127.0.0.1:2379
+ETCD_ADVERTISE_CLIENT_URLS=http://$addr:2379
+ETCD_INITIAL_CLUSTER=$cluster
+ETCD_INITIAL_CLUSTER_STATE=new
+ETCD_INITIAL_CLUSTER_TOKEN=$token
+ETCD_HEARTBEAT_INTERVAL=100
+ETCD_ELECTION_TIMEOUT=1000
+ETCD_LOG_LEVEL=warn
+EOF
+}
+
+# ha_patroni_yml: one Patroni member's config on stdout, from these variables:
+#   HA_SCOPE      the cluster's name (its keys in etcd)
+#   HA_ADDRESS    this member's address (and name); HA_PEERS: every member's, comma-separated
+#   HA_PORT       PostgreSQL's port; HA_DATA_DIR, HA_BIN_DIR, HA_SOCKET_DIR, HA_PGPASS: its files
+#   HA_ALLOW      the app servers' network (CIDR): HA_DB_USER may connect from there to HA_DB_NAME
+#   HA_SUPERUSER_PASSWORD, HA_REPLICATION_PASSWORD   for postgres and replicator
+#   HA_POST_BOOTSTRAP   the script that makes the app's role and database (ha_post_bootstrap)
+#   HA_PARAMETERS       more PostgreSQL parameters, "name: value" lines (may be empty)
+# ttl 10 s (the leader key's life: a dead primary is replaced within it), loop_wait 1 s,
+# retry_timeout 3 s (loop_wait + 2 * retry_timeout <= ttl); synchronous_mode, so a commit a client
+# saw is on the replica Patroni promotes. bootstrap.dcs is read once, when the cluster is made
+# (later: patronictl edit-config).
+ha_patroni_yml() {
+    local etcd= hba= p m
+    for p in ${HA_PEERS//,/ }; do
+        etcd+="${etcd:+, }$p:2379"
+        m=$([[ $p == *:* ]] && echo 128 || echo 32)
+        # Replication; and Patroni's check, when a member comes back, of the leader's timeline.
+        hba+="  - host replication replicator $p/$m scram-sha-256"$'\n'
+        hba+="  - host postgres postgres $p/$m scram-sha-256"$'\n'
+    done
+    cat <<EOF
+scope: $HA_SCOPE
+name: $HA_ADDRESS
+restapi:
+  listen: $HA_ADDRESS:8008
+  connect_address: $HA_ADDRESS:8008
+etcd3:
+  hosts: [$etcd]
+bootstrap:
+  dcs:
+    ttl: 10
+    loop_wait: 1
+    retry_timeout: 3
+    maximum_lag_on_failover: 1048576
+    synchronous_mode: true
+    postgresql:
+      use_pg_rewind: false
+      # A former primary that comes back with changes the new one never got is cloned anew.
+      remove_data_directory_on_diverged_timelines: true
+      parameters:
+        max_connections: 100
+        wal_keep_size: 128MB
+  initdb:
+  - encoding: UTF8
+  - locale: C.UTF-8
+  post_bootstrap: $HA_POST_BOOTSTRAP
+postgresql:
+  listen: $HA_ADDRESS,127.0.0.1:$HA_PORT
+  connect_address: $HA_ADDRESS:$HA_PORT
+  data_dir: $HA_DATA_DIR
+  bin_dir: $HA_BIN_DIR
+  pgpass: $HA_PGPASS
+  use_unix_socket: true
+  basebackup:  # a replica is cloned at once, not after a spread checkpoint (minutes)
+  - checkpoint: fast
+  authentication:
+    superuser: {username: postgres, password: '$HA_SUPERUSER_PASSWORD'}
+    replication: {username: replicator, password: '$HA_REPLICATION_PASSWORD'}
+  parameters:
+    unix_socket_directories: $HA_SOCKET_DIR
+$(sed 's/^/    /' <<<"${HA_PARAMETERS:-}" | grep -v '^ *$' || true)
+  pg_hba:
+  - local all all peer
+  - host all all 127.0.0.1/32 scram-sha-256
+${hba}  - host $HA_DB_NAME $HA_DB_USER $HA_ALLOW scram-sha-256
+EOF
+}
+
+# ha_post_bootstrap DB_NAME DB_USER DB_PASSWORD: the script Patroni runs once, as postgres, on
+# the member that makes the cluster (bootstrap.post_bootstrap, given a local connection string):
+# the app's role and database, made once whatever order the db hosts come up in.
+ha_post_bootstrap() {
+    cat <<EOF
+#!/bin/sh
+# Run by Patroni once, when it makes the cluster: the app's role and database (deploy/lib.sh).
+set -e
+psql -X -q -v ON_ERROR_STOP=1 -d "\$1" <<'SQL'
+CREATE ROLE $2 LOGIN PASSWORD '$3';
+CREATE DATABASE $1 OWNER $2;
+SQL
+EOF
+}
+
+# ha_redis_settings ADDRESS MASTER PORT PASSWORD: a Redis member's replication settings, "KEY
+# VALUE" lines (redis.conf's form; redis-server takes each as --KEY VALUE too): the first master
+# is MASTER, the others its replicas. Sentinel moves the master later and rewrites these.
+ha_redis_settings() {
+    [ "$1" = "$2" ] || printf 'replicaof %s %s\n' "$2" "$3"
+    [ -z "$4" ] || printf 'requirepass %s\nmasterauth %s\n' "$4" "$4"
+}
+
+# ha_sentinel_conf ADDRESS MASTER PORT MEMBERS PASSWORD: a Sentinel's config (it rewrites the
+# file with what it learns: written once). The master is named restpie (the app's
+# redis_master_name); down after 1 s without an answer, a failover given up after 5 s; a majority
+# of the MEMBERS Sentinels must agree.
+ha_sentinel_conf() {
+    cat <<EOF
+port 26379
+bind $1 127.0.0.1
+protected-mode no
+sentinel announce-ip $1
+sentinel monitor restpie $2 $3 $(ha_quorum "$4")
+sentinel down-after-milliseconds restpie 1000
+sentinel failover-timeout restpie 5000
+sentinel parallel-syncs restpie 1
+EOF
+    [ -z "$5" ] || printf 'sentinel auth-pass restpie %s\n' "$5"
+}

@@ -572,6 +572,7 @@ cmd_test() {
     stage "tests (build/, every suite)" run_ctest build
     # The booted-server test's steps and their times (tests/server/run.sh).
     if [ -f var/server-test/summary.txt ]; then cat var/server-test/summary.txt >&2; fi
+    if [ -f var/server-ha/summary.txt ]; then cat var/server-ha/summary.txt >&2; fi
     # The cluster test's failover times and failed requests (tests/cluster/run.sh).
     if [ -f var/cluster/figures.txt ]; then cat var/cluster/figures.txt >&2; fi
     if [ "$sanitize" = 1 ]; then

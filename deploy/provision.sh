@@ -21,6 +21,15 @@
 #                           machines wrote in /etc/restpie; db, redis: use these passwords
 #     --allow CIDR          db, redis: the app servers' network: listen on every address and let
 #                           that network in (PostgreSQL: pg_hba; Redis: by password)
+#   PostgreSQL and Redis that survive losing a machine (README "Scaling out"), on 3 db hosts:
+#     --db-cluster LIST     db: the db hosts' addresses, comma-separated, this host's among them:
+#                           an etcd member and PostgreSQL under Patroni (/etc/default/etcd,
+#                           /etc/patroni/config.yml; Debian's etcd and patroni units), not
+#                           Debian's own cluster; needs --allow. The first host provisioned makes
+#                           the passwords: give its secrets.json to the others (--secrets)
+#     --redis-cluster LIST  redis: the redis hosts' addresses, this host's among them: the first
+#                           is the first master, the others its replicas, each with a Sentinel
+#                           (/etc/redis/sentinel.conf, on port 26379; master name restpie)
 #
 # What it makes (README "Operating a server"):
 #   /opt/restpie/releases/<id>   the code and its build, root's, one per distinct source tree
@@ -40,7 +49,7 @@ usage() { sed -n '2,/^set /p' "${BASH_SOURCE[0]}" | sed -e '$d' -e 's/^# \{0,1\}
 
 SERVER_NAME=_ TLS_CERT= TLS_KEY= HTTP_PORT=80 HTTPS_PORT=443 METRICS_PORT=9117 DB_PORT=5432
 REDIS_PORT=6379 SRC_ARG= ROLES=web,app,db,redis APP_SERVERS= LISTEN= WEB_SERVERS= DB_HOSTS=
-REDIS_HOST= REDIS_SENTINELS= SECRETS_FROM= ALLOW=
+REDIS_HOST= REDIS_SENTINELS= SECRETS_FROM= ALLOW= DB_CLUSTER= REDIS_CLUSTER=
 while [ $# -gt 0 ]; do
     case $1 in
         --server-name) SERVER_NAME=${2:?}; shift ;;
@@ -60,6 +69,8 @@ while [ $# -gt 0 ]; do
         --redis-sentinels) REDIS_SENTINELS=${2:?}; shift ;;
         --secrets) SECRETS_FROM=${2:?}; shift ;;
         --allow) ALLOW=${2:?}; shift ;;
+        --db-cluster) DB_CLUSTER=${2:?}; shift ;;
+        --redis-cluster) REDIS_CLUSTER=${2:?}; shift ;;
         -h | --help) usage ;;
         -*) printf 'error: unknown option %s\n' "$1" >&2; usage ;;
         *) [ -z "$SRC_ARG" ] || usage; SRC_ARG=$1 ;;
@@ -93,8 +104,12 @@ needs_role app "$WEB_SERVERS" --web-servers
 needs_role app "$DB_HOSTS" --db-hosts
 needs_role app "$REDIS_HOST" --redis-host
 needs_role app "$REDIS_SENTINELS" --redis-sentinels
+needs_role db "$DB_CLUSTER" --db-cluster
+needs_role redis "$REDIS_CLUSTER" --redis-cluster
 [ -z "$ALLOW" ] || has_role db || has_role redis || die "--allow is for the db and redis roles"
+[ -z "$DB_CLUSTER" ] || [ -n "$ALLOW" ] || die "--db-cluster needs --allow CIDR (the app servers' network)"
 host_port='([A-Za-z0-9.-]+|\[[0-9a-fA-F:]+\]):[0-9]{1,5}'
+ip_address='([0-9]{1,3}(\.[0-9]{1,3}){3}|[0-9a-fA-F]*:[0-9a-fA-F:.]*)'  # IPv4 or IPv6
 for a in ${APP_SERVERS//,/ }; do
     [[ $a =~ ^($host_port|unix:/[A-Za-z0-9/._-]+)$ ]] || die "--app-servers: HOST:PORT, not $a"
 done
@@ -103,13 +118,31 @@ for a in ${REDIS_SENTINELS//,/ }; do
     [[ $a =~ ^$host_port$ ]] || die "--redis-sentinels: HOST:PORT, not $a"
 done
 for a in ${WEB_SERVERS//,/ }; do
-    [[ $a =~ ^[0-9a-fA-F.:]+$ ]] || die "--web-servers: IP addresses, not $a"
+    [[ $a =~ ^$ip_address$ ]] || die "--web-servers: IP addresses, not $a"
 done
 for a in ${DB_HOSTS//,/ } $REDIS_HOST; do
     [[ $a =~ ^[A-Za-z0-9.:-]+$ ]] || die "--db-hosts, --redis-host: host names or addresses, not $a"
 done
-[ -z "$ALLOW" ] || [[ $ALLOW =~ ^[0-9a-fA-F.:]+/[0-9]{1,3}$ ]] || die "--allow: a CIDR, not $ALLOW"
+[ -z "$ALLOW" ] || [[ $ALLOW =~ ^$ip_address/[0-9]{1,3}$ ]] || die "--allow: a CIDR, not $ALLOW"
 [ -z "$SECRETS_FROM" ] || [ -r "$SECRETS_FROM" ] || die "--secrets: cannot read $SECRETS_FROM"
+# cluster_address OPTION LIST: LIST's addresses checked (an odd number: etcd and the Sentinels
+# need a majority); prints the one this host has (hostname -I), which must be exactly one.
+cluster_address() {
+    local a n=0 mine=() own
+    own=" $(hostname -I 2>/dev/null) "
+    for a in ${2//,/ }; do
+        [[ $a =~ ^$ip_address$ ]] || die "$1: IP addresses, comma-separated, not $a"
+        n=$((n + 1))
+        [[ $own != *" $a "* ]] || mine+=("$a")
+    done
+    [ $((n % 2)) = 1 ] || die "$1: an odd number of addresses (1, 3, 5), not $n: a majority must agree"
+    [ ${#mine[@]} = 1 ] ||
+        die "$1 $2: exactly one of them must be this host's (hostname -I: $(hostname -I 2>/dev/null))"
+    printf '%s\n' "${mine[0]}"
+}
+DB_ADDR= REDIS_ADDR=
+[ -z "$DB_CLUSTER" ] || DB_ADDR=$(cluster_address --db-cluster "$DB_CLUSTER")
+[ -z "$REDIS_CLUSTER" ] || REDIS_ADDR=$(cluster_address --redis-cluster "$REDIS_CLUSTER")
 if has_role web && ! has_role app && [ -z "$APP_SERVERS" ]; then
     die "the web role without the app role needs --app-servers (where the app servers listen)"
 fi
@@ -132,8 +165,19 @@ has_role app && pkgs+=(build-essential cmake pkg-config libfcgi-dev spawn-fcgi l
     libhiredis-dev rapidjson-dev libscrypt-dev liblog4cplus-dev libboost-dev libsystemd-dev
     libkainjow-mustache-dev postgresql-client logrotate)
 has_role web && pkgs+=(nginx)
-has_role db && pkgs+=(postgresql)
+PG_VERSION=15  # Debian 12's
+if [ -n "$DB_CLUSTER" ]; then
+    # Patroni makes PostgreSQL's cluster: Debian's package must not make its own (main) first.
+    ensure_packages postgresql-common
+    conf=/etc/postgresql-common/createcluster.conf
+    [ "$(pg_conftool -s "$conf" show create_main_cluster 2>/dev/null)" = false ] ||
+        pg_conftool "$conf" set create_main_cluster false
+    pkgs+=("postgresql-$PG_VERSION" patroni python3-etcd etcd-server)
+elif has_role db; then
+    pkgs+=(postgresql)
+fi
 has_role redis && pkgs+=(redis-server)
+[ -z "$REDIS_CLUSTER" ] || pkgs+=(redis-sentinel)
 ensure_packages "${pkgs[@]}"
 [ -d "$ETC" ] || install -d -m 750 "$ETC"  # the app role gives it to group restpie
 
@@ -153,6 +197,15 @@ elif [ ! -f "$SECRETS" ]; then
             '{db_password: $db, redis_password: $redis}'
     fi | install -m 600 /dev/stdin "$SECRETS"
 fi
+if [ -n "$DB_CLUSTER" ] && ! jq -e '.db_superuser_password and .db_replication_password' "$SECRETS" >/dev/null; then
+    # Patroni's two passwords: every db host must have the same, so only the first makes them.
+    [ -z "$SECRETS_FROM" ] || die "--secrets $SECRETS_FROM: no db_superuser_password and" \
+        "db_replication_password: give the secrets.json of the db host provisioned first"
+    jq --arg su "$(new_password)" --arg repl "$(new_password)" \
+        '.db_superuser_password = $su | .db_replication_password = $repl' "$SECRETS" |
+        install -m 600 /dev/stdin "$SECRETS.tmp"
+    mv "$SECRETS.tmp" "$SECRETS"
+fi
 db_pw=$(jq -r .db_password "$SECRETS") redis_pw=$(jq -r .redis_password "$SECRETS")
 [[ $db_pw =~ ^[A-Za-z0-9]+$ ]] || die "no db_password of letters and digits in $SECRETS"
 [[ $redis_pw =~ ^[A-Za-z0-9]*$ ]] || die "redis_password in $SECRETS: letters and digits"
@@ -160,7 +213,46 @@ db_name=$(jq -r '.db_name // "restpie"' "$CONF" 2>/dev/null || echo restpie)
 db_user=$(jq -r '.db_user // "restpie"' "$CONF" 2>/dev/null || echo restpie)
 [[ $db_name$db_user =~ ^[a-z_][a-z0-9_]*$ ]] || die "db_name, db_user: lowercase names in $CONF"
 
-if has_role db; then
+if [ -n "$DB_CLUSTER" ]; then
+    say "etcd and Patroni (PostgreSQL $PG_VERSION on port $DB_PORT), member $DB_ADDR of $DB_CLUSTER"
+    taken=$(pg_lsclusters --no-header 2>/dev/null | awk -v p="$DB_PORT" '$3 == p { print $1 "/" $2 }')
+    [ -z "$taken" ] || die "Debian's PostgreSQL cluster $taken has port $DB_PORT, which Patroni's" \
+        "cluster needs: move its data away (pg_dump), then pg_dropcluster --stop ${taken/\// }"
+    # etcd: a member of the db hosts' cluster; a data directory of its own, so that a single-node
+    # etcd the package may have started before is no part of it.
+    etcd_conf=$(printf '# written by deploy/provision.sh --db-cluster (deploy/lib.sh ha_etcd_env)\n'
+        ha_etcd_env "$DB_ADDR" "$DB_CLUSTER" /var/lib/etcd/restpie restpie)
+    # etcd tells systemd it is ready once a majority of the members runs: the first db host
+    # provisioned waits for the others as long as they take.
+    install -d /etc/systemd/system/etcd.service.d
+    printf '# written by deploy/provision.sh --db-cluster\n[Service]\nTimeoutStartSec=infinity\n' \
+        >/etc/systemd/system/etcd.service.d/restpie.conf
+    systemctl daemon-reload
+    systemctl enable -q etcd
+    if [ "$(cat /etc/default/etcd)" != "$etcd_conf" ] || ! systemctl is-active -q etcd; then
+        printf '%s\n' "$etcd_conf" >/etc/default/etcd
+        # Not waited for: etcd is ready only once a majority of the db hosts runs it.
+        systemctl restart --no-block etcd
+    fi
+    # Patroni: Debian's patroni.service runs /etc/patroni/config.yml as postgres.
+    install -d -o postgres -g postgres -m 755 "/var/lib/postgresql/$PG_VERSION"
+    bootstrap=/etc/patroni/restpie-post-bootstrap.sh
+    ha_post_bootstrap "$db_name" "$db_user" "$db_pw" | install -m 750 -g postgres /dev/stdin "$bootstrap"
+    patroni_conf=$(HA_SCOPE=restpie HA_ADDRESS=$DB_ADDR HA_PEERS=$DB_CLUSTER HA_PORT=$DB_PORT \
+        HA_DATA_DIR=/var/lib/postgresql/$PG_VERSION/restpie HA_BIN_DIR=/usr/lib/postgresql/$PG_VERSION/bin \
+        HA_SOCKET_DIR=/var/run/postgresql HA_PGPASS=/var/lib/postgresql/restpie.pgpass HA_ALLOW=$ALLOW \
+        HA_DB_NAME=$db_name HA_DB_USER=$db_user HA_POST_BOOTSTRAP=$bootstrap HA_PARAMETERS= \
+        HA_SUPERUSER_PASSWORD=$(jq -r .db_superuser_password "$SECRETS") \
+        HA_REPLICATION_PASSWORD=$(jq -r .db_replication_password "$SECRETS") ha_patroni_yml)
+    systemctl enable -q patroni
+    if [ "$(cat /etc/patroni/config.yml 2>/dev/null)" != "$patroni_conf" ]; then
+        printf '%s\n' "$patroni_conf" | install -m 640 -g postgres /dev/stdin /etc/patroni/config.yml
+        # A running Patroni reads its file again on SIGHUP (its PostgreSQL keeps running).
+        systemctl reload-or-restart patroni
+    else
+        systemctl start patroni
+    fi
+elif has_role db; then
     say "PostgreSQL on port $DB_PORT${ALLOW:+, open to $ALLOW}"
     read -r PG_VERSION PG_CLUSTER < <(pg_lsclusters --no-header | awk 'NR == 1 { print $1, $2 }')
     [ -n "${PG_CLUSTER:-}" ] || die "no PostgreSQL cluster (pg_lsclusters shows none)"
@@ -200,7 +292,9 @@ if has_role redis; then
     say "Redis on port $REDIS_PORT${ALLOW:+, open to $ALLOW}"
     rconf=/etc/redis/redis.conf r_changed=
     set_redis() {  # set_redis KEY VALUE: one "KEY VALUE" line in redis.conf
-        grep -qxF "$1 $2" "$rconf" && return 0
+        # As Redis writes it back after a failover (CONFIG REWRITE): the value may be quoted.
+        [ "$(awk -v k="$1" '$1 == k { sub(/^[^ ]+ /, ""); gsub(/"/, ""); print; exit }' "$rconf")" = "$2" ] &&
+            return 0
         sed -i "/^$1 /d" "$rconf"
         printf '%s %s\n' "$1" "$2" >>"$rconf"
         r_changed=1
@@ -208,10 +302,32 @@ if has_role redis; then
     set_redis port "$REDIS_PORT"
     # Debian's Redis listens on localhost only; the app servers' network gets in by password
     # (Redis has no address list: keep the port closed to anyone else with a firewall).
-    if [ -n "$ALLOW" ]; then set_redis bind '* -::*'; else set_redis bind '127.0.0.1 -::1'; fi
+    if [ -n "$ALLOW$REDIS_CLUSTER" ]; then set_redis bind '* -::*'; else set_redis bind '127.0.0.1 -::1'; fi
     if [ -n "$redis_pw" ]; then set_redis requirepass "$redis_pw"; fi
+    sconf=/etc/redis/sentinel.conf
+    if [ -n "$REDIS_CLUSTER" ] && ! grep -q '^sentinel monitor restpie ' "$sconf"; then
+        # The first run: the first master and its replicas. Later, Sentinel moves the master and
+        # rewrites both files, and provisioning leaves them to it.
+        say "Redis replication and Sentinel, member $REDIS_ADDR of $REDIS_CLUSTER"
+        [ -n "$redis_pw" ] || die "--redis-cluster: the redis_password in $SECRETS is empty"
+        master=${REDIS_CLUSTER%%,*}
+        while read -r key value; do set_redis "$key" "$value"; done \
+            < <(ha_redis_settings "$REDIS_ADDR" "$master" "$REDIS_PORT" "$redis_pw")
+        {
+            printf '# written by deploy/provision.sh --redis-cluster (deploy/lib.sh ha_sentinel_conf)\n'
+            printf 'pidfile /run/sentinel/redis-sentinel.pid\nlogfile /var/log/redis/redis-sentinel.log\n'
+            printf 'dir /var/lib/redis\n'
+            ha_sentinel_conf "$REDIS_ADDR" "$master" "$REDIS_PORT" \
+                "$(tr ',' '\n' <<<"$REDIS_CLUSTER" | grep -c .)" "$redis_pw"
+        } | install -m 640 -o redis -g redis /dev/stdin "$sconf"
+        s_changed=1
+    fi
     systemctl enable -q --now redis-server
     [ -z "$r_changed" ] || systemctl restart redis-server
+    if [ -n "$REDIS_CLUSTER" ]; then
+        systemctl enable -q --now redis-sentinel
+        [ -z "${s_changed:-}" ] || systemctl restart redis-sentinel
+    fi
 fi
 
 if has_role app; then

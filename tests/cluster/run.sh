@@ -34,6 +34,8 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd -P)
 # shellcheck source=deploy/lib.sh
 source "$ROOT/deploy/lib.sh"
+# shellcheck source=tests/cluster/netns.sh
+source "$ROOT/tests/cluster/netns.sh"
 cd "$ROOT"
 
 BUILD=$(realpath "${1:-build}")
@@ -85,34 +87,7 @@ on() {  # on HOST CMD...: CMD in HOST's namespace
     ip netns exec "$PREFIX$h" "$@"
 }
 
-# ---- namespaces
-
-# kill_all NS: SIGKILL to every process in NS, again until none is left (one may have forked
-# between the listing and the kill).
-kill_all() {
-    local ns=$1 pids i
-    for ((i = 0; i < 50; i++)); do
-        pids=$(ip netns pids "$ns" 2>/dev/null || true)
-        [ -z "$pids" ] && return 0
-        # shellcheck disable=SC2086  # a list of pids
-        kill -s KILL $pids 2>/dev/null || true
-        sleep 0.1
-    done
-    warn "processes still in $ns: $pids"
-}
-
-# ns_remove NS: every process in NS killed, then NS deleted.
-ns_remove() {
-    kill_all "$1"
-    ip netns del "$1" 2>/dev/null || warn "cannot delete namespace $1"
-}
-
-ns_remove_all() {
-    local ns
-    for ns in $(ip netns list | awk '{ print $1 }' | grep "^$PREFIX" || true); do
-        ns_remove "$ns"
-    done
-}
+# ---- namespaces: tests/cluster/netns.sh (kill_all, ns_remove_all, net_up, link, power_off)
 
 cleanup() {
     local rc=$?
@@ -133,39 +108,12 @@ cleanup() {
     exit "$rc"
 }
 
-net_up() {
-    ip netns add "${PREFIX}net"
-    ip -n "${PREFIX}net" link set lo up
-    ip -n "${PREFIX}net" link add br0 type bridge
-    ip -n "${PREFIX}net" link set br0 up
-    local h
-    for h in "${HOSTS[@]}"; do
-        ip netns add "$PREFIX$h"
-        ip -n "$PREFIX$h" link set lo up
-        # Both ends made in their namespaces: no interface of ours ever appears outside them.
-        ip link add "v-$h" netns "${PREFIX}net" type veth peer name eth0 netns "$PREFIX$h"
-        ip -n "${PREFIX}net" link set "v-$h" master br0 up
-        ip -n "$PREFIX$h" addr add "${IP[$h]}/24" dev eth0
-        ip -n "$PREFIX$h" link set eth0 up
-    done
-}
-
-link() { ip -n "${PREFIX}net" link set "v-$1" "$2"; }
-
 # kill_host HOST: SIGKILL to every process in its namespace (a machine that dies), then its link
 # down (nothing reaches it any more: connections to it time out instead of being refused).
 kill_host() {
     kill_all "$PREFIX$1"
     sleep 0.3
     link "$1" down
-}
-
-# power_off HOST: its link down first, then SIGKILL to its processes: a machine that loses power or
-# the network, whose connections end with no reset or close ever reaching the others (they must
-# find out by their own timeouts: db_dead_host_s, redis_timeout_ms).
-power_off() {
-    link "$1" down
-    kill_all "$PREFIX$1"
 }
 
 # start NAME HOST [env VAR=...] CMD...: CMD in HOST's namespace in the background, its output in
@@ -185,16 +133,15 @@ as_postgres() { "${AS_POSTGRES[@]}" "$@"; }
 
 # ---- db hosts: etcd, Patroni + PostgreSQL, redis, sentinel
 
+# The settings of etcd, Patroni, Redis and Sentinel are provisioning's (deploy/lib.sh ha_*), with
+# passwords of the test's own; only fsync is off here, and db3 is tagged (patroni_config).
+DB_PEERS=$NET.11,$NET.12,$NET.13
+DB_PASSWORD=Cluster1db REDIS_PASSWORD=Cluster1redis
+
 etcd_start() {
-    local h=$1 cluster="" d
-    for d in "${DBS[@]}"; do cluster+="${cluster:+,}$d=http://${IP[$d]}:2380"; done
-    # Fast elections: a lost etcd leader is replaced within about a second.
-    start etcd "$h" etcd --name "$h" --data-dir "$VAR/$h/etcd" \
-        --listen-peer-urls "http://${IP[$h]}:2380" --initial-advertise-peer-urls "http://${IP[$h]}:2380" \
-        --listen-client-urls "http://${IP[$h]}:2379,http://127.0.0.1:2379" \
-        --advertise-client-urls "http://${IP[$h]}:2379" --initial-cluster "$cluster" \
-        --initial-cluster-state new --initial-cluster-token "${PREFIX}cluster" \
-        --heartbeat-interval 100 --election-timeout 1000 --log-level warn
+    local h=$1 env
+    mapfile -t env < <(ha_etcd_env "${IP[$h]}" "$DB_PEERS" "$VAR/$h/etcd" "${PREFIX}cluster")
+    start etcd "$h" env "${env[@]}" etcd
 }
 
 etcd_healthy() { on "$1" curl -fsS --max-time 2 "http://${IP[$1]}:2379/health" | grep -q '"health":"true"'; }
@@ -212,64 +159,26 @@ pg_root() {
     chown postgres:postgres "$PGROOT"
 }
 
-# The Patroni settings: ttl 10 s (the leader key's life: a dead primary is replaced within it),
-# loop_wait 1 s, retry_timeout 3 s (loop_wait + 2 * retry_timeout <= ttl); synchronous_mode, so
-# a commit a client saw is on the replica Patroni promotes.
 patroni_config() {
-    local h=$1 hosts="" d nofailover=false
-    for d in "${DBS[@]}"; do hosts+="${hosts:+, }${IP[$d]}:2379"; done
+    local h=$1 nofailover=false
     # db3 never becomes primary (nor the synchronous replica): the Redis master lives there, so
     # step 4 loses Redis but not PostgreSQL's primary, and step 3 has one candidate.
     [ "$h" = db3 ] && nofailover=true
     mkdir -p "$PGROOT/$h"
-    cat >"$PGROOT/$h/patroni.yml" <<EOF
-scope: ${PREFIX}cluster
-name: $h
-log:
-  level: INFO
-restapi:
-  listen: ${IP[$h]}:8008
-  connect_address: ${IP[$h]}:8008
-etcd3:
-  hosts: [$hosts]
-bootstrap:
-  dcs:
-    ttl: 10
-    loop_wait: 1
-    retry_timeout: 3
-    maximum_lag_on_failover: 1048576
-    synchronous_mode: true
-    postgresql:
-      use_pg_rewind: false
-      parameters:
-        max_connections: 100
-        wal_keep_size: 128MB
-  initdb:
-  - encoding: UTF8
-  - locale: C.UTF-8
-postgresql:
-  listen: ${IP[$h]},127.0.0.1:5432
-  connect_address: ${IP[$h]}:5432
-  data_dir: $PGROOT/$h/data
-  bin_dir: $PGBIN
-  pgpass: $PGROOT/$h/pgpass
-  basebackup:  # a replica is cloned at once, not after a spread checkpoint (minutes)
-  - checkpoint: fast
-  authentication:
-    superuser: {username: postgres, password: postgres}
-    replication: {username: replicator, password: replicator}
-  parameters:
-    unix_socket_directories: $PGROOT/$h
-    fsync: 'off'
-  pg_hba:
-  - local all all trust
-  - host all all 127.0.0.1/32 trust
-  - host all all $NET.0/24 trust
-  - host replication all $NET.0/24 trust
+    ha_post_bootstrap restpie restpie "$DB_PASSWORD" >"$PGROOT/$h/post_bootstrap.sh"
+    chmod 750 "$PGROOT/$h/post_bootstrap.sh"
+    {
+        HA_SCOPE=${PREFIX}cluster HA_ADDRESS=${IP[$h]} HA_PEERS=$DB_PEERS HA_PORT=5432 \
+            HA_DATA_DIR=$PGROOT/$h/data HA_BIN_DIR=$PGBIN HA_SOCKET_DIR=$PGROOT/$h \
+            HA_PGPASS=$PGROOT/$h/pgpass HA_ALLOW=$NET.0/24 HA_DB_NAME=restpie HA_DB_USER=restpie \
+            HA_SUPERUSER_PASSWORD=Cluster1super HA_REPLICATION_PASSWORD=Cluster1repl \
+            HA_POST_BOOTSTRAP=$PGROOT/$h/post_bootstrap.sh HA_PARAMETERS="fsync: 'off'" ha_patroni_yml
+        cat <<EOF
 tags:
   nofailover: $nofailover
   nosync: $nofailover
 EOF
+    } >"$PGROOT/$h/patroni.yml"
     chown -R postgres:postgres "$PGROOT/$h"
 }
 
@@ -289,34 +198,29 @@ pg_primary() {
     return 1
 }
 
-psql_on() {  # psql_on HOST SQL: as postgres on HOST's PostgreSQL, unaligned
-    on lb "$PGBIN/psql" -X -q -tA -v ON_ERROR_STOP=1 -h "${IP[$1]}" -U postgres -d "${3:-postgres}" -c "$2"
+psql_on() {  # psql_on HOST SQL: as the app's user on HOST's PostgreSQL, unaligned
+    on lb env PGPASSWORD="$DB_PASSWORD" "$PGBIN/psql" -X -q -tA -v ON_ERROR_STOP=1 -h "${IP[$1]}" \
+        -U restpie -d restpie -c "$2"
 }
 
 redis_start() {
-    local h=$1 master=$2 of=()
+    local h=$1 master=$2 of=() key value
     mkdir -p "$VAR/$h/redis"
-    [ "$master" = "$h" ] || of=(--replicaof "${IP[$master]}" 6379)
+    while read -r key value; do
+        # shellcheck disable=SC2206  # "replicaof HOST PORT": two words
+        of+=("--$key" $value)
+    done < <(ha_redis_settings "${IP[$h]}" "${IP[$master]}" 6379 "$REDIS_PASSWORD")
     start redis "$h" redis-server --bind "${IP[$h]}" 127.0.0.1 --port 6379 --protected-mode no \
         --save "" --appendonly no --dir "$VAR/$h/redis" --daemonize no "${of[@]}"
 }
 
-# Sentinel: down after 1 s without an answer, a failover given up after 5 s; two of three agree.
 sentinel_start() {
     local h=$1 master=$2 conf=$VAR/$1/sentinel.conf
     if [ ! -f "$conf" ]; then  # sentinel rewrites its file with what it learns: kept on a restart
-        cat >"$conf" <<EOF
-port 26379
-bind ${IP[$h]} 127.0.0.1
-protected-mode no
-daemonize no
-dir $VAR/$h/redis
-sentinel announce-ip ${IP[$h]}
-sentinel monitor restpie ${IP[$master]} 6379 2
-sentinel down-after-milliseconds restpie 1000
-sentinel failover-timeout restpie 5000
-sentinel parallel-syncs restpie 1
-EOF
+        {
+            printf 'daemonize no\ndir %s\n' "$VAR/$h/redis"
+            ha_sentinel_conf "${IP[$h]}" "${IP[$master]}" 6379 "${#DBS[@]}" "$REDIS_PASSWORD"
+        } >"$conf"
     fi
     start sentinel "$h" redis-sentinel "$conf"
 }
@@ -354,8 +258,8 @@ app_env() {
     APP_ENV=(APP_CONFIG="$ROOT/conf/server-config.json" APP_LOCAL_DEV=false APP_PRODUCTION=false
         APP_TEST_MODE=true APP_LISTEN="${IP[$h]}:9000" APP_WORKERS="$WORKERS"
         APP_FCGI_WEB_SERVER_ADDRS="${IP[lb]}" APP_DB_HOST="$dbs" APP_DB_PORT=5432
-        APP_DB_NAME=restpie APP_DB_USER=restpie APP_DB_PASSWORD= APP_DB_CONNECT_TIMEOUT_S=2
-        APP_REDIS_SENTINELS="$sentinels" APP_REDIS_MASTER_NAME=restpie
+        APP_DB_NAME=restpie APP_DB_USER=restpie APP_DB_PASSWORD="$DB_PASSWORD" APP_DB_CONNECT_TIMEOUT_S=2
+        APP_REDIS_SENTINELS="$sentinels" APP_REDIS_MASTER_NAME=restpie APP_REDIS_PASSWORD="$REDIS_PASSWORD"
         APP_REDIS_CONNECT_TIMEOUT_MS=500 APP_REDIS_TIMEOUT_MS=1000
         APP_LOG_FILE="$VAR/$h/app.log" APP_SPOOL_DIR="$VAR/$h/spool"
         APP_STATS_LISTEN="unix:$VAR/$h/stats.sock"
@@ -590,7 +494,7 @@ step3() {
     # Every 201 the clients saw is a row on the new primary.
     grep -o ' 201 .*"id":"[0-9]*"' "$VAR/step3.log" | sed 's/.*"id":"\([0-9]*\)"/\1/' |
         sort -u >"$VAR/step3.ids"
-    psql_on db2 "SELECT id FROM movies WHERE director = 'step3-$RUN_ID'" restpie | sort -u >"$VAR/step3.rows"
+    psql_on db2 "SELECT id FROM movies WHERE director = 'step3-$RUN_ID'" | sort -u >"$VAR/step3.rows"
     lost=$(comm -23 "$VAR/step3.ids" "$VAR/step3.rows" | wc -l)
     # A row more than 201s: a commit whose reply was lost with the connection (its client got a 503).
     figure "step 3: $(wc -l <"$VAR/step3.ids") writes answered 201, $(wc -l <"$VAR/step3.rows") rows on the new primary, $lost lost"
@@ -599,11 +503,11 @@ step3() {
 
     note "step 3: db1 back, as a replica"
     link db1 up
-    as_postgres rm -rf "$PGROOT/db1/data"  # its old timeline may have diverged: cloned anew
+    # With its data as the kill left it: Patroni clones it anew if its timeline diverged.
     db_start db1 "$(host_of "$(redis_master db2)")"
     poll 30 etcd_healthy db1 || fail "step 3: etcd on db1 does not come back"
     poll 90 pg_is db1 replica || fail "step 3: db1 does not come back as a replica"
-    figure "step 3: db1 back as a replica (cloned anew)"
+    figure "step 3: db1 back as a replica$(grep -q 'reinitializing due to diverged timelines' "$VAR/db1/patroni.out" && echo ', cloned anew: its timeline had diverged')"
 }
 
 step4() {
@@ -637,7 +541,7 @@ EDITOR=editor-$RUN_ID@cluster.test
 PASSWORD=Cluster1pass
 
 note "network: ${PREFIX}net with br0 and ${HOSTS[*]}"
-net_up
+net_up "${HOSTS[@]}"
 pg_root
 note "db hosts: etcd, Patroni (db1 first: the primary), redis (db3: the master), sentinels"
 for d in "${DBS[@]}"; do etcd_start "$d"; done
@@ -645,8 +549,7 @@ for d in "${DBS[@]}"; do poll 30 etcd_healthy "$d" || fail "etcd on $d is not he
 for d in "${DBS[@]}"; do patroni_config "$d"; done
 patroni_start db1
 poll 60 pg_is db1 primary || fail "Patroni on db1 did not bootstrap a primary"
-psql_on db1 "CREATE ROLE restpie LOGIN" >/dev/null
-psql_on db1 "CREATE DATABASE restpie OWNER restpie" >/dev/null
+# The app's role and database: made by the post_bootstrap script, as on provisioned hosts.
 patroni_start db2
 patroni_start db3
 for d in db3 db1 db2; do redis_start "$d" db3; done

@@ -1,12 +1,18 @@
 # shellcheck shell=bash
 # boot.sh: a Debian 12 booted with systemd as PID 1 in a systemd-nspawn container, for the
-# booted-server test (sourced by tests/server/run.sh, never run). The container shares the host's
-# network: apt inside reaches the mirror, and what it serves listens on the host's loopback.
+# booted tests (sourced by tests/server/run.sh and ha.sh, never run). The container shares the
+# host's network (apt inside reaches the mirror, and what it serves listens on the host's
+# loopback) unless boot_start is given a network namespace (ha.sh: one each, no mirror).
 #
 #   boot_prepare ROOT    a debootstrap'ed root in ROOT, unpacked from the cache when it has one
-#   boot_start ROOT      boots it; sets BOOT_NSPAWN_PID and BOOT_PID (the container's systemd)
+#   boot_start ROOT [HOSTNAME [NSPAWN_ARGS...]]   boots it (hostname restpie-test unless given;
+#                        e.g. --network-namespace-path=...); sets BOOT_NSPAWN_PID and BOOT_PID (the
+#                        container's systemd). Several containers: keep each one's pair.
 #   inside CMD...        runs CMD in the container as root (all its namespaces)
 #   boot_stop ROOT       powers it off (or kills it), then removes ROOT; safe to call twice
+#   step NAME, ok [NOTE], steps_passed TEST FILE   each step printed with its time; the list at
+#                        the end, also into FILE (deploy/local.sh test prints it after ctest's
+#                        summary: ctest shows a passing test's output only with -V)
 
 BOOT_CACHE=${BOOT_CACHE:-/var/cache/restpie-test}
 BOOT_SUITE=bookworm
@@ -49,14 +55,16 @@ EOF
 }
 
 boot_start() {
-    local root=$1 tries=150 child
+    local root=$1 name=${2:-restpie-test} tries=150 child
+    shift $(($# < 2 ? $# : 2))
+    BOOT_PID=
     # A stable machine id and hostname; `hostname -f` must work as on a real server.
-    printf 'restpie-test\n' >"$root/etc/hostname"
+    printf '%s\n' "$name" >"$root/etc/hostname"
     # A throwaway system: dpkg need not fsync every file it unpacks (minutes saved per run).
     printf 'force-unsafe-io\n' >"$root/etc/dpkg/dpkg.cfg.d/restpie-test-unsafe-io"
-    printf '127.0.0.1 localhost\n127.0.1.1 restpie-test\n::1 localhost\n' >"$root/etc/hosts"
+    printf '127.0.0.1 localhost\n127.0.1.1 %s\n::1 localhost\n' "$name" >"$root/etc/hosts"
     setsid systemd-nspawn -q -D "$root" -b --register=no --keep-unit --console=read-only \
-        --hostname=restpie-test </dev/null >"$root.console.log" 2>&1 &
+        --hostname="$name" "$@" </dev/null >"$root.console.log" 2>&1 &
     BOOT_NSPAWN_PID=$!
     # The container's PID 1 is a child of systemd-nspawn named systemd (a transient helper may
     # come first).
@@ -111,4 +119,22 @@ boot_stop() {
     awk -v r="$root" 'index($2, r) == 1 { print $2 }' /proc/mounts | sort -r |
         while read -r m; do umount -l "$m" || true; done
     rm -rf --one-file-system "$root"
+}
+
+BOOT_T0=$SECONDS
+BOOT_STEPS=()
+step() { STEP=$1 STEP_START=$SECONDS; say "step: $STEP"; }
+ok() {
+    local line
+    line=$(printf '%4d s  %s%s' $((SECONDS - STEP_START)) "$STEP" "${1:+: $1}")
+    BOOT_STEPS+=("$line")
+    printf '    ok %s\n' "$line" >&2
+}
+steps_passed() {
+    say "$1: passed in $((SECONDS - BOOT_T0)) s"
+    printf '    %s\n' "${BOOT_STEPS[@]}" >&2
+    {
+        printf '%s: passed in %d s\n' "$1" $((SECONDS - BOOT_T0))
+        printf '    %s\n' "${BOOT_STEPS[@]}"
+    } >"$2"
 }

@@ -25,7 +25,6 @@ CT=$WORK/root
 BASE=http://127.0.0.1:$HTTP_PORT
 PROVISION=(bash /root/src/deploy/provision.sh --http-port "$HTTP_PORT" --https-port "$HTTPS_PORT"
     --metrics-port "$METRICS_PORT" --db-port "$DB_PORT" --redis-port "$REDIS_PORT")
-SUMMARY=()
 
 for p in $HTTP_PORT $HTTPS_PORT $METRICS_PORT $DB_PORT $REDIS_PORT $SSH_PORT $FCGI_PORT; do
     if (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
@@ -35,14 +34,6 @@ done
 
 # ---- helpers
 
-T0=$SECONDS
-step() { STEP=$1 STEP_START=$SECONDS; say "step: $STEP"; }
-ok() {
-    local line
-    line=$(printf '%4d s  %s%s' $((SECONDS - STEP_START)) "$STEP" "${1:+: $1}")
-    SUMMARY+=("$line")
-    printf '    ok %s\n' "$line" >&2
-}
 # fail MESSAGE: what went wrong, with the units' journal and the app log's end.
 fail() {
     printf 'FAILED: %s: %s\n' "${STEP:-setup}" "$*" >&2
@@ -544,11 +535,4 @@ grep -qi '^strict-transport-security: max-age=' <<<"$headers" || fail "no HSTS h
 [ "$(http_code "$BASE/api/health")" = 301 ] || fail "plain HTTP does not redirect"
 ok
 
-say "booted-server test: passed in $((SECONDS - T0)) s"
-printf '    %s\n' "${SUMMARY[@]}" >&2
-# For deploy/local.sh test, which prints it after the ctest summary (ctest shows a passing test's
-# output only with -V).
-{
-    printf 'booted-server test: passed in %d s\n' $((SECONDS - T0))
-    printf '    %s\n' "${SUMMARY[@]}"
-} >"$WORK/summary.txt"
+steps_passed "booted-server test" "$WORK/summary.txt"
