@@ -36,6 +36,9 @@ namespace {
 const auto lg = core::logger("fcgi");
 volatile sig_atomic_t g_stop = 0;
 const int kStopSignals[] = {SIGTERM, SIGUSR1, SIGQUIT};
+// New connections a worker takes from the listening socket in one turn besides the one it serves
+// (the rest it shares unread): bounded, so the request it has read waits little.
+constexpr int kAcceptBurst = 64;
 
 void on_stop(int)
 {
@@ -143,7 +146,12 @@ public:
     // nginx asked to keep it: into the table, to the master (which hands it to the others and puts
     // it in the epoll set) and onto the slot's fd number. Returns the slot, claimed by this worker,
     // or -1 when none is free (the caller serves the request and closes the connection).
-    int share(int fd)
+    // Whether share() can hand connections to other workers (there is a master and a table).
+    bool shares() const { return channel_ >= 0 && table_.slots() > 0; }
+    // `serving`: this worker serves the request it has read on it, and releases the slot after;
+    // else (shared unread) the slot is released here, before the master puts the connection in
+    // the epoll set, so whichever worker its request wakes can claim it.
+    int share(int fd, bool serving = true)
     {
         std::uint32_t serial = 0;
         if (table_.slots() == 0)
@@ -162,6 +170,8 @@ public:
         }
         close(fd);
         held_[static_cast<std::size_t>(k)] = serial;
+        if (!serving)
+            table_.release(k);
         const ConnEntry e{static_cast<std::uint32_t>(k), serial, table_.fd_of(k)};
         if (channel_ < 0)
             poller().add(table_.fd_of(k), k);  // no master: this worker keeps it alone
@@ -459,6 +469,26 @@ int serve_fcgi(const core::Dispatcher& dispatcher, std::size_t max_body_bytes,
         rq.ipcFd = -1;
         return open;
     };
+    // A connection just accepted: its first request served here. When nginx keeps the connection
+    // it is shared before the request is served, so the other workers can take the next request
+    // on it.
+    auto serve_new = [&](int fd) {
+        if (!read_request(fd))
+            return;
+        const int k = rq.keepConnection ? conns.share(fd) : -1;
+        if (k >= 0)
+            rq.ipcFd = conns.fd_of(k);
+        else
+            rq.keepConnection = 0;  // libfcgi closes it after the reply
+        const bool open = serve_read([&] {
+            if (k >= 0)
+                conns.release(k);
+        });
+        if (k >= 0)
+            conns.served(k, open);
+        else if (open)
+            close(fd);
+    };
     int exit_code = 0;
     unsigned turns = 0;
     // A pending stop signal gets in only when epoll_pwait has to wait: a worker kept busy by ready
@@ -480,23 +510,21 @@ int serve_fcgi(const core::Dispatcher& dispatcher, std::size_t max_body_bytes,
                 exit_code = 1;
                 break;
             }
-            if (fd < 0 || !read_request(fd))
-                continue;
-            // When nginx keeps the connection it is shared before the request is served, so the
-            // other workers can take the next request on it.
-            const int k = rq.keepConnection ? conns.share(fd) : -1;
-            if (k >= 0)
-                rq.ipcFd = conns.fd_of(k);
-            else
-                rq.keepConnection = 0;  // libfcgi closes it after the reply
-            const bool open = serve_read([&] {
-                if (k >= 0)
-                    conns.release(k);
-            });
-            if (k >= 0)
-                conns.served(k, open);
-            else if (open)
-                close(fd);
+            if (fd >= 0)
+                serve_new(fd);
+            // A burst of new connections (nginx opening many at once) would otherwise get one
+            // accept per turn of the whole ready list, behind every kept connection's request:
+            // the others waiting are shared unread now, so any idle worker serves each one's
+            // first request (and nginx closes those it does not keep).
+            for (int more = 0; stay && more < kAcceptBurst && conns.shares(); ++more) {
+                const int next = accept_connection(tcp, web_servers);
+                if (next < 0)
+                    break;
+                if (conns.share(next, false) < 0) {
+                    serve_new(next);  // no slot: served here, one request, as without sharing
+                    break;
+                }
+            }
         } else {
             const int k = static_cast<int>(ev->tag);
             const int fd = conns.claim(k, ev->events);
