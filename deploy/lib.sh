@@ -145,6 +145,11 @@ tail_log() {
 # named after their addresses; the ports are fixed: etcd 2379 (clients) and 2380 (peers),
 # Patroni's REST API 8008, Sentinel 26379.
 
+# The Debian packages a db host (--db-cluster) and a redis host (--redis-cluster) of that layout
+# run: provision.sh installs them, the booted HA test (tests/server/ha.sh) puts them in its root.
+HA_DB_PACKAGES=(postgresql-15 patroni python3-etcd etcd-server)
+HA_REDIS_PACKAGES=(redis-server redis-sentinel)
+
 # ha_quorum N: the majority of N members.
 ha_quorum() { echo $(($1 / 2 + 1)); }
 

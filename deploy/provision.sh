@@ -172,12 +172,15 @@ if [ -n "$DB_CLUSTER" ]; then
     conf=/etc/postgresql-common/createcluster.conf
     [ "$(pg_conftool -s "$conf" show create_main_cluster 2>/dev/null)" = false ] ||
         pg_conftool "$conf" set create_main_cluster false
-    pkgs+=("postgresql-$PG_VERSION" patroni python3-etcd etcd-server)
+    pkgs+=("${HA_DB_PACKAGES[@]}")
 elif has_role db; then
     pkgs+=(postgresql)
 fi
-has_role redis && pkgs+=(redis-server)
-[ -z "$REDIS_CLUSTER" ] || pkgs+=(redis-sentinel)
+if [ -n "$REDIS_CLUSTER" ]; then
+    pkgs+=("${HA_REDIS_PACKAGES[@]}")
+elif has_role redis; then
+    pkgs+=(redis-server)
+fi
 ensure_packages "${pkgs[@]}"
 [ -d "$ETC" ] || install -d -m 750 "$ETC"  # the app role gives it to group restpie
 

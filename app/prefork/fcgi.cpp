@@ -142,15 +142,15 @@ public:
     int fd_of(int k) const { return table_.fd_of(k); }
     bool master_gone() const { return master_gone_; }
 
-    // A connection this worker accepted (`fd`, whose first request libfcgi has read), on which
-    // nginx asked to keep it: into the table, to the master (which hands it to the others and puts
-    // it in the epoll set) and onto the slot's fd number. Returns the slot, claimed by this worker,
-    // or -1 when none is free (the caller serves the request and closes the connection).
     // Whether share() can hand connections to other workers (there is a master and a table).
     bool shares() const { return channel_ >= 0 && table_.slots() > 0; }
-    // `serving`: this worker serves the request it has read on it, and releases the slot after;
-    // else (shared unread) the slot is released here, before the master puts the connection in
-    // the epoll set, so whichever worker its request wakes can claim it.
+    // A connection this worker accepted (`fd`): into the table, to the master (which hands it to
+    // the others and puts it in the epoll set) and onto the slot's fd number. `serving`: libfcgi
+    // has read its first request, on which nginx asked to keep it, and this worker serves it: the
+    // slot is returned claimed by this worker, released after the reply. Else it is shared
+    // unread: the slot is released here, before the master puts the connection in the epoll set,
+    // so whichever worker its request wakes can claim it. -1 when no slot is free (the caller
+    // serves the request and closes the connection).
     int share(int fd, bool serving = true)
     {
         std::uint32_t serial = 0;

@@ -186,23 +186,22 @@ void ReloadCheck::start(const std::string& why, const std::string& program,
     stamp_ = file_stamp(program);
     deadline_ = std::chrono::steady_clock::now() + kCheckTimeout;
     int pipe_fds[2];
-    if (pipe2(pipe_fds, O_CLOEXEC | O_NONBLOCK) < 0) {
-        on_failed_(std::string("cannot run the check: ") + std::strerror(errno));
-        return;
+    if (pipe2(pipe_fds, O_CLOEXEC | O_NONBLOCK) == 0) {
+        std::vector<std::string> argv{program};
+        argv.insert(argv.end(), args.begin(), args.end());
+        argv.push_back("--check");
+        pid_ = spawn_process(program, argv, {{pipe_fds[1], 1}, {pipe_fds[1], 2}}, mask);
+        const int spawn_errno = errno;
+        close(pipe_fds[1]);
+        out_ = pipe_fds[0];
+        if (pid_ > 0)
+            return;
+        pid_ = 0;
+        close(out_);
+        out_ = -1;
+        errno = spawn_errno;
     }
-    std::vector<std::string> argv{program};
-    argv.insert(argv.end(), args.begin(), args.end());
-    argv.push_back("--check");
-    pid_ = spawn_process(program, argv, {{pipe_fds[1], 1}, {pipe_fds[1], 2}}, mask);
-    const int spawn_errno = errno;
-    close(pipe_fds[1]);
-    out_ = pipe_fds[0];
-    if (pid_ > 0)
-        return;
-    pid_ = 0;
-    close(out_);
-    out_ = -1;
-    on_failed_(std::string("cannot run the check: ") + std::strerror(spawn_errno));
+    on_failed_(std::string("cannot run the check: ") + std::strerror(errno));
 }
 
 void ReloadCheck::finish(int status, bool stopping)

@@ -47,9 +47,9 @@ declare -A IP=([db1]=$NET.11 [db2]=$NET.12 [db3]=$NET.13 [app]=$NET.21)
 PEERS=$NET.11,$NET.12,$NET.13
 WORK=$ROOT/var/server-ha
 PSQL=/usr/lib/postgresql/15/bin/psql
-# What provision.sh installs for --roles db,redis with --db-cluster and --redis-cluster; the
-# root is cached by this list.
-HA_PACKAGES=(curl rsync jq postgresql-15 patroni python3-etcd etcd-server redis-server redis-sentinel)
+# What provision.sh installs for --roles db,redis with --db-cluster and --redis-cluster
+# (deploy/lib.sh), and the test's own tools; the root is cached by this list.
+HA_PACKAGES=(curl rsync jq "${HA_DB_PACKAGES[@]}" "${HA_REDIS_PACKAGES[@]}")
 declare -A NSPAWN_PID CT_PID
 
 # ---- helpers
