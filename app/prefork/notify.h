@@ -1,6 +1,6 @@
-// notify.h: the service manager's view of a master (systemd Type=notify, through libsystemd's
-// sd_notify): READY once it serves, RELOADING ... READY around a reload, STOPPING on the way out.
-// Without $NOTIFY_SOCKET (local development, tests) every call is a no-op.
+// notify.h: the service manager's view of a master (systemd Type=notify, the
+// sd_notify protocol): READY once it serves, RELOADING ... READY around a reload, STOPPING on the
+// way out. Without $NOTIFY_SOCKET (local development, tests) every call is a no-op.
 #pragma once
 #include <string>
 

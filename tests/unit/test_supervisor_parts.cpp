@@ -1,9 +1,12 @@
 // test_supervisor_parts.cpp: the supervisor's pieces that need no running server: scoreboard
-// slots (including a torn one), file watches, the stats JSON, address checks, file hashes.
+// slots (including a torn one), file watches, the stats JSON, address checks, file hashes, the
+// messages to systemd.
 #include <boost/test/unit_test.hpp>
 
 #include <fcntl.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 
 #include <cstdio>
@@ -12,6 +15,7 @@
 #include <rapidjson/document.h>
 
 #include "app/prefork/listen.h"
+#include "app/prefork/notify.h"
 #include "app/prefork/process.h"
 #include "app/prefork/reload.h"
 #include "app/prefork/scoreboard.h"
@@ -32,9 +36,66 @@ std::string state_of(const prefork::Scoreboard& board, int index)
     return prefork::state_name(board.read(index).state);
 }
 
+// A datagram socket standing in for systemd's: bound to `name` (a leading '@' makes it abstract),
+// with $NOTIFY_SOCKET naming it while it lives.
+class FakeNotifySocket {
+public:
+    explicit FakeNotifySocket(const std::string& name) : name_(name)
+    {
+        fd_ = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+        sockaddr_un a{};
+        a.sun_family = AF_UNIX;
+        name.copy(a.sun_path, sizeof a.sun_path - 1);
+        if (name[0] == '@')
+            a.sun_path[0] = '\0';
+        else
+            unlink(name.c_str());
+        const auto len = static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + name.size());
+        BOOST_REQUIRE(bind(fd_, reinterpret_cast<sockaddr*>(&a), len) == 0);
+        setenv("NOTIFY_SOCKET", name.c_str(), 1);
+    }
+    ~FakeNotifySocket()
+    {
+        unsetenv("NOTIFY_SOCKET");
+        close(fd_);
+        if (name_[0] == '/')
+            unlink(name_.c_str());
+    }
+    // The next message, "" when none came.
+    std::string next() const
+    {
+        char buf[512];
+        const ssize_t n = recv(fd_, buf, sizeof buf, MSG_DONTWAIT);
+        return n > 0 ? std::string(buf, static_cast<std::size_t>(n)) : "";
+    }
+
+private:
+    std::string name_;
+    int fd_;
+};
+
 }  // namespace
 
 BOOST_AUTO_TEST_SUITE(supervisor_parts)
+
+BOOST_AUTO_TEST_CASE(systemd_hears_ready_reloading_stopping_and_status)
+{
+    for (const std::string& name : {"/tmp/restpie-test-notify-" + std::to_string(getpid()),
+                                    "@restpie-test-notify-" + std::to_string(getpid())}) {
+        FakeNotifySocket systemd(name);
+        prefork::notify_ready("serving");
+        BOOST_TEST(systemd.next() == "READY=1\nSTATUS=serving");
+        prefork::notify_reloading("");
+        BOOST_TEST(systemd.next() == "RELOADING=1");
+        prefork::notify_status("4 workers");
+        BOOST_TEST(systemd.next() == "STATUS=4 workers");
+        prefork::notify_stopping("bye");
+        BOOST_TEST(systemd.next() == "STOPPING=1\nSTATUS=bye");
+        BOOST_TEST(systemd.next() == "");
+    }
+    // Without $NOTIFY_SOCKET (not under systemd) nothing is sent and nothing fails.
+    prefork::notify_ready("serving");
+}
 
 BOOST_AUTO_TEST_CASE(scoreboard_slot_shows_what_the_worker_wrote)
 {
