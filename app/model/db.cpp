@@ -82,7 +82,9 @@ std::string conninfo(const DbSettings& s, const std::string& extra_options)
     if (s.several_hosts())
         ci += " target_session_attrs=read-write";
     // The server kills a runaway query before the worker's harakiri would kill the worker.
-    std::string options = "-c statement_timeout=" + std::to_string(s.statement_timeout_ms);
+    // DateStyle ISO whatever the server's default: iso_utc() reads times in that form.
+    std::string options =
+        "-c statement_timeout=" + std::to_string(s.statement_timeout_ms) + " -c datestyle=ISO";
     if (!extra_options.empty())
         options += " " + extra_options;
     ci += " options=" + quoted(options);
@@ -161,6 +163,19 @@ void Tx::commit()
     } catch (const pqxx::failure&) {
         detail::rethrow_db_error(impl_->tx->conn());
     }
+}
+
+std::string iso_utc(const pqxx::field& f)
+{
+    // "2026-12-02 09:59:32.123456", the year longer past 9999 and " BC" after it before year 1:
+    // the date, a T and HH:MM:SS, cut as to_char's 'YYYY-MM-DD"T"HH24:MI:SS' did.
+    std::string s(f.c_str(), f.size());
+    const auto space = s.find(' ');
+    if (space != std::string::npos && s.size() >= space + 9) {
+        s[space] = 'T';
+        s.resize(space + 9);
+    }
+    return s;
 }
 
 void ping()

@@ -83,9 +83,9 @@ std::map<std::string, std::string> applied(pqxx::transaction_base& tx)
     std::map<std::string, std::string> out;
     if (!table_exists(tx))
         return out;
-    auto res = exec(tx, "SELECT name, " MODEL_ISO_UTC("applied") " FROM schema_migrations");
+    auto res = exec(tx, "SELECT name, " MODEL_UTC("applied") " FROM schema_migrations");
     for (const auto& r : res)
-        out[r[0].as<std::string>()] = r[1].as<std::string>();
+        out[r[0].as<std::string>()] = iso_utc(r[1]);
     return out;
 }
 

@@ -9,8 +9,8 @@
 namespace model {
 namespace {
 
-const std::string kColumns = "id, title, director, creator::text AS creator, " MODEL_ISO_UTC(
-    "created") " AS created, " MODEL_ISO_UTC("modified") " AS modified";
+const std::string kColumns = "id, title, director, creator::text AS creator, " MODEL_UTC(
+    "created") " AS created, " MODEL_UTC("modified") " AS modified";
 
 Movie from_row(const pqxx::row& r)
 {
@@ -19,8 +19,8 @@ Movie from_row(const pqxx::row& r)
     m.title = r["title"].as<std::string>();
     m.director = r["director"].is_null() ? "" : r["director"].as<std::string>();
     m.creator = r["creator"].is_null() ? "" : r["creator"].as<std::string>();
-    m.created = r["created"].as<std::string>();
-    m.modified = r["modified"].as<std::string>();
+    m.created = iso_utc(r["created"]);
+    m.modified = iso_utc(r["modified"]);
     return m;
 }
 

@@ -63,7 +63,11 @@ pqxx::result exec(Tx& tx, const std::string& sql, Args&&... args)
     return exec(pq(tx), sql, std::forward<Args>(args)...);
 }
 
-// The SQL expression for a timestamptz column as ISO 8601 UTC text without zone.
-#define MODEL_ISO_UTC(col) "to_char(" col " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS')"
+// A timestamptz column as a UTC time without zone, which iso_utc() reads. (PostgreSQL's to_char
+// formats it as well, but costs the server more than the rest of the row: see db.cpp.)
+#define MODEL_UTC(col) "(" col " AT TIME ZONE 'UTC')"
+
+// A MODEL_UTC column as the API gives times: ISO 8601 to the second, "2026-12-02T09:59:32".
+std::string iso_utc(const pqxx::field& f);
 
 }  // namespace model

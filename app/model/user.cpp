@@ -12,7 +12,7 @@ namespace {
 
 const std::string kColumns =
     "id::text AS id, email, password, first_name, last_name, "
-    "role::text AS role, tags, " MODEL_ISO_UTC("created") " AS created, " MODEL_ISO_UTC(
+    "role::text AS role, tags, " MODEL_UTC("created") " AS created, " MODEL_UTC(
         "modified") " AS modified";
 
 std::string text_or_empty(const pqxx::field& f)
@@ -75,8 +75,8 @@ User from_row(const pqxx::row& r)
     u.last_name = text_or_empty(r["last_name"]);
     u.role = r["role"].as<std::string>();
     u.tags = parse_text_array(r["tags"]);
-    u.created = r["created"].as<std::string>();
-    u.modified = r["modified"].as<std::string>();
+    u.created = iso_utc(r["created"]);
+    u.modified = iso_utc(r["modified"]);
     return u;
 }
 
@@ -170,29 +170,28 @@ void User::insert(Tx& tx)
     auto res = write_row(
         tx, email,
         "INSERT INTO users (email, password, first_name, last_name, role, tags) "
-        "VALUES ($1, $2, $3, $4, $5::role, $6::text[]) RETURNING id::text AS id, " MODEL_ISO_UTC(
-            "created") " AS created, " MODEL_ISO_UTC("modified") " AS modified",
+        "VALUES ($1, $2, $3, $4, $5::role, $6::text[]) RETURNING id::text AS id, " MODEL_UTC(
+            "created") " AS created, " MODEL_UTC("modified") " AS modified",
         email, password, first_name, last_name, role, array_literal(tags));
     id = res[0]["id"].as<std::string>();
-    created = res[0]["created"].as<std::string>();
-    modified = res[0]["modified"].as<std::string>();
+    created = iso_utc(res[0]["created"]);
+    modified = iso_utc(res[0]["modified"]);
 }
 
 void User::update(Tx& tx)
 {
     if (!is_uuid(id))
         throw core::NotFound("user " + id);
-    auto res =
-        write_row(tx, email,
-                  "UPDATE users SET email = $2, password = $3, first_name = $4, last_name = $5, "
-                  "role = $6::role, tags = $7::text[], modified = now() WHERE id = $1::uuid "
-                  "RETURNING " MODEL_ISO_UTC("created") " AS created, " MODEL_ISO_UTC(
-                      "modified") " AS modified",
-                  id, email, password, first_name, last_name, role, array_literal(tags));
+    auto res = write_row(
+        tx, email,
+        "UPDATE users SET email = $2, password = $3, first_name = $4, last_name = $5, "
+        "role = $6::role, tags = $7::text[], modified = now() WHERE id = $1::uuid "
+        "RETURNING " MODEL_UTC("created") " AS created, " MODEL_UTC("modified") " AS modified",
+        id, email, password, first_name, last_name, role, array_literal(tags));
     if (res.empty())
         throw core::NotFound("user " + id);
-    created = res[0]["created"].as<std::string>();
-    modified = res[0]["modified"].as<std::string>();
+    created = iso_utc(res[0]["created"]);
+    modified = iso_utc(res[0]["modified"]);
 }
 
 }  // namespace model

@@ -332,6 +332,25 @@ BOOST_AUTO_TEST_CASE(unreachable_server_is_unavailable)
     BOOST_TEST(backend_pid() > 0);  // the next use connects again
 }
 
+// iso_utc() reads what MODEL_UTC selects and must write exactly what to_char did before it, for
+// any time: with and without a fraction, near a second's end, a day's end, past year 9999, BC.
+BOOST_AUTO_TEST_CASE(iso_utc_writes_what_to_char_wrote)
+{
+    model::Tx tx{model::Tx::read};
+    auto r = model::exec(tx,
+                         "SELECT " MODEL_UTC("t") ", to_char(t AT TIME ZONE 'UTC', "
+                         "'YYYY-MM-DD\"T\"HH24:MI:SS') FROM unnest(ARRAY["
+                         "'2026-12-02 09:59:32+00', '2026-12-02 09:59:32.999999+00', "
+                         "'2026-12-02 23:30:00.5-02', '1999-01-01 00:00:00.000001+00', "
+                         "'12345-06-07 08:09:10.11+00', '0044-03-15 12:00:00.25+00 BC'"
+                         "]::timestamptz[]) AS t");
+    BOOST_REQUIRE(r.size() == 6u);
+    for (const auto& row : r)
+        BOOST_TEST(model::iso_utc(row[0]) == row[1].as<std::string>());
+    BOOST_TEST(model::iso_utc(r[0][0]) == "2026-12-02T09:59:32");
+    BOOST_TEST(model::iso_utc(r[2][0]) == "2026-12-03T01:30:00");
+}
+
 BOOST_AUTO_TEST_CASE(conninfo_quotes_values_and_sets_timeouts)
 {
     core::Config c = core::config();
@@ -343,7 +362,7 @@ BOOST_AUTO_TEST_CASE(conninfo_quotes_values_and_sets_timeouts)
     BOOST_TEST(ci.find("connect_timeout='") != std::string::npos);
     BOOST_TEST(ci.find("options='-c statement_timeout=" +
                        std::to_string(c.integer("db_statement_timeout_ms")) +
-                       " -c search_path=x'") != std::string::npos);
+                       " -c datestyle=ISO -c search_path=x'") != std::string::npos);
 
     model::Tx tx{model::Tx::read};
     auto r = model::exec(tx, "SELECT setting FROM pg_settings WHERE name = 'statement_timeout'");

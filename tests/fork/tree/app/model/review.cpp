@@ -8,7 +8,7 @@ namespace model {
 namespace {
 
 const std::string kColumns =
-    "id, movie_id, author::text AS author, text, " MODEL_ISO_UTC("created") " AS created";
+    "id, movie_id, author::text AS author, text, " MODEL_UTC("created") " AS created";
 
 Review from_row(const pqxx::row& r)
 {
@@ -17,7 +17,7 @@ Review from_row(const pqxx::row& r)
     v.movie_id = r["movie_id"].as<std::int64_t>();
     v.author = r["author"].as<std::string>();
     v.text = r["text"].as<std::string>();
-    v.created = r["created"].as<std::string>();
+    v.created = iso_utc(r["created"]);
     return v;
 }
 
