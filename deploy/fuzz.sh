@@ -16,7 +16,7 @@ cd "$ROOT"
 
 # The build's own packages, and clang 14 with its fuzzer and sanitizer runtimes (libclang-rt).
 ensure_packages build-essential cmake pkg-config libfcgi-dev libpqxx-dev libhiredis-dev \
-    rapidjson-dev libscrypt-dev liblog4cplus-dev libboost-test-dev libboost-dev \
+    rapidjson-dev libscrypt-dev libssl-dev liblog4cplus-dev libboost-test-dev libboost-dev \
     libkainjow-mustache-dev clang libclang-rt-14-dev
 
 export FUZZ_SECONDS=${FUZZ_SECONDS:-30}

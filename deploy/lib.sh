@@ -19,7 +19,7 @@ as_root() {
 # Debian packages the build, the tests and the local stack need.
 # shellcheck disable=SC2034  # used by the scripts that source this file
 PACKAGES=(build-essential cmake pkg-config libfcgi-dev spawn-fcgi libpqxx-dev libhiredis-dev
-    rapidjson-dev libscrypt-dev liblog4cplus-dev libboost-test-dev libboost-dev
+    rapidjson-dev libscrypt-dev libssl-dev liblog4cplus-dev libboost-test-dev libboost-dev
     libkainjow-mustache-dev nginx-light postgresql redis-server curl wrk)
 
 package_installed() {

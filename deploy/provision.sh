@@ -162,7 +162,7 @@ START=$SECONDS
 # Installed with their services stopped (lib.sh): PostgreSQL and Redis get their ports first.
 pkgs=(curl rsync jq)
 has_role app && pkgs+=(build-essential cmake pkg-config libfcgi-dev spawn-fcgi libpqxx-dev
-    libhiredis-dev rapidjson-dev libscrypt-dev liblog4cplus-dev libboost-dev
+    libhiredis-dev rapidjson-dev libscrypt-dev libssl-dev liblog4cplus-dev libboost-dev
     libkainjow-mustache-dev postgresql-client logrotate)
 has_role web && pkgs+=(nginx)
 PG_VERSION=15  # Debian 12's

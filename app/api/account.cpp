@@ -35,6 +35,25 @@ std::string taken(const std::string& email)
     return "Signup email taken: " + email;
 }
 
+// u logged in with a hash that is not ours (imported from RESTPie3): from now on the password is
+// kept as scrypt. Failing to store it is no reason to refuse a good login: the next one tries
+// again.
+void upgrade_hash(model::User& u, const std::string& password)
+{
+    try {
+        const auto hash = core::hash_password(password);
+        model::Tx tx;
+        if (!model::User::replace_password_hash(tx, u.id, u.password, hash))
+            return;  // changed meanwhile (a reset): that one stands
+        tx.commit();
+        u.password = hash;
+        LOG4CPLUS_INFO(lg, "password hash of user " << u.id << " upgraded to scrypt");
+    } catch (const std::exception& e) {
+        LOG4CPLUS_WARN(lg,
+                       "could not upgrade the password hash of user " << u.id << ": " << e.what());
+    }
+}
+
 }  // namespace
 
 model::User check_login(core::Request& req, const std::string& email, const std::string& password)
@@ -55,6 +74,8 @@ model::User check_login(core::Request& req, const std::string& email, const std:
                                                << (u ? "wrong password" : "no such user") << ")");
         throw core::BadRequest("Invalid login credentials");
     }
+    if (core::needs_rehash(u->password))
+        upgrade_hash(*u, password);
     return *u;
 }
 

@@ -1,5 +1,7 @@
 // password.h: scrypt password hashes (libscrypt's self-describing "$s1$" strings with salt and
-// parameters), the password rules of docs/api.md, and random tokens from the OS.
+// parameters), the password rules of docs/api.md, and random tokens from the OS. RESTPie3's
+// hashes (passlib's pbkdf2_sha256) are checked too, so users imported from it keep their
+// passwords; their first good login replaces the hash with an scrypt one.
 #pragma once
 #include <optional>
 #include <string>
@@ -9,9 +11,12 @@ namespace core {
 // A new hash with a fresh random salt. Throws std::runtime_error if libscrypt fails.
 std::string hash_password(const std::string& password);
 
-// True when password matches hash; a malformed hash is no match. Always spends one scrypt run,
-// so a login for an unknown email (checked against dummy_hash()) takes as long as a wrong password.
+// True when password matches hash; a malformed hash is no match. Spends one scrypt run, so a login
+// for an unknown email (checked against dummy_hash()) takes as long as a wrong password; for an
+// imported "$pbkdf2-sha256$rounds$salt$checksum" hash, its PBKDF2-HMAC-SHA256 run instead.
 bool check_password(const std::string& hash, const std::string& password);
+// True for a hash that is not scrypt's (an imported one), to be replaced after a good login.
+bool needs_rehash(const std::string& hash);
 const std::string& dummy_hash();
 
 // Why a new password is refused ("at least 6 characters", ...), or nullopt when it is good.

@@ -165,6 +165,14 @@ void User::set_role(Tx& tx, const std::string& id, const std::string& role)
         throw core::NotFound("user " + id);
 }
 
+bool User::replace_password_hash(Tx& tx, const std::string& id, const std::string& old_hash,
+                                 const std::string& new_hash)
+{
+    auto res = exec(tx, "UPDATE users SET password = $3 WHERE id = $1::uuid AND password = $2", id,
+                    old_hash, new_hash);
+    return res.affected_rows() == 1;
+}
+
 void User::insert(Tx& tx)
 {
     auto res = write_row(

@@ -34,6 +34,10 @@ struct User {
     static std::vector<User> query(Tx& tx, int page, int size, const std::string& search);
     // Throws core::NotFound when there is no such user. role must be a valid role name.
     static void set_role(Tx& tx, const std::string& id, const std::string& role);
+    // Replaces the user's password hash `old_hash` with `new_hash`, leaving `modified` as it is;
+    // false when the hash is no longer `old_hash` (changed meanwhile) or the user is gone.
+    static bool replace_password_hash(Tx& tx, const std::string& id, const std::string& old_hash,
+                                      const std::string& new_hash);
 
     // Sets id, created and modified. An email already taken (in any case) throws EmailTaken.
     void insert(Tx& tx);

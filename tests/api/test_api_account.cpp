@@ -2,6 +2,7 @@
 // and message of docs/api.md, and bad input that must be a 400 and write nothing.
 #include <boost/test/unit_test.hpp>
 
+#include "app/core/password.h"
 #include "app/model/db.h"
 #include "app/model/user.h"
 #include "tests/api/accounts.h"
@@ -50,6 +51,47 @@ BOOST_AUTO_TEST_CASE(login_replies_with_the_user_and_a_session)
     BOOST_TEST(!d.HasMember("password"));
     BOOST_TEST(r.body.find(kPasswordMark) == std::string::npos);
     BOOST_TEST(session_id(r).size() == 64u);
+}
+
+// A user imported from RESTPie3 with its passlib hash ("Secret12", made by passlib 1.7.4) logs in
+// with the old password; the first good login stores an scrypt hash, which the next one uses. A
+// wrong password leaves the old hash as it was.
+BOOST_AUTO_TEST_CASE(restpie3_users_log_in_and_their_hash_is_upgraded)
+{
+    const std::string imported =
+        "$pbkdf2-sha256$29000$EKI0pnQOgfAeo7TWGsM4xw$"
+        "0v1oqI1f8fI/TgHddnK107j2u.sbm7JGqaPgNixhSc4";
+    const auto add_imported = [&](const std::string& tag) {
+        model::User u;
+        u.email = unique_email(tag);
+        u.password = imported;
+        u.first_name = "Old";
+        u.last_name = tag;
+        u.role = "editor";
+        model::Tx tx;
+        u.insert(tx);
+        tx.commit();
+        return u;
+    };
+    const auto hash_of = [](const std::string& email) {
+        model::Tx tx{model::Tx::read};
+        return model::User::get_by_email(tx, email)->password;
+    };
+    const auto kept = add_imported("imported-wrong");
+    BOOST_TEST(login(kept.email, "Secret13").status == 400);
+    BOOST_TEST(hash_of(kept.email) == imported);
+
+    const auto u = add_imported("imported");
+    const auto first = login(u.email, "Secret12");
+    BOOST_TEST(first.status == 200);
+    BOOST_TEST(str(parse(first), "id") == u.id);
+    BOOST_TEST(session_id(first).size() == 64u);
+    const auto upgraded = hash_of(u.email);
+    BOOST_TEST(upgraded.rfind("$s1$", 0) == 0u);
+    BOOST_TEST(core::check_password(upgraded, "Secret12"));
+    BOOST_TEST(login(u.email, "Secret12").status == 200);
+    BOOST_TEST(login(u.email, "Secret13").status == 400);
+    BOOST_TEST(hash_of(u.email) == upgraded);
 }
 
 BOOST_AUTO_TEST_CASE(login_missing_input_and_wrong_credentials)
