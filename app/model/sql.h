@@ -64,7 +64,8 @@ pqxx::result exec(Tx& tx, const std::string& sql, Args&&... args)
 }
 
 // A timestamptz column as a UTC time without zone, which iso_utc() reads. (PostgreSQL's to_char
-// formats it as well, but costs the server more than the rest of the row: see db.cpp.)
+// formats it as well, but costs the server more than the rest of the row: docs/design.md, "What
+// a request costs".)
 #define MODEL_UTC(col) "(" col " AT TIME ZONE 'UTC')"
 
 // A MODEL_UTC column as the API gives times: ISO 8601 to the second, "2026-12-02T09:59:32".
